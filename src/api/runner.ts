@@ -1,0 +1,92 @@
+// The Runner resource (e2e.stakater.com/v1alpha1), written once and used everywhere.
+// The CRD schema in crds/ is the admission-time contract; src/spec.ts validates what it cannot.
+import type { V1Condition, V1LabelSelector, V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
+
+export const GROUP = 'e2e.stakater.com';
+export const VERSION = 'v1alpha1';
+export const PLURAL = 'runners';
+export const KIND = 'Runner';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const LABEL_ENABLE = 'runner.stakater.com/enable';
+export const LABEL_RUNNER_NAME = 'runner.stakater.com/name';
+export const LABEL_RUNNER_NAMESPACE = 'runner.stakater.com/namespace';
+export const LABEL_REVISION = 'runner.stakater.com/revision';
+export const ANNOTATION_TRIGGER = 'runner.stakater.com/trigger';
+
+export type ConcurrencyPolicy = 'Forbid' | 'Replace';
+
+export interface RunnerSpec {
+  workloadSelector?: V1LabelSelector;
+  runnerSelector?: V1LabelSelector;
+  namespaceSelector?: V1LabelSelector;
+  template: V1PodTemplateSpec;
+  schedule?: string;
+  timeZone?: string;
+  deadlineSeconds?: number;
+  jobName?: string;
+  suspend?: boolean;
+  concurrencyPolicy?: ConcurrencyPolicy;
+  startingDeadlineSeconds?: number;
+  backoffLimit?: number;
+  ttlSecondsAfterFinished?: number;
+  successfulRunsHistoryLimit?: number;
+  failedRunsHistoryLimit?: number;
+  stableStateTimeout?: string;
+}
+
+export type WatchedKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'DeploymentConfig' | 'Runner';
+
+export interface WatchedResource {
+  name: string;
+  namespace: string;
+  kind: WatchedKind;
+  ready: boolean;
+  /** Human detail, e.g. "2/3 available" or "latest run failed". */
+  message?: string;
+}
+
+export interface LastRunStatus {
+  jobName: string;
+  revision: string;
+  /** What caused it: "rollout of Deployment shop/cart", "schedule 12:00", "upstream qa/a", "manual trigger x". */
+  trigger: string;
+  reason: 'Revision' | 'Schedule' | 'Manual';
+  startTime: string;
+  completionTime?: string;
+  result: 'Running' | 'Succeeded' | 'Failed';
+  message?: string;
+}
+
+export interface RunnerStatus {
+  conditions?: V1Condition[];
+  observedGeneration?: number;
+  state?: string;
+  message?: string;
+  lastSuccessfulRunTime?: string;
+  lastFailedRunTime?: string;
+  lastRun?: LastRunStatus;
+  lastScheduleTime?: string;
+  nextScheduleTime?: string;
+  progressingSince?: string;
+  watchedResources?: WatchedResource[];
+  /** The Runner actor's persisted XState snapshot, from which it is restored after a restart. */
+  snapshot?: Record<string, unknown>;
+}
+
+export interface Runner {
+  apiVersion?: string;
+  kind?: string;
+  metadata: V1ObjectMeta;
+  spec: RunnerSpec;
+  status?: RunnerStatus;
+}
+
+export const SPEC_DEFAULTS = {
+  concurrencyPolicy: 'Forbid' as ConcurrencyPolicy,
+  backoffLimit: 1,
+  ttlSecondsAfterFinished: 1800,
+  successfulRunsHistoryLimit: 3,
+  failedRunsHistoryLimit: 1,
+  stableStateTimeout: '30m',
+};
