@@ -84,6 +84,8 @@ export interface RunnerContext {
 export type RunnerEvent =
   | { type: 'INPUTS'; at: string; inputs: RunnerInputs }
   | { type: 'TICK'; at: string; tick: string }
+  /** A tick that passed while the operator could not act (down, or past startingDeadlineSeconds). */
+  | { type: 'TICK.MISSED'; at: string; tick: string }
   | { type: 'JOB.FINISHED'; at: string; key: string; succeeded: boolean; message: string };
 
 export interface RunnerMachineInput {
@@ -184,7 +186,7 @@ export const runnerMachine = setup({
     }),
     rememberTick: assign(({ event }) => (event.type === 'TICK' ? { now: event.at, dueTick: event.tick, lastTick: event.tick } : {})),
     skipTick: assign(({ event }) =>
-      event.type === 'TICK' ? { now: event.at, lastTick: event.tick, lastSkippedTick: event.tick } : {}),
+      event.type === 'TICK' || event.type === 'TICK.MISSED' ? { now: event.at, lastTick: event.tick, lastSkippedTick: event.tick } : {}),
     beginRun: assign(({ context, event }) => {
       const reason = dueRunReason(context) ?? 'Revision';
       const run: RunRecord = {
@@ -239,6 +241,7 @@ export const runnerMachine = setup({
       { guard: 'tickCanRun', actions: 'rememberTick' },
       { actions: ['skipTick', 'tickSkipped'] },
     ],
+    'TICK.MISSED': { actions: ['skipTick', 'tickSkipped'] },
   },
   states: {
     Invalid: restingNode('Invalid'),

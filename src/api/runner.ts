@@ -89,4 +89,8 @@ export const SPEC_DEFAULTS = {
   successfulRunsHistoryLimit: 3,
   failedRunsHistoryLimit: 1,
   stableStateTimeout: '30m',
+  timeZone: 'UTC',
+  suspend: false,
+  /** Of the Job's pod template; a Job accepts only Never or OnFailure. */
+  restartPolicy: 'Never' as 'Never' | 'OnFailure',
 };

@@ -11,7 +11,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=test/cluster/lib.sh
+# shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
 BIN_DIR=$(hestia_bin_dir)

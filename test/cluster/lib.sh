@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts in test/cluster/ (sourced, not run).
 # Versions come from the committed go.mod files, so they are stated once.
 

@@ -1,0 +1,75 @@
+// The running actor system: the operator's root actor with one Runner actor per Runner.
+// Restoring it from the Runners' persisted snapshots (status.snapshot) resumes every Runner in
+// the state it had before a restart; a snapshot that does not fit the machine is dropped and
+// that Runner starts fresh (logged), never crashing the operator.
+import { createActor, type Actor, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { operatorMachine, type OperatorEvent } from '../machines/operator.ts';
+import { RUNNER_STATES, type RunnerContext, type RunnerStateName } from '../machines/runner.ts';
+
+export interface RunnerSnapshotView {
+  state: RunnerStateName;
+  context: RunnerContext;
+  persisted: Record<string, unknown>;
+}
+
+/** A persisted Runner snapshot we can resume from, or null. */
+export function restorableSnapshot(value: unknown): Record<string, unknown> | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const s = value as { status?: unknown; value?: unknown; context?: unknown };
+  if (s.status !== 'active' || typeof s.value !== 'string') return null;
+  if (!(RUNNER_STATES as readonly string[]).includes(s.value)) return null;
+  const c = s.context as Partial<RunnerContext> | undefined;
+  if (!c || typeof c !== 'object' || typeof c.inputs !== 'object' || typeof c.now !== 'string') return null;
+  return value as Record<string, unknown>;
+}
+
+export class ActorSystem {
+  private readonly root: Actor<typeof operatorMachine>;
+
+  constructor(liveRunner: AnyStateMachine, restored: ReadonlyMap<string, Record<string, unknown>>) {
+    const logic = operatorMachine.provide({ actors: { runner: liveRunner } });
+    const base = createActor(logic).getPersistedSnapshot() as unknown as Record<string, unknown>;
+    const children: Record<string, unknown> = {};
+    for (const [uid, snapshot] of restored) children[uid] = { snapshot, src: 'runner', syncSnapshot: false };
+    this.root = createActor(logic, restored.size > 0 ? { snapshot: { ...base, children } as never } : {});
+  }
+
+  start(): void {
+    this.root.start();
+  }
+
+  stop(): void {
+    this.root.stop();
+  }
+
+  send(event: OperatorEvent): void {
+    this.root.send(event);
+  }
+
+  has(uid: string): boolean {
+    return this.child(uid) !== undefined;
+  }
+
+  private child(uid: string): AnyActorRef | undefined {
+    return (this.root.getSnapshot().children as Record<string, AnyActorRef | undefined>)[uid];
+  }
+
+  view(uid: string): RunnerSnapshotView | null {
+    const child = this.child(uid);
+    if (!child) return null;
+    const snapshot = child.getSnapshot() as { value: RunnerStateName; context: RunnerContext };
+    return {
+      state: snapshot.value,
+      context: snapshot.context,
+      persisted: child.getPersistedSnapshot() as Record<string, unknown>,
+    };
+  }
+
+  /** Calls `fn` after every change of this Runner actor's snapshot. */
+  subscribe(uid: string, fn: () => void): () => void {
+    const child = this.child(uid);
+    if (!child) return () => {};
+    const sub = child.subscribe({ next: fn, error: () => {} });
+    return () => sub.unsubscribe();
+  }
+}

@@ -1,0 +1,136 @@
+// What a Runner's inputs look like right now (SPEC §3.1–3.3): a pure function of the Runner and
+// the cached objects it selects. The operator sends the result to the Runner's actor as INPUTS.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { RunnerInputs } from '../machines/runner.ts';
+import { ANNOTATION_TRIGGER, type Runner, type WatchedResource } from './api/runner.ts';
+import { shortHash } from './job-name.ts';
+import { waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
+import { podTemplateHash, readinessOf, type WorkloadKind } from './readiness.ts';
+import { describeProblems, type SpecProblem } from './spec.ts';
+
+export interface SelectedWorkload {
+  kind: WorkloadKind;
+  object: KubernetesObject;
+}
+
+export interface Assessment {
+  inputs: RunnerInputs;
+  watchedResources: WatchedResource[];
+  /** Why the Runner cannot run now, for people; null when nothing blocks it. */
+  blockedMessage: string | null;
+  problems: SpecProblem[];
+  /** Members of the dependency cycle this Runner is in, as namespace/name. */
+  cycle: string[] | null;
+}
+
+export interface AssessArgs {
+  runner: Runner;
+  workloads: SelectedWorkload[];
+  upstreams: Runner[];
+  problems: SpecProblem[];
+  cycle: string[] | null;
+}
+
+/** Fields that control how runs happen rather than what a run checks: changing them is no new revision. */
+const RUN_CONTROL_FIELDS = new Set([
+  'suspend',
+  'concurrencyPolicy',
+  'startingDeadlineSeconds',
+  'successfulRunsHistoryLimit',
+  'failedRunsHistoryLimit',
+  'stableStateTimeout',
+]);
+
+export function specRevisionHash(runner: Runner): string {
+  const relevant = Object.entries(runner.spec ?? {}).filter(([field]) => !RUN_CONTROL_FIELDS.has(field));
+  return shortHash(canonicalJson(Object.fromEntries(relevant)));
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const refOf = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+
+export const upstreamSucceeded = (upstream: Runner): boolean => upstream.status?.lastRun?.result === 'Succeeded';
+
+function upstreamDetail(upstream: Runner): string {
+  const lastRun = upstream.status?.lastRun;
+  if (!lastRun) return 'no run yet';
+  if (lastRun.result === 'Running') return 'running';
+  return lastRun.result === 'Succeeded' ? 'latest run succeeded' : 'latest run failed';
+}
+
+export function assess({ runner, workloads, upstreams, problems, cycle }: AssessArgs): Assessment {
+  const spec = runner.spec ?? ({} as Runner['spec']);
+  const watchedWorkloads = workloads
+    .map(({ kind, object }) => ({ kind, ...refOf(object), ...readinessOf(kind, object) }))
+    .sort(byKindNamespaceName);
+  const watchedUpstreams = upstreams
+    .map((u) => ({ kind: 'Runner' as const, ...refOf(u), ready: upstreamSucceeded(u), message: upstreamDetail(u) }))
+    .sort(byKindNamespaceName);
+
+  const workloadsReady =
+    spec.workloadSelector === undefined || (watchedWorkloads.length > 0 && watchedWorkloads.every((w) => w.ready));
+  const upstreamReady =
+    spec.runnerSelector === undefined || (watchedUpstreams.length > 0 && watchedUpstreams.every((u) => u.ready));
+
+  const trigger = runner.metadata.annotations?.[ANNOTATION_TRIGGER] ?? null;
+  const parts = [
+    `spec@${specRevisionHash(runner)}`,
+    ...workloads.map(
+      ({ kind, object }) => `${kind}/${refOf(object).namespace}/${refOf(object).name}@${podTemplateHash(object)}.${(object.metadata?.uid ?? '').slice(0, 8)}`,
+    ),
+    ...upstreams
+      .filter(upstreamSucceeded)
+      .map((u) => `Runner/${refOf(u).namespace}/${refOf(u).name}@${u.status?.lastRun?.jobName ?? ''}`),
+    ...(trigger !== null ? [`trigger@${trigger}`] : []),
+  ].sort();
+
+  const inputs: RunnerInputs = {
+    valid: problems.length === 0,
+    suspended: spec.suspend === true,
+    cycle: cycle !== null,
+    workloadsReady,
+    upstreamReady,
+    scheduled: typeof spec.schedule === 'string' && spec.schedule.length > 0,
+    concurrencyPolicy: spec.concurrencyPolicy === 'Replace' ? 'Replace' : 'Forbid',
+    revision: shortHash(parts.join('\n')),
+    parts,
+    trigger,
+  };
+
+  return {
+    inputs,
+    watchedResources: [...watchedWorkloads, ...watchedUpstreams],
+    blockedMessage: blockedMessage(inputs, watchedWorkloads, watchedUpstreams, problems, cycle),
+    problems,
+    cycle,
+  };
+}
+
+function blockedMessage(
+  inputs: RunnerInputs,
+  workloads: WatchedResource[],
+  upstreams: WatchedResource[],
+  problems: SpecProblem[],
+  cycle: string[] | null,
+): string | null {
+  if (!inputs.valid) return describeProblems(problems);
+  if (cycle) return `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`;
+  if (inputs.suspended) return 'suspended: spec.suspend is true';
+  if (!inputs.workloadsReady) return waitingForWorkloadsMessage(workloads);
+  if (!inputs.upstreamReady) return waitingForUpstreamMessage(upstreams);
+  return null;
+}
+
+function byKindNamespaceName(a: WatchedResource, b: WatchedResource): number {
+  return a.kind.localeCompare(b.kind) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+}

@@ -1,0 +1,98 @@
+// The Job for one run, and what a Job says about its run: pure functions of their inputs.
+import type { V1Job, V1OwnerReference } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  KIND,
+  LABEL_REVISION,
+  LABEL_RUNNER_NAME,
+  LABEL_RUNNER_NAMESPACE,
+  type Runner,
+} from './api/runner.ts';
+import { shortHash } from './job-name.ts';
+
+/** The run a Job belongs to; the machine's run key, so a finished Job is matched to its run. */
+export const ANNOTATION_RUN_KEY = 'runner.stakater.com/run-key';
+
+export interface JobSettings {
+  backoffLimit: number;
+  ttlSecondsAfterFinished: number;
+  deadlineSeconds?: number;
+}
+
+/** A label value is at most 63 characters; longer names keep a readable head and a hash. */
+export function labelValue(text: string): string {
+  if (text.length <= 63) return text;
+  return `${text.slice(0, 52).replace(/[^A-Za-z0-9]+$/, '')}-${shortHash(text, 10)}`;
+}
+
+export function ownerReferenceTo(runner: Runner): V1OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: runner.metadata.name!,
+    uid: runner.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function buildJob(runner: Runner, run: { key: string; revision: string }, jobName: string, settings: JobSettings): V1Job {
+  const labels = {
+    [LABEL_RUNNER_NAME]: labelValue(runner.metadata.name!),
+    [LABEL_RUNNER_NAMESPACE]: labelValue(runner.metadata.namespace!),
+    [LABEL_REVISION]: labelValue(run.revision),
+  };
+  const template = runner.spec.template;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName,
+      // Always the Runner's own namespace (SPEC §6): the template cannot move it elsewhere.
+      namespace: runner.metadata.namespace!,
+      labels,
+      annotations: { [ANNOTATION_RUN_KEY]: run.key },
+      ownerReferences: [ownerReferenceTo(runner)],
+    },
+    spec: {
+      backoffLimit: settings.backoffLimit,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      ...(settings.deadlineSeconds !== undefined ? { activeDeadlineSeconds: settings.deadlineSeconds } : {}),
+      template: {
+        ...template,
+        metadata: {
+          ...template.metadata,
+          namespace: undefined,
+          labels: { ...template.metadata?.labels, ...labels },
+        },
+        spec: {
+          ...template.spec!,
+          restartPolicy: template.spec?.restartPolicy ?? 'Never',
+        },
+      },
+    },
+  };
+}
+
+export type JobOutcome =
+  | { phase: 'Running' }
+  | { phase: 'Succeeded'; message: string }
+  | { phase: 'Failed'; message: string };
+
+/** Complete and Failed are the Job controller's final word; anything else is still running. */
+export function jobOutcome(job: V1Job): JobOutcome {
+  for (const c of job.status?.conditions ?? []) {
+    if (c.status !== 'True') continue;
+    if (c.type === 'Complete') return { phase: 'Succeeded', message: c.message || 'Job completed' };
+    if (c.type === 'Failed') {
+      const text = [c.reason, c.message].filter(Boolean).join(': ');
+      return { phase: 'Failed', message: text || 'Job failed' };
+    }
+  }
+  return { phase: 'Running' };
+}
+
+/** The uid of the Runner that controls this Job, if any. */
+export function controllingRunnerUid(job: V1Job): string | undefined {
+  return job.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND && o.apiVersion === API_VERSION)?.uid;
+}

@@ -1,0 +1,53 @@
+// The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
+// serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM.
+import { createServer } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from './log.ts';
+import { Operator } from './operator.ts';
+
+export async function runOperator(): Promise<void> {
+  const log = createLogger();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const operator = new Operator({ kubeConfig, log });
+
+  const port = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
+    if (req.url === '/readyz') return void res.writeHead(operator.ready ? 200 : 503).end(operator.ready ? 'ok' : 'watch caches not in sync');
+    if (req.url === '/metrics') {
+      const s = operator.stats;
+      const lines = [
+        `hestia_runners ${s.runners}`,
+        `hestia_status_writes_total ${s.statusWrites}`,
+        `hestia_status_writes_skipped_total ${s.statusWritesSkipped}`,
+        `hestia_watch_restarts_total ${s.watchRestarts}`,
+        `hestia_ready ${operator.ready ? 1 : 0}`,
+      ];
+      return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(lines.join('\n') + '\n');
+    }
+    res.writeHead(404).end();
+  });
+  if (port > 0) server.listen(port, '0.0.0.0');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    server.close();
+    await operator.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  await operator.start();
+}
+
+if (import.meta.main) {
+  runOperator().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

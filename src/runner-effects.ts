@@ -1,0 +1,147 @@
+// The only place a Runner actor's actions touch the API: the pure machine names its effects,
+// this module implements them. Every write is idempotent: a Job's name is a function of the
+// Runner and the run, so a retry or a restart that creates it again gets 409 and moves on.
+import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { runnerMachine, type RunnerContext, type RunnerEvent } from '../machines/runner.ts';
+import type { Runner } from './api/runner.ts';
+import type { EventType, Recorder } from './events.ts';
+import { buildJob, controllingRunnerUid } from './job.ts';
+import { jobNameFor } from './job-name.ts';
+import { errorText } from './k8s/informer.ts';
+import { withDefaults } from './spec.ts';
+import { jobPrefixOf, lastRunStatus } from './status.ts';
+
+export interface EffectDeps {
+  kc: KubeConfig;
+  log: Logger;
+  recorder: Recorder;
+  now: () => Date;
+  runnerByUid(uid: string): Runner | undefined;
+  cachedJob(namespace: string, name: string): V1Job | undefined;
+  /** Workloads and upstreams the Runner's current run verifies, for Events on each of them. */
+  verifiedObjects(uid: string): { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }[];
+  /** Why the Runner cannot run right now (for a skipped tick). */
+  blockedMessage(uid: string): string | null;
+  /** Sends an event to a Runner's actor (later, never from inside a transition). */
+  send(uid: string, event: RunnerEvent): void;
+}
+
+/** A Job name unique to this Runner and run, stable across retries and restarts. */
+export const jobNameForRun = (runner: Runner, runKey: string): string =>
+  jobNameFor(jobPrefixOf(runner), `${runner.metadata.uid}:${runKey}`);
+
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/** 4xx other than 409/429 will not succeed by trying again; everything else may. */
+const isPermanent = (code: number | undefined): boolean =>
+  code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429;
+
+export function runnerEffects(deps: EffectDeps) {
+  const batch = deps.kc.makeApiClient(BatchV1Api);
+  const at = () => deps.now().toISOString();
+
+  const event = (runner: Runner, type: EventType, reason: string, message: string) =>
+    deps.recorder.record(
+      { apiVersion: runner.apiVersion ?? 'e2e.stakater.com/v1alpha1', kind: 'Runner', namespace: runner.metadata.namespace!, name: runner.metadata.name!, uid: runner.metadata.uid! },
+      type,
+      reason,
+      message,
+    );
+
+  /** Creates the run's Job, retrying transient failures; a Job that exists already is this run's. */
+  async function ensureJob(uid: string, runKey: string, revision: string, attempt = 0): Promise<void> {
+    const runner = deps.runnerByUid(uid);
+    if (!runner) return;
+    const name = jobNameForRun(runner, runKey);
+    const namespace = runner.metadata.namespace!;
+    const log = deps.log.child({ runner: `${namespace}/${runner.metadata.name}`, job: name, revision });
+    const settings = withDefaults(runner.spec);
+    const job = buildJob(runner, { key: runKey, revision }, name, {
+      backoffLimit: settings.backoffLimit,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      ...(settings.deadlineSeconds !== undefined ? { deadlineSeconds: settings.deadlineSeconds } : {}),
+    });
+    try {
+      await batch.createNamespacedJob({ namespace, body: job });
+      log.info('created Job');
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 409) {
+        const existing = deps.cachedJob(namespace, name) ?? (await batch.readNamespacedJob({ namespace, name }).catch(() => undefined));
+        if (existing && controllingRunnerUid(existing) !== uid) {
+          deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `a Job named ${name} exists and does not belong to this Runner` });
+        } else log.info('Job exists already; this run has started');
+        return;
+      }
+      if (isPermanent(code)) {
+        log.warn({ err: errorText(err) }, 'Job refused by the API server');
+        deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `could not create Job ${name}: ${errorText(err)}` });
+        return;
+      }
+      const delay = Math.min(RETRY_BASE_MS * 2 ** attempt, RETRY_MAX_MS);
+      log.warn({ err: errorText(err), retryInMs: delay }, 'could not create Job; retrying');
+      setTimeout(() => void ensureJob(uid, runKey, revision, attempt + 1), delay);
+    }
+  }
+
+  async function deleteJob(uid: string, runKey: string): Promise<void> {
+    const runner = deps.runnerByUid(uid);
+    if (!runner) return;
+    const name = jobNameForRun(runner, runKey);
+    await batch
+      .deleteNamespacedJob({ namespace: runner.metadata.namespace!, name, propagationPolicy: 'Background' })
+      .catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) deps.log.warn({ job: name, err: errorText(err) }, 'could not delete Job');
+      });
+  }
+
+  const runnerOf = (self: { id: string }) => deps.runnerByUid(self.id);
+
+  const machine = runnerMachine.provide({
+    actions: {
+      startJob: ({ context, self }) => {
+        const run = context.run;
+        if (run) void ensureJob(self.id, run.key, run.revision);
+      },
+      stopJob: ({ context, self }) => {
+        const runner = runnerOf(self);
+        if (!context.run || !runner) return;
+        event(runner, 'Normal', 'RunReplaced', `Job ${jobNameForRun(runner, context.run.key)} replaced by a new run (concurrencyPolicy Replace)`);
+        void deleteJob(self.id, context.run.key);
+      },
+      runStarted: ({ context, self }) => {
+        const runner = runnerOf(self);
+        const run = lastRunStatus(runner ?? ({} as Runner), context);
+        if (runner && run) event(runner, 'Normal', 'RunStarted', `Started Job ${run.jobName}: ${run.trigger}`);
+      },
+      runFinished: ({ context, self }) => reportFinished(self.id, context),
+      tickSkipped: ({ context, self }) => {
+        const runner = runnerOf(self);
+        if (!runner) return;
+        const why = deps.blockedMessage(self.id) ?? 'the operator was not running at that time';
+        event(runner, 'Warning', 'TickSkipped', `Skipped the run scheduled for ${context.lastSkippedTick}: ${why}`);
+      },
+    },
+  });
+
+  function reportFinished(uid: string, context: RunnerContext): void {
+    const runner = deps.runnerByUid(uid);
+    const run = runner ? lastRunStatus(runner, context) : undefined;
+    if (!runner || !run) return;
+    const ok = run.result === 'Succeeded';
+    event(runner, ok ? 'Normal' : 'Warning', ok ? 'RunSucceeded' : 'RunFailed', `Job ${run.jobName} ${ok ? 'succeeded' : 'failed'}: ${run.message ?? ''}`.trim());
+    const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
+    for (const target of deps.verifiedObjects(uid)) {
+      deps.recorder.record(
+        { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, name: target.name, ...(target.uid ? { uid: target.uid } : {}) },
+        ok ? 'Normal' : 'Warning',
+        ok ? 'CheckSucceeded' : 'CheckFailed',
+        `check ${check} ${ok ? 'succeeded' : 'failed'} for this revision (Job ${run.jobName})`,
+      );
+    }
+  }
+
+  return { machine, ensureJob, deleteJob };
+}

@@ -1,0 +1,317 @@
+// What a Runner's spec may say, checked without I/O.
+//
+// The CRD schema and its CEL rules refuse most bad input at admission (crds/e2e.stakater.com_runners.yaml), but
+// not all of it: CEL cannot parse a cron expression or know the IANA zone list, and a Runner stored before the
+// CRD was tightened (or by the original Go operator's looser CRD) may still be there. Whatever reaches the
+// operator is therefore checked again here; a Runner with problems is reported as Stalled/InvalidSpec with
+// these messages and never runs. This module must never throw, whatever it is given.
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import { CronExpressionParser } from 'cron-parser';
+import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from './api/runner.ts';
+import { parseDuration } from './duration.ts';
+
+export interface SpecProblem {
+  /** Path of the offending field, e.g. `spec.workloadSelector.matchExpressions[0].operator`. */
+  field: string;
+  /** A sentence for people that starts with the field, e.g. `spec.schedule: "61 * * * *" is not a valid ...`. */
+  message: string;
+}
+
+/** The longest `jobName`: a Job name may have 63 characters and the operator appends "-" and a 10-character run suffix. */
+export const MAX_JOB_NAME_PREFIX = 52;
+
+const CRON_MACROS = ['@yearly', '@monthly', '@weekly', '@daily', '@hourly'];
+const CONCURRENCY_POLICIES: readonly ConcurrencyPolicy[] = ['Forbid', 'Replace'];
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+const JOB_RESTART_POLICIES = ['Never', 'OnFailure'];
+const INT32_MAX = 2_147_483_647;
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+// What the IANA database names look like ("UTC", "Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+1").
+// Intl also accepts UTC offsets such as "+01:00", which are not zones and would not survive a move to another
+// implementation, so the shape is checked first.
+const IANA_ZONE_SHAPE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+type Problems = SpecProblem[];
+
+const problem = (field: string, text: string): SpecProblem => ({ field, message: `${field}: ${text}` });
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const quoted = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+};
+
+/** Every problem with a Runner's spec; an empty list means the operator can act on it. */
+export function validateRunnerSpec(spec: unknown): SpecProblem[] {
+  if (!isRecord(spec)) return [problem('spec', 'is required and must be an object')];
+  return [
+    ...checkTemplate(spec.template, 'spec.template'),
+    ...checkSchedule(spec.schedule, 'spec.schedule'),
+    ...checkTimeZone(spec.timeZone, 'spec.timeZone'),
+    ...checkSelector(spec.workloadSelector, 'spec.workloadSelector'),
+    ...checkSelector(spec.runnerSelector, 'spec.runnerSelector'),
+    ...checkSelector(spec.namespaceSelector, 'spec.namespaceSelector'),
+    ...checkCount(spec.deadlineSeconds, 'spec.deadlineSeconds', Number.MAX_SAFE_INTEGER),
+    ...checkCount(spec.startingDeadlineSeconds, 'spec.startingDeadlineSeconds', Number.MAX_SAFE_INTEGER),
+    ...checkCount(spec.backoffLimit, 'spec.backoffLimit', INT32_MAX),
+    ...checkCount(spec.ttlSecondsAfterFinished, 'spec.ttlSecondsAfterFinished', INT32_MAX),
+    ...checkCount(spec.successfulRunsHistoryLimit, 'spec.successfulRunsHistoryLimit', INT32_MAX),
+    ...checkCount(spec.failedRunsHistoryLimit, 'spec.failedRunsHistoryLimit', INT32_MAX),
+    ...checkStableStateTimeout(spec.stableStateTimeout, 'spec.stableStateTimeout'),
+    ...checkConcurrencyPolicy(spec.concurrencyPolicy, 'spec.concurrencyPolicy'),
+    ...checkJobName(spec.jobName, 'spec.jobName'),
+    ...checkSuspend(spec.suspend, 'spec.suspend'),
+  ];
+}
+
+/** One line for a condition or an Event: "spec.schedule: ...; spec.jobName: ...". */
+export function describeProblems(problems: readonly SpecProblem[]): string {
+  return problems.map((p) => p.message).join('; ');
+}
+
+/**
+ * Why a cron expression is not one Hestia accepts, or undefined if it is. Accepted: five fields (minute hour
+ * day-of-month month day-of-week, as Kubernetes CronJobs and the original operator read them) or one of
+ * @yearly/@monthly/@weekly/@daily/@hourly. Refused although cron-parser would take them: a sixth (seconds) field,
+ * its other macros (@minutely, @secondly, @weekdays, ...), and "H" (a hashed, effectively random, value).
+ */
+export function cronExpressionProblem(expression: string): string | undefined {
+  const trimmed = expression.trim();
+  if (trimmed === '') return 'it is empty';
+  if (trimmed.startsWith('@')) {
+    return CRON_MACROS.includes(trimmed) ? undefined : `unknown macro ${trimmed} (use one of ${CRON_MACROS.join(', ')})`;
+  }
+  const fields = trimmed.split(/\s+/);
+  if (fields.length !== 5) {
+    const hint = fields.length === 6 ? '; a seconds field is not supported' : '';
+    return `it has ${fields.length} fields, expected 5 (minute hour day-of-month month day-of-week)${hint}`;
+  }
+  // "H" only counts at the start of a list element: "THU" and "H" differ.
+  if (fields.some((field) => /(^|,)H(\(|\/|,|$)/.test(field))) return 'the hashed value "H" is not supported';
+  try {
+    CronExpressionParser.parse(trimmed, { tz: 'UTC' });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Why a time zone name is not an IANA zone this runtime knows, or undefined if it is one. */
+export function timeZoneProblem(zone: string): string | undefined {
+  if (!IANA_ZONE_SHAPE.test(zone)) return 'expected an IANA time zone name such as "UTC" or "Europe/Berlin"';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return undefined;
+  } catch {
+    return 'unknown time zone (expected an IANA name such as "UTC" or "Europe/Berlin")';
+  }
+}
+
+function checkSchedule(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'string') return [problem(field, `must be a cron expression string, got ${quoted(value)}`)];
+  const why = cronExpressionProblem(value);
+  return why === undefined ? [] : [problem(field, `${quoted(value)} is not a valid cron expression: ${why}`)];
+}
+
+function checkTimeZone(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'string') return [problem(field, `must be a time zone name, got ${quoted(value)}`)];
+  const why = timeZoneProblem(value);
+  return why === undefined ? [] : [problem(field, `${quoted(value)} is not a valid time zone: ${why}`)];
+}
+
+function checkTemplate(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) {
+    return [problem(field, 'is required: a pod template with at least one container')];
+  }
+  if (!isRecord(value)) return [problem(field, 'must be a pod template object')];
+  const podSpec = value.spec;
+  if (!isRecord(podSpec)) return [problem(`${field}.spec`, 'is required: a pod spec with at least one container')];
+  return [
+    ...checkContainers(podSpec.containers, `${field}.spec.containers`),
+    ...checkJobRestartPolicy(podSpec.restartPolicy, `${field}.spec.restartPolicy`),
+  ];
+}
+
+function checkContainers(value: unknown, field: string): Problems {
+  if (!Array.isArray(value) || value.length === 0) return [problem(field, 'must list at least one container')];
+  const seen = new Set<string>();
+  return value.flatMap((container: unknown, index): Problems => {
+    const at = `${field}[${index}]`;
+    if (!isRecord(container)) return [problem(at, 'must be a container object')];
+    const out: Problems = [];
+    const { name, image } = container;
+    if (typeof name !== 'string' || name === '') out.push(problem(`${at}.name`, 'is required'));
+    else if (!DNS1123_LABEL.test(name) || name.length > 63) {
+      out.push(problem(`${at}.name`, `${quoted(name)} must be a DNS-1123 label (lower-case letters, digits, "-"; at most 63)`));
+    } else if (seen.has(name)) out.push(problem(`${at}.name`, `${quoted(name)} is used by another container`));
+    else seen.add(name);
+    if (typeof image !== 'string' || image.trim() === '') out.push(problem(`${at}.image`, 'is required'));
+    return out;
+  });
+}
+
+function checkJobRestartPolicy(value: unknown, field: string): Problems {
+  if (value === undefined || value === null || (typeof value === 'string' && JOB_RESTART_POLICIES.includes(value))) {
+    return [];
+  }
+  return [problem(field, `${quoted(value)} is not allowed for a Job's pod (use Never or OnFailure)`)];
+}
+
+function checkSelector(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, 'must be a label selector object (matchLabels, matchExpressions)')];
+  return [
+    ...checkMatchLabels(value.matchLabels, `${field}.matchLabels`),
+    ...checkMatchExpressions(value.matchExpressions, `${field}.matchExpressions`),
+  ];
+}
+
+function checkMatchLabels(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, 'must be a map of label keys to values')];
+  return Object.entries(value).flatMap(([key, labelValue]) => [
+    ...checkLabelKey(key, `${field}[${key}]`),
+    ...checkLabelValue(labelValue, `${field}[${key}]`),
+  ]);
+}
+
+function checkMatchExpressions(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return [problem(field, 'must be a list of {key, operator, values}')];
+  return value.flatMap((expression: unknown, index) => checkRequirement(expression, `${field}[${index}]`));
+}
+
+function checkRequirement(value: unknown, field: string): Problems {
+  if (!isRecord(value)) return [problem(field, 'must be an object {key, operator, values}')];
+  const { key, operator, values } = value;
+  const out: Problems = [...checkLabelKey(key, `${field}.key`)];
+  const valueList = values === undefined || values === null ? [] : values;
+  if (!Array.isArray(valueList)) return [...out, problem(`${field}.values`, 'must be a list of strings')];
+
+  if (typeof operator !== 'string' || !SELECTOR_OPERATORS.includes(operator)) {
+    out.push(problem(`${field}.operator`, `${quoted(operator)} is not a valid operator (use ${SELECTOR_OPERATORS.join(', ')})`));
+  } else if ((operator === 'In' || operator === 'NotIn') && valueList.length === 0) {
+    out.push(problem(`${field}.values`, `must list at least one value for operator ${operator}`));
+  } else if ((operator === 'Exists' || operator === 'DoesNotExist') && valueList.length > 0) {
+    out.push(problem(`${field}.values`, `must be empty for operator ${operator}`));
+  }
+  valueList.forEach((item: unknown, index) => out.push(...checkLabelValue(item, `${field}.values[${index}]`)));
+  return out;
+}
+
+// A label key is an optional DNS subdomain prefix and "/" followed by a name of at most 63 characters.
+function checkLabelKey(value: unknown, field: string): Problems {
+  const bad = (why: string) => [problem(field, `${quoted(value)} is not a valid label key: ${why}`)];
+  if (typeof value !== 'string' || value === '') return bad('it must be a non-empty string');
+  const slash = value.lastIndexOf('/');
+  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
+  const name = value.slice(slash + 1);
+  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
+    return bad('the prefix must be a DNS subdomain such as "example.com"');
+  }
+  if (name.length > 63 || !LABEL_NAME.test(name)) {
+    return bad('the name must be at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric');
+  }
+  return [];
+}
+
+function checkLabelValue(value: unknown, field: string): Problems {
+  if (typeof value === 'string' && (value === '' || (value.length <= 63 && LABEL_NAME.test(value)))) return [];
+  return [
+    problem(field, `${quoted(value)} is not a valid label value (at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric)`),
+  ];
+}
+
+// Counts and seconds: whole numbers from 0 up to what the Job field they end up in can hold.
+function checkCount(value: unknown, field: string, max: number): Problems {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'number' || !Number.isInteger(value)) return [problem(field, `${quoted(value)} must be a whole number`)];
+  if (value < 0) return [problem(field, `${value} must not be negative`)];
+  if (value > max) return [problem(field, `${value} is too large (at most ${max})`)];
+  return [];
+}
+
+function checkStableStateTimeout(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'string') return [problem(field, `must be a duration such as "30m" or "0s", got ${quoted(value)}`)];
+  const parsed = parseDuration(value);
+  if (!parsed.ok) return [problem(field, `${parsed.reason} (e.g. "30m", "1h30m", "0s" to disable)`)];
+  if (parsed.milliseconds < 0) return [problem(field, `${quoted(value)} must not be negative (use "0s" to disable)`)];
+  return [];
+}
+
+function checkConcurrencyPolicy(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string' && (CONCURRENCY_POLICIES as readonly string[]).includes(value)) return [];
+  return [problem(field, `${quoted(value)} is not a concurrency policy (use ${CONCURRENCY_POLICIES.join(' or ')})`)];
+}
+
+function checkJobName(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'string' || !DNS1123_LABEL.test(value)) {
+    return [problem(field, `${quoted(value)} must be lower-case letters, digits and "-", starting and ending alphanumeric`)];
+  }
+  if (value.length > MAX_JOB_NAME_PREFIX) {
+    return [problem(field, `${quoted(value)} is ${value.length} characters long; at most ${MAX_JOB_NAME_PREFIX} leave room for the run suffix in a 63-character Job name`)];
+  }
+  return [];
+}
+
+function checkSuspend(value: unknown, field: string): Problems {
+  if (value === undefined || value === null || typeof value === 'boolean') return [];
+  return [problem(field, `must be true or false, got ${quoted(value)}`)];
+}
+
+/** The settings a Runner actually runs with: its spec with every omitted optional field filled in. */
+export interface EffectiveRunnerSpec extends RunnerSpec {
+  template: V1PodTemplateSpec & { spec: NonNullable<V1PodTemplateSpec['spec']> };
+  timeZone: string;
+  suspend: boolean;
+  concurrencyPolicy: ConcurrencyPolicy;
+  backoffLimit: number;
+  ttlSecondsAfterFinished: number;
+  successfulRunsHistoryLimit: number;
+  failedRunsHistoryLimit: number;
+  stableStateTimeout: string;
+  /** `stableStateTimeout` in milliseconds; 0 means the timeout is disabled. */
+  stableStateTimeoutMs: number;
+}
+
+const defaultStableStateTimeout = parseDuration(SPEC_DEFAULTS.stableStateTimeout);
+const DEFAULT_STABLE_STATE_TIMEOUT_MS = defaultStableStateTimeout.ok ? defaultStableStateTimeout.milliseconds : 0;
+
+/**
+ * Fills in the defaults of SPEC §2 (SPEC_DEFAULTS; the pod's restartPolicy defaults to Never). Meant for a spec
+ * that validateRunnerSpec accepted; it does not copy or change anything else, and never mutates its argument.
+ * `jobName` stays optional: its default is the Runner's name, which is not part of the spec.
+ */
+export function withDefaults(spec: RunnerSpec): EffectiveRunnerSpec {
+  const stableStateTimeout = spec.stableStateTimeout ?? SPEC_DEFAULTS.stableStateTimeout;
+  const parsedTimeout = parseDuration(stableStateTimeout);
+  const podSpec = spec.template?.spec ?? { containers: [] };
+  return {
+    ...spec,
+    template: {
+      ...spec.template,
+      spec: { ...podSpec, restartPolicy: podSpec.restartPolicy ?? SPEC_DEFAULTS.restartPolicy },
+    },
+    timeZone: spec.timeZone ?? SPEC_DEFAULTS.timeZone,
+    suspend: spec.suspend ?? SPEC_DEFAULTS.suspend,
+    concurrencyPolicy: spec.concurrencyPolicy ?? SPEC_DEFAULTS.concurrencyPolicy,
+    backoffLimit: spec.backoffLimit ?? SPEC_DEFAULTS.backoffLimit,
+    ttlSecondsAfterFinished: spec.ttlSecondsAfterFinished ?? SPEC_DEFAULTS.ttlSecondsAfterFinished,
+    successfulRunsHistoryLimit: spec.successfulRunsHistoryLimit ?? SPEC_DEFAULTS.successfulRunsHistoryLimit,
+    failedRunsHistoryLimit: spec.failedRunsHistoryLimit ?? SPEC_DEFAULTS.failedRunsHistoryLimit,
+    stableStateTimeout,
+    // A spec that failed validation never runs, so the fallback only keeps this function total.
+    stableStateTimeoutMs: parsedTimeout.ok && parsedTimeout.milliseconds >= 0 ? parsedTimeout.milliseconds : DEFAULT_STABLE_STATE_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,156 @@
+// A Runner's status (SPEC §5) as a pure function of its actor's snapshot and its assessment.
+// Conditions keep their lastTransitionTime unless their status moves, so an unchanged Runner
+// renders to an identical status and no write is sent.
+import type { V1Condition } from '@kubernetes/client-node';
+import type { RunnerContext, RunnerStateName } from '../machines/runner.ts';
+import type { LastRunStatus, Runner, RunnerStatus } from './api/runner.ts';
+import type { Assessment } from './assess.ts';
+import { jobNameFor } from './job-name.ts';
+import { describeTrigger } from './messages.ts';
+
+export interface RenderArgs {
+  runner: Runner;
+  state: RunnerStateName;
+  context: RunnerContext;
+  snapshot: Record<string, unknown>;
+  assessment: Assessment;
+  now: string;
+  nextScheduleTime: string | null;
+  /** Workloads not ready for longer than spec.stableStateTimeout. */
+  stableStateTimedOut: boolean;
+  reconcileError: string | null;
+}
+
+export const jobPrefixOf = (runner: Runner): string => runner.spec?.jobName || runner.metadata.name!;
+
+export function lastRunStatus(runner: Runner, context: RunnerContext): LastRunStatus | undefined {
+  const run = context.run;
+  if (!run) return undefined;
+  const trigger =
+    run.reason === 'Schedule' ? `schedule (tick ${run.tick})` : describeTrigger(run.previousParts, run.parts, run.reason);
+  return {
+    jobName: jobNameFor(jobPrefixOf(runner), run.key),
+    revision: run.revision,
+    trigger,
+    reason: run.reason,
+    startTime: run.startedAt,
+    ...(run.finishedAt ? { completionTime: run.finishedAt } : {}),
+    result: run.result ?? 'Running',
+    ...(run.message ? { message: run.message } : {}),
+  };
+}
+
+export function renderStatus(args: RenderArgs): RunnerStatus {
+  const { runner, state, context, assessment, now } = args;
+  const lastRun = lastRunStatus(runner, context);
+  const previous = runner.status?.conditions ?? [];
+  const condition = (c: Omit<V1Condition, 'lastTransitionTime'>): V1Condition => keepTransitionTime(c, previous, now);
+  const stalled = stalledReason(args);
+
+  const status: RunnerStatus = {
+    conditions: [
+      condition(
+        args.reconcileError === null
+          ? { type: 'ReconcileSuccess', status: 'True', reason: 'LastReconcileCycleSucceded', message: '' }
+          : { type: 'ReconcileSuccess', status: 'False', reason: 'LastReconcileCycleFailed', message: args.reconcileError },
+      ),
+      condition(jobCompleted(lastRun)),
+      condition(ready(state, lastRun)),
+      condition(
+        state === 'Running' || state === 'WaitingForWorkloads' || state === 'WaitingForUpstream'
+          ? { type: 'Reconciling', status: 'True', reason: state, message: stateMessage(args, lastRun) }
+          : { type: 'Reconciling', status: 'False', reason: state, message: '' },
+      ),
+      condition(
+        stalled
+          ? { type: 'Stalled', status: 'True', reason: stalled.reason, message: stalled.message }
+          : { type: 'Stalled', status: 'False', reason: 'NotStalled', message: '' },
+      ),
+    ],
+    observedGeneration: runner.metadata.generation ?? 0,
+    state,
+    message: stateMessage(args, lastRun),
+    watchedResources: assessment.watchedResources.map(({ name, namespace, kind, ready, message }) => ({
+      name,
+      namespace,
+      kind,
+      ready,
+      ...(message ? { message } : {}),
+    })),
+    snapshot: args.snapshot,
+  };
+  if (lastRun) status.lastRun = lastRun;
+  if (context.lastSucceededAt) status.lastSuccessfulRunTime = context.lastSucceededAt;
+  if (context.lastFailedAt) status.lastFailedRunTime = context.lastFailedAt;
+  if (context.lastTick) status.lastScheduleTime = context.lastTick;
+  if (args.nextScheduleTime) status.nextScheduleTime = args.nextScheduleTime;
+  if (context.progressingSince) status.progressingSince = context.progressingSince;
+  return status;
+}
+
+function stalledReason(args: RenderArgs): { reason: string; message: string } | null {
+  const { assessment } = args;
+  if (!assessment.inputs.valid) return { reason: 'InvalidSpec', message: assessment.blockedMessage ?? 'invalid spec' };
+  if (assessment.cycle) return { reason: 'DependencyCycle', message: assessment.blockedMessage ?? 'dependency cycle' };
+  if (args.stableStateTimedOut) {
+    return {
+      reason: 'StableStateTimeout',
+      message: `workloads not ready since ${args.context.progressingSince}: ${assessment.blockedMessage ?? ''}`.trim(),
+    };
+  }
+  return null;
+}
+
+function jobCompleted(lastRun: LastRunStatus | undefined): Omit<V1Condition, 'lastTransitionTime'> {
+  if (!lastRun) return { type: 'JobCompleted', status: 'False', reason: 'JobNotFound', message: 'no run yet' };
+  switch (lastRun.result) {
+    case 'Running':
+      return { type: 'JobCompleted', status: 'False', reason: 'Pending', message: `Job ${lastRun.jobName} is running` };
+    case 'Succeeded':
+      return { type: 'JobCompleted', status: 'True', reason: 'Successful', message: lastRun.message ?? '' };
+    case 'Failed':
+      return { type: 'JobCompleted', status: 'False', reason: 'Failed', message: lastRun.message ?? '' };
+  }
+}
+
+/** Ready (for `kubectl wait` and GitOps tools): at rest, and the latest run did not fail. */
+function ready(state: RunnerStateName, lastRun: LastRunStatus | undefined): Omit<V1Condition, 'lastTransitionTime'> {
+  if (state === 'Succeeded') return { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'latest run succeeded' };
+  if (state === 'Scheduled' && lastRun?.result !== 'Failed') {
+    return { type: 'Ready', status: 'True', reason: 'Scheduled', message: 'waiting for the next tick' };
+  }
+  if (state === 'Scheduled') return { type: 'Ready', status: 'False', reason: 'LastRunFailed', message: lastRun?.message ?? '' };
+  return { type: 'Ready', status: 'False', reason: state, message: '' };
+}
+
+function stateMessage(args: RenderArgs, lastRun: LastRunStatus | undefined): string {
+  const { state, assessment, context } = args;
+  switch (state) {
+    case 'Running':
+      return `running Job ${lastRun?.jobName} (${lastRun?.trigger})`;
+    case 'Succeeded':
+      return `Job ${lastRun?.jobName} succeeded (${lastRun?.trigger}); waiting for a new revision`;
+    case 'Failed':
+      return `Job ${lastRun?.jobName} failed (${lastRun?.trigger}): ${lastRun?.message ?? ''}; waiting for a new revision`.trim();
+    case 'Scheduled': {
+      const skipped = context.lastSkippedTick && context.lastSkippedTick === context.lastTick;
+      const next = args.nextScheduleTime ? `next run at ${args.nextScheduleTime}` : 'waiting for the next tick';
+      return skipped ? `tick ${context.lastSkippedTick} was skipped; ${next}` : next;
+    }
+    default: {
+      const blocked = assessment.blockedMessage ?? state;
+      const skipped = context.lastSkippedTick ? `; tick ${context.lastSkippedTick} was skipped` : '';
+      return assessment.inputs.scheduled ? `${blocked}${skipped}` : blocked;
+    }
+  }
+}
+
+function keepTransitionTime(
+  next: Omit<V1Condition, 'lastTransitionTime'>,
+  previous: V1Condition[],
+  now: string,
+): V1Condition {
+  const before = previous.find((c) => c.type === next.type);
+  const lastTransitionTime = before && before.status === next.status ? before.lastTransitionTime : now;
+  return { ...next, lastTransitionTime } as V1Condition;
+}
