@@ -83,7 +83,7 @@ export function daemonSetReadiness(ds: V1DaemonSet): Readiness {
     [ds.status?.updatedNumberScheduled, 'updated'],
   ]);
   // "scaled to 0" would be wrong for a DaemonSet: no node currently asks for its pod.
-  return desired === 0 ? { ...result, message: 'no node to run on' } : result;
+  return result.ready && desired === 0 ? { ready: true, message: 'no node to run on' } : result;
 }
 
 /** Condition Available=True; ready and available replicas equal spec.replicas. */

@@ -177,6 +177,10 @@ describe('DaemonSet readiness', () => {
   it('is ready when no node asks for its pod', () => {
     expect(readinessOf('DaemonSet', daemonSet(dsStatus(0, 0, 0, 0)))).toEqual({ ready: true, message: 'no node to run on' });
   });
+
+  it('is not ready while pods remain on nodes that no longer want them', () => {
+    expect(readinessOf('DaemonSet', daemonSet(dsStatus(0, 1, 1, 0)))).toEqual({ ready: false, message: 'scaling to 0: 1 pod left' });
+  });
 });
 
 const deploymentConfig = (replicas: number | undefined, status: DeploymentConfig['status']): DeploymentConfig => ({
@@ -261,7 +265,7 @@ describe('podTemplateHash', () => {
     const withNull = structuredClone(base) as unknown as { spec: { template: { metadata: Record<string, unknown> } } };
     withNull.spec.template.metadata.creationTimestamp = null;
     expect(podTemplateHash(reordered)).toBe(podTemplateHash(base));
-    expect(podTemplateHash(withNull as V1Deployment)).toBe(podTemplateHash(base));
+    expect(podTemplateHash(withNull as unknown as V1Deployment)).toBe(podTemplateHash(base));
   });
 
   it('keeps the order of lists, which is meaningful in a pod template', () => {

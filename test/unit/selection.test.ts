@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Relation, SelectorIndex } from '../../src/selection.ts';
+
+describe('SelectorIndex', () => {
+  it('finds a selector by any one of its matchLabels pairs the object carries', () => {
+    const index = new SelectorIndex();
+    index.set('qa/smoke', { matchLabels: { app: 'cart', tier: 'web' } });
+    index.set('qa/other', { matchLabels: { app: 'billing' } });
+    expect([...index.candidates({ app: 'cart', tier: 'web', x: 'y' })]).toEqual(['qa/smoke']);
+    expect([...index.candidates({ app: 'shop' })]).toEqual([]);
+  });
+
+  it('offers selectors without matchLabels as candidates for every object', () => {
+    const index = new SelectorIndex();
+    index.set('qa/expr', { matchExpressions: [{ key: 'app', operator: 'Exists' }] });
+    index.set('qa/all', {});
+    expect([...index.candidates({})].sort()).toEqual(['qa/all', 'qa/expr']);
+  });
+
+  it('forgets a selector that is replaced or deleted', () => {
+    const index = new SelectorIndex();
+    index.set('qa/a', { matchLabels: { app: 'one' } });
+    index.set('qa/a', { matchLabels: { app: 'two' } });
+    expect([...index.candidates({ app: 'one' })]).toEqual([]);
+    expect([...index.candidates({ app: 'two' })]).toEqual(['qa/a']);
+    index.delete('qa/a');
+    expect([...index.candidates({ app: 'two' })]).toEqual([]);
+    index.set('qa/b', undefined);
+    expect([...index.candidates({})]).toEqual([]);
+  });
+});
+
+describe('Relation', () => {
+  it('answers both directions and reports whether a link changed', () => {
+    const r = new Relation();
+    expect(r.link('runner', 'w1')).toBe(true);
+    expect(r.link('runner', 'w1')).toBe(false);
+    r.link('runner', 'w2');
+    r.link('other', 'w1');
+    expect([...r.targetsOf('runner')]).toEqual(['w1', 'w2']);
+    expect([...r.ownersOf('w1')]).toEqual(['runner', 'other']);
+    expect(r.setLinked('runner', 'w1', false)).toBe(true);
+    r.forgetTarget('w1');
+    expect([...r.ownersOf('w1')]).toEqual([]);
+    r.forgetOwner('runner');
+    expect([...r.targetsOf('runner')]).toEqual([]);
+  });
+});

@@ -1,0 +1,84 @@
+// Status rendering (SPEC §5): pure, so these need no cluster.
+import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { runnerMachine, type RunnerContext, type RunnerInputs, type RunnerStateName } from '../../machines/runner.ts';
+import type { Runner } from '../../src/api/runner.ts';
+import { assess } from '../../src/assess.ts';
+import { renderStatus } from '../../src/status.ts';
+import { statusPatch } from '../../src/status-writer.ts';
+
+const runner: Runner = {
+  metadata: { name: 'smoke', namespace: 'qa', uid: 'u1', generation: 3 },
+  spec: { workloadSelector: { matchLabels: { app: 'cart' } }, template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+};
+
+const deployment = (available: number) => ({
+  kind: 'Deployment' as const,
+  object: {
+    metadata: { name: 'cart', namespace: 'shop', uid: 'd1', generation: 1 },
+    spec: { replicas: 3, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } },
+    status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: available },
+  },
+});
+
+function rendered(available: number, events: ((send: (e: never) => void) => void) | null = null, previous?: Runner['status']) {
+  const assessment = assess({ runner, workloads: [deployment(available)], upstreams: [], problems: [], cycle: null });
+  const actor = createActor(runnerMachine, { input: { inputs: assessment.inputs as RunnerInputs, at: '2026-01-01T00:00:00Z' } }).start();
+  events?.((e) => actor.send(e));
+  const snap = actor.getSnapshot();
+  return renderStatus({
+    runner: { ...runner, status: previous },
+    state: snap.value as RunnerStateName,
+    context: snap.context as RunnerContext,
+    snapshot: actor.getPersistedSnapshot() as Record<string, unknown>,
+    assessment,
+    now: '2026-01-01T00:01:00Z',
+    nextScheduleTime: null,
+    stableStateTimedOut: false,
+    reconcileError: null,
+  });
+}
+
+describe('renderStatus', () => {
+  it('says which workload it waits for, in words', () => {
+    const s = rendered(2);
+    expect(s.state).toBe('WaitingForWorkloads');
+    expect(s.message).toBe('waiting for workload Deployment shop/cart (2/3 available)');
+    expect(s.watchedResources).toEqual([{ name: 'cart', namespace: 'shop', kind: 'Deployment', ready: false, message: '2/3 available' }]);
+    expect(s.conditions?.find((c) => c.type === 'JobCompleted')).toMatchObject({ status: 'False', reason: 'JobNotFound' });
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False' });
+    expect(s.observedGeneration).toBe(3);
+  });
+
+  it('reports a running Job as JobCompleted=False/Pending and its trigger in lastRun', () => {
+    const s = rendered(3);
+    expect(s.state).toBe('Running');
+    expect(s.conditions?.find((c) => c.type === 'JobCompleted')).toMatchObject({ status: 'False', reason: 'Pending' });
+    expect(s.lastRun).toMatchObject({ result: 'Running', reason: 'Revision', trigger: 'first run', startTime: '2026-01-01T00:00:00Z' });
+    expect(s.lastRun?.jobName).toMatch(/^smoke-[a-z0-9]+$/);
+  });
+
+  it('reports a failed run as JobCompleted=False/Failed (the original operator said True)', () => {
+    const s = rendered(3, (send) => {
+      const key = 'revision:' + assess({ runner, workloads: [deployment(3)], upstreams: [], problems: [], cycle: null }).inputs.revision;
+      send({ type: 'JOB.FINISHED', at: '2026-01-01T00:00:30Z', key, succeeded: false, message: 'BackoffLimitExceeded' } as never);
+    });
+    expect(s.state).toBe('Failed');
+    expect(s.conditions?.find((c) => c.type === 'JobCompleted')).toMatchObject({ status: 'False', reason: 'Failed', message: 'BackoffLimitExceeded' });
+    expect(s.lastFailedRunTime).toBe('2026-01-01T00:00:30Z');
+  });
+
+  it('keeps lastTransitionTime while a condition keeps its status, so an unchanged Runner writes nothing', () => {
+    const first = rendered(2);
+    const old = first.conditions!.map((c) => ({ ...c, lastTransitionTime: '2025-12-31T00:00:00Z' as unknown as Date }));
+    const again = rendered(2, null, { ...first, conditions: old });
+    expect(again.conditions!.every((c) => String(c.lastTransitionTime) === '2025-12-31T00:00:00Z')).toBe(true);
+    expect(statusPatch({ ...first, conditions: old }, again)).toBeNull();
+  });
+});
+
+describe('statusPatch', () => {
+  it('sets changed fields and nulls vanished ones', () => {
+    expect(statusPatch({ state: 'Running', nextScheduleTime: 'x' }, { state: 'Succeeded' })).toEqual({ state: 'Succeeded', nextScheduleTime: null });
+  });
+});
