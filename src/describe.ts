@@ -1,0 +1,47 @@
+// `hestia describe <runner>`: one Runner in words — its state, what it waits for, its last
+// runs and its next tick. Pure rendering of the Runner and its Jobs; the CLI fetches them.
+import type { V1Job } from '@kubernetes/client-node';
+import type { Runner } from './api/runner.ts';
+import { jobOutcome } from './job.ts';
+
+const mark = (ready: boolean) => (ready ? 'ready    ' : 'not ready');
+
+export function describeRunner(runner: Runner, jobs: readonly V1Job[]): string {
+  const s = runner.status ?? {};
+  const lines: string[] = [];
+  lines.push(`Runner ${runner.metadata.namespace}/${runner.metadata.name}`);
+  lines.push(`  State:     ${s.state ?? '(not yet seen by the operator)'}`);
+  if (s.message) lines.push(`  Why:       ${s.message}`);
+  const stalled = s.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+  if (stalled) lines.push(`  Stalled:   ${stalled.reason}: ${stalled.message}`);
+  if (runner.spec?.schedule) {
+    lines.push(`  Schedule:  ${runner.spec.schedule}${runner.spec.timeZone ? ` (${runner.spec.timeZone})` : ' (UTC)'}`);
+    lines.push(`  Next run:  ${s.nextScheduleTime ?? '-'}`);
+  }
+  if (runner.spec?.suspend) lines.push('  Suspended: yes (spec.suspend)');
+
+  lines.push('', 'Inputs:');
+  const watched = s.watchedResources ?? [];
+  if (watched.length === 0) lines.push('  (none matched)');
+  for (const w of watched) lines.push(`  ${mark(w.ready)}  ${w.kind} ${w.namespace}/${w.name}${w.message ? `  (${w.message})` : ''}`);
+
+  lines.push('', 'Last run:');
+  if (!s.lastRun) lines.push('  (none yet)');
+  else {
+    const r = s.lastRun;
+    lines.push(`  Job ${r.jobName}: ${r.result}${r.message ? ` — ${r.message}` : ''}`);
+    lines.push(`  triggered by ${r.trigger}; started ${r.startTime}${r.completionTime ? `, finished ${r.completionTime}` : ''}`);
+  }
+  if (s.lastSuccessfulRunTime) lines.push(`  last success: ${s.lastSuccessfulRunTime}`);
+  if (s.lastFailedRunTime) lines.push(`  last failure: ${s.lastFailedRunTime}`);
+
+  const history = [...jobs].sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')));
+  if (history.length > 0) {
+    lines.push('', 'Jobs kept (newest first):');
+    for (const job of history) {
+      const o = jobOutcome(job);
+      lines.push(`  ${job.metadata?.name}  ${o.phase}  created ${new Date(job.metadata?.creationTimestamp ?? 0).toISOString()}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
