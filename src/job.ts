@@ -8,7 +8,13 @@ import {
   LABEL_RUNNER_NAMESPACE,
   type Runner,
 } from './api/runner.ts';
-import { shortHash } from './job-name.ts';
+import { jobNameFor, shortHash } from './job-name.ts';
+
+export const jobPrefixOf = (runner: Runner): string => runner.spec?.jobName || runner.metadata.name!;
+
+/** A Job name unique to this Runner and run, stable across retries and restarts (SPEC §4). */
+export const jobNameForRun = (runner: Runner, runKey: string): string =>
+  jobNameFor(jobPrefixOf(runner), `${runner.metadata.uid}:${runKey}`);
 
 /** The run a Job belongs to; the machine's run key, so a finished Job is matched to its run. */
 export const ANNOTATION_RUN_KEY = 'runner.stakater.com/run-key';

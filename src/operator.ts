@@ -18,10 +18,10 @@ import { assess, upstreamSucceeded, type Assessment, type SelectedWorkload } fro
 import { systemClock, type Clock } from './clock.ts';
 import { findCycles } from './cycles.ts';
 import { eventRecorder, type Recorder } from './events.ts';
-import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome } from './job.ts';
+import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobNameForRun, jobOutcome } from './job.ts';
 import { errorText, objectKey, ResilientInformer, type InformerSource } from './k8s/informer.ts';
 import type { WorkloadKind } from './readiness.ts';
-import { jobNameForRun, runnerEffects } from './runner-effects.ts';
+import { runnerEffects } from './runner-effects.ts';
 import { missedTickDecision, nextTick } from './schedule.ts';
 import { SelectorIndex, Relation } from './selection.ts';
 import { isEnabledWorkload, matchesLabelSelector } from './selectors.ts';

@@ -6,11 +6,10 @@ import type { Logger } from 'pino';
 import { runnerMachine, type RunnerContext, type RunnerEvent } from '../machines/runner.ts';
 import type { Runner } from './api/runner.ts';
 import type { EventType, Recorder } from './events.ts';
-import { buildJob, controllingRunnerUid } from './job.ts';
-import { jobNameFor } from './job-name.ts';
+import { buildJob, controllingRunnerUid, jobNameForRun } from './job.ts';
 import { errorText } from './k8s/informer.ts';
 import { withDefaults } from './spec.ts';
-import { jobPrefixOf, lastRunStatus } from './status.ts';
+import { lastRunStatus } from './status.ts';
 
 export interface EffectDeps {
   kc: KubeConfig;
@@ -26,10 +25,6 @@ export interface EffectDeps {
   /** Sends an event to a Runner's actor (later, never from inside a transition). */
   send(uid: string, event: RunnerEvent): void;
 }
-
-/** A Job name unique to this Runner and run, stable across retries and restarts. */
-export const jobNameForRun = (runner: Runner, runKey: string): string =>
-  jobNameFor(jobPrefixOf(runner), `${runner.metadata.uid}:${runKey}`);
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;

@@ -5,7 +5,7 @@ import type { V1Condition } from '@kubernetes/client-node';
 import type { RunnerContext, RunnerStateName } from '../machines/runner.ts';
 import type { LastRunStatus, Runner, RunnerStatus } from './api/runner.ts';
 import type { Assessment } from './assess.ts';
-import { jobNameFor } from './job-name.ts';
+import { jobNameForRun } from './job.ts';
 import { describeTrigger } from './messages.ts';
 
 export interface RenderArgs {
@@ -21,15 +21,13 @@ export interface RenderArgs {
   reconcileError: string | null;
 }
 
-export const jobPrefixOf = (runner: Runner): string => runner.spec?.jobName || runner.metadata.name!;
-
 export function lastRunStatus(runner: Runner, context: RunnerContext): LastRunStatus | undefined {
   const run = context.run;
   if (!run) return undefined;
   const trigger =
     run.reason === 'Schedule' ? `schedule (tick ${run.tick})` : describeTrigger(run.previousParts, run.parts, run.reason);
   return {
-    jobName: jobNameFor(jobPrefixOf(runner), run.key),
+    jobName: jobNameForRun(runner, run.key),
     revision: run.revision,
     trigger,
     reason: run.reason,

@@ -1,0 +1,92 @@
+// SPEC §6, §9: the operator's cost per event does not grow with the number of Runners, and it
+// is quiet when nothing changes. Counted from the API server's audit log.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Operator } from '../../src/operator.ts';
+import { nonWatch, requestsBy, summarise } from './support/audit.ts';
+import { OPERATOR_USER } from './support/identity.ts';
+import {
+  createDeployment, createNamespace, createRunner, deleteNamespace, deploymentAvailable, ENABLE, installCrd, jobsOf,
+  rollOut, runnerManifest, waitFor, waitForRunner,
+} from './support/kube.ts';
+import { startOperator } from './support/operator.ts';
+
+let operator: Operator;
+let ns: string;
+
+beforeAll(async () => {
+  await installCrd();
+  ns = await createNamespace('cost');
+  operator = await startOperator();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await deleteNamespace(ns);
+});
+
+/** Waits until the operator has made no new request for `quietMs`; returns the time it went quiet. */
+async function operatorQuiet(since: Date, quietMs = 1500): Promise<void> {
+  let last = -1;
+  let stableSince = Date.now();
+  await waitFor('the operator to go quiet', () => {
+    const n = nonWatch(requestsBy(OPERATOR_USER, since)).length;
+    if (n !== last) {
+      last = n;
+      stableSince = Date.now();
+      return false;
+    }
+    return Date.now() - stableSince >= quietMs;
+  }, 60_000);
+}
+
+async function addUnrelatedRunners(from: number, to: number): Promise<void> {
+  const batch: Promise<unknown>[] = [];
+  for (let i = from; i < to; i++) {
+    batch.push(createRunner(runnerManifest(ns, `unrelated-${i}`, { workloadSelector: { matchLabels: { app: `nothing-${i}` } } })));
+    if (batch.length === 20) await Promise.all(batch.splice(0));
+  }
+  await Promise.all(batch);
+  await waitForRunner(ns, `unrelated-${to - 1}`, 'seen by the operator', (r) => r.status?.state === 'WaitingForWorkloads');
+}
+
+/** One rollout of the watched Deployment: the requests the operator made for it. */
+async function measureRollout(version: string): Promise<{ total: number; detail: Record<string, number> }> {
+  const jobsBefore = (await jobsOf(ns, 'watcher')).length;
+  await operatorQuiet(new Date(Date.now() - 2000));
+  const since = new Date();
+  await rollOut(ns, 'target', version);
+  await waitFor('the rollout', () => deploymentAvailable(ns, 'target'));
+  await waitFor('the new run', async () => (await jobsOf(ns, 'watcher')).length === jobsBefore + 1);
+  await waitForRunner(ns, 'watcher', 'Succeeded', (r) => r.status?.state === 'Succeeded' && r.status.lastRun?.result === 'Succeeded');
+  await operatorQuiet(since);
+  const requests = nonWatch(requestsBy(OPERATOR_USER, since));
+  return { total: requests.length, detail: summarise(requests) };
+}
+
+describe('cost per event', () => {
+  it('makes the same requests for one rollout with 10 and with 300 unrelated Runners', async () => {
+    await createDeployment(ns, 'target', { app: 'target', ...ENABLE }, 2);
+    await createRunner(runnerManifest(ns, 'watcher', { workloadSelector: { matchLabels: { app: 'target' } } }));
+    await waitForRunner(ns, 'watcher', 'first run', (r) => r.status?.state === 'Succeeded');
+
+    await addUnrelatedRunners(0, 10);
+    const with10 = await measureRollout('v2');
+    await addUnrelatedRunners(10, 300);
+    const with300 = await measureRollout('v3');
+
+    console.log(`requests for one rollout: ${with10.total} with 10 Runners, ${with300.total} with 300 Runners`);
+    console.log('with 10: ', JSON.stringify(with10.detail));
+    console.log('with 300:', JSON.stringify(with300.detail));
+    expect(with300.detail).toEqual(with10.detail);
+    expect(with10.total).toBeLessThanOrEqual(12);
+  }, 300_000);
+
+  it('sends no request but watches while idle', async () => {
+    await operatorQuiet(new Date(Date.now() - 1000));
+    const since = new Date();
+    await new Promise((r) => setTimeout(r, 10_000)); // the measured window itself, not a synchronisation
+    const idle = nonWatch(requestsBy(OPERATOR_USER, since));
+    console.log(`requests in 10 idle seconds with ${operator.stats.runners} Runners: ${idle.length}`, JSON.stringify(summarise(idle)));
+    expect(idle).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,48 @@
+// The operator under test runs as its own ServiceAccount with the ClusterRole shipped in
+// deploy/rbac: the tests then check the RBAC we ship, and the API server's audit log tells
+// the operator's requests from the test's own.
+import { readFileSync } from 'node:fs';
+import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { core, kc } from './kube.ts';
+
+export const OPERATOR_NAMESPACE = 'hestia-system';
+export const OPERATOR_SERVICE_ACCOUNT = 'hestia-operator';
+export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+
+const RBAC_FILES = ['service_account.yaml', 'role.yaml', 'role_binding.yaml', 'leader_election_role.yaml', 'leader_election_role_binding.yaml'];
+
+async function applyOnce(objects: KubernetesObject[]): Promise<void> {
+  const api = kc.makeApiClient(KubernetesObjectApi);
+  for (const object of objects) {
+    await api.create(object).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  }
+}
+
+let cached: KubeConfig | undefined;
+
+/** A KubeConfig that authenticates as the operator's ServiceAccount (created on first use). */
+export async function operatorKubeConfig(): Promise<KubeConfig> {
+  if (cached) return cached;
+  await core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }).catch((err: unknown) => {
+    if ((err as { code?: number }).code !== 409) throw err;
+  });
+  const objects = RBAC_FILES.flatMap((f) => loadAllYaml(readFileSync(new URL(`../../../deploy/rbac/${f}`, import.meta.url), 'utf8')) as KubernetesObject[]);
+  await applyOnce(objects);
+  const token = await core.createNamespacedServiceAccountToken({
+    namespace: OPERATOR_NAMESPACE,
+    name: OPERATOR_SERVICE_ACCOUNT,
+    body: { spec: { audiences: [], expirationSeconds: 24 * 3600 } },
+  });
+  const cluster = kc.getCurrentCluster()!;
+  const operatorKc = new KubeConfig();
+  operatorKc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'hestia-operator', token: token.status!.token }],
+    contexts: [{ name: 'hestia-operator', cluster: cluster.name, user: 'hestia-operator' }],
+    currentContext: 'hestia-operator',
+  });
+  cached = operatorKc;
+  return operatorKc;
+}
