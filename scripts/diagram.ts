@@ -1,0 +1,34 @@
+// Writes the Runner machine's diagrams (SPEC §7), all derived from machines/runner.ts by src/diagram.ts:
+//   docs/runner-machine.mmd   Mermaid stateDiagram-v2 (the text that test/unit/diagram.test.ts compares)
+//   docs/runner-machine.svg   Graphviz, rendered by @viz-js/viz (Graphviz as WebAssembly: no browser, no system dot)
+//   docs/machine.md           its generated blocks (between markers): the Mermaid text, and the code for the
+//                             Stately editor's Import
+// Run with `make diagram`, `hestia diagram` or `node scripts/diagram.ts`.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { instance } from '@viz-js/viz';
+import { runnerMachine } from '../machines/runner.ts';
+import { embedBlock, toDot, toMermaid, toStatelyCode } from '../src/diagram.ts';
+
+/** The repository's docs/ folder, wherever the command is run from. */
+export const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));
+
+export async function renderSvg(dot: string): Promise<string> {
+  const viz = await instance();
+  const result = viz.render(dot, { format: 'svg', engine: 'dot' });
+  if (result.status !== 'success') throw new Error(`Graphviz: ${result.errors.map((e) => e.message).join('; ')}`);
+  return result.output;
+}
+
+export async function writeDiagrams(docsDir: string = DOCS_DIR): Promise<void> {
+  const mermaid = toMermaid(runnerMachine);
+  const page = join(docsDir, 'machine.md');
+  await writeFile(join(docsDir, 'runner-machine.mmd'), mermaid);
+  await writeFile(join(docsDir, 'runner-machine.svg'), await renderSvg(toDot(runnerMachine)));
+  const markdown = embedBlock(await readFile(page, 'utf8'), 'runner-machine.mmd', 'mermaid', mermaid);
+  await writeFile(page, embedBlock(markdown, 'stately-import', 'ts', toStatelyCode(runnerMachine)));
+  console.log(`wrote ${['runner-machine.mmd', 'runner-machine.svg', 'machine.md'].map((f) => join(docsDir, f)).join(', ')}`);
+}
+
+if (import.meta.main) await writeDiagrams();
