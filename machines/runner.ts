@@ -79,6 +79,8 @@ export interface RunnerContext {
   progressingSince: string | null;
   /** Time of the latest event, so transitions without an event of their own have a time. */
   now: string;
+  /** Runs started so far; part of each run key, so a revision seen again (a rollback) is a new run. */
+  runs: number;
 }
 
 export type RunnerEvent =
@@ -121,14 +123,16 @@ export function restingState(ctx: RunnerContext): RunnerStateName {
   return ctx.run?.result === 'Failed' ? 'Failed' : 'Succeeded';
 }
 
-const runKeyFor = (ctx: RunnerContext, reason: RunReason): string => {
+/** `<run number>:<reason>:<what>`: unique per run, and the same again after a restart that lost it. */
+export const runKeyFor = (ctx: RunnerContext, reason: RunReason): string => {
+  const n = ctx.runs + 1;
   switch (reason) {
     case 'Manual':
-      return `manual:${ctx.inputs.trigger}:${ctx.inputs.revision}`;
+      return `${n}:manual:${ctx.inputs.trigger}:${ctx.inputs.revision}`;
     case 'Schedule':
-      return `schedule:${ctx.dueTick}`;
+      return `${n}:schedule:${ctx.dueTick}`;
     case 'Revision':
-      return `revision:${ctx.inputs.revision}`;
+      return `${n}:revision:${ctx.inputs.revision}`;
   }
 };
 
@@ -144,10 +148,16 @@ const runIsActive = (ctx: RunnerContext): boolean => ctx.run !== null && ctx.run
 
 const restsIn = (state: RunnerStateName) => ({ type: 'restsIn', params: { state } }) as const;
 
+const AFTER_A_RUN: readonly RunnerStateName[] = ['Succeeded', 'Failed'];
+
+/** Targets reachable from a resting state: not itself, and not Succeeded <-> Failed (only a run changes that). */
+const restingTargets = (from: RunnerStateName) =>
+  RUNNER_STATES.filter((s) => s !== from && s !== 'Running' && !(AFTER_A_RUN.includes(from) && AFTER_A_RUN.includes(s)));
+
 /** From a resting state, go where `restingState` says (staying put is no transition). */
 const restingNode = (from: RunnerStateName) => ({
   always: [
-    ...RUNNER_STATES.filter((s) => s !== from && s !== 'Running').map((state) => ({ guard: restsIn(state), target: state })),
+    ...restingTargets(from).map((state) => ({ guard: restsIn(state), target: state })),
     { guard: restsIn('Running'), target: 'Running', actions: 'beginRun' as const },
   ],
 });
@@ -163,6 +173,7 @@ export const runnerMachine = setup({
     isActiveRun: ({ context, event }) =>
       event.type === 'JOB.FINISHED' && runIsActive(context) && context.run?.key === event.key,
     tickCanRun: ({ context }) => tickCanRun(context),
+    dueTickBlocked: ({ context }) => context.dueTick !== null && !tickCanRun(context),
     runFinished: ({ context }) => !runIsActive(context),
     replaceDue: ({ context }) =>
       runIsActive(context) && context.inputs.concurrencyPolicy === 'Replace' && dueRunReason(context) !== null,
@@ -187,6 +198,7 @@ export const runnerMachine = setup({
     rememberTick: assign(({ event }) => (event.type === 'TICK' ? { now: event.at, dueTick: event.tick, lastTick: event.tick } : {})),
     skipTick: assign(({ event }) =>
       event.type === 'TICK' || event.type === 'TICK.MISSED' ? { now: event.at, lastTick: event.tick, lastSkippedTick: event.tick } : {}),
+    skipDueTick: assign(({ context }) => ({ lastSkippedTick: context.dueTick, dueTick: null })),
     beginRun: assign(({ context, event }) => {
       const reason = dueRunReason(context) ?? 'Revision';
       const run: RunRecord = {
@@ -203,9 +215,11 @@ export const runnerMachine = setup({
       };
       return {
         run,
+        runs: context.runs + 1,
         lastRevision: context.inputs.revision,
         lastTrigger: context.inputs.trigger,
-        dueTick: reason === 'Schedule' ? null : context.dueTick,
+        // Under Replace a tick still due would replace this very run at once; it is served by it.
+        dueTick: reason === 'Schedule' || context.inputs.concurrencyPolicy === 'Replace' ? null : context.dueTick,
       };
     }),
     recordResult: assign(({ context, event }) => {
@@ -233,6 +247,7 @@ export const runnerMachine = setup({
     lastFailedAt: null,
     progressingSince: input.inputs.workloadsReady ? null : input.at,
     now: input.at,
+    runs: 0,
   }),
   initial: 'WaitingForWorkloads',
   on: {
@@ -255,7 +270,11 @@ export const runnerMachine = setup({
     Running: {
       entry: ['startJob', 'runStarted'],
       on: {
-        'JOB.FINISHED': { guard: 'isActiveRun', actions: ['recordResult', 'runFinished'] },
+        'JOB.FINISHED': [
+          // A tick remembered during the run (Forbid) is skipped if the inputs are not satisfied when it ends.
+          { guard: and(['isActiveRun', 'dueTickBlocked']), actions: ['recordResult', 'runFinished', 'skipDueTick', 'tickSkipped'] },
+          { guard: 'isActiveRun', actions: ['recordResult', 'runFinished'] },
+        ],
       },
       always: [
         { guard: 'replaceDue', target: 'Running', reenter: true, actions: ['stopJob', 'beginRun'] },

@@ -22,7 +22,7 @@ trap 'exit 143' TERM
 
 "$kubectl" apply -f crds/e2e.stakater.com_runners.yaml >/dev/null
 "$kubectl" wait --for=condition=Established crd/runners.e2e.stakater.com --timeout=60s >/dev/null
-HESTIA_HEALTH_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/hestia-dev-operator.log" 2>&1 &
+HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/hestia-dev-operator.log" 2>&1 &
 operator_pid=$!
 "$kubectl" apply -k deploy/samples >/dev/null
 

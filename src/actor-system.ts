@@ -19,7 +19,7 @@ export function restorableSnapshot(value: unknown): Record<string, unknown> | nu
   if (s.status !== 'active' || typeof s.value !== 'string') return null;
   if (!(RUNNER_STATES as readonly string[]).includes(s.value)) return null;
   const c = s.context as Partial<RunnerContext> | undefined;
-  if (!c || typeof c !== 'object' || typeof c.inputs !== 'object' || typeof c.now !== 'string') return null;
+  if (!c || typeof c !== 'object' || typeof c.inputs !== 'object' || typeof c.now !== 'string' || typeof c.runs !== 'number') return null;
   return value as Record<string, unknown>;
 }
 

@@ -7,9 +7,9 @@
 // - transitions of the machine's root that have no target ("in every state") go into one note;
 // - eventless transitions whose guard routes to its own target — a parameterised guard such as
 //   `restsIn(Failed)` on a transition to `Failed` — are drawn through one choice node per guard type:
-//   `source → restsIn` (labelled with the rest of the guard, if any) and `restsIn → Failed [restsIn Failed]`.
-//   A state has no route to itself through such a choice (staying put is no transition), so the choice node
-//   draws the machine exactly while keeping the 70-odd routes readable.
+//   `source → restsIn` (labelled with the rest of the guard, if any, and with the choice's targets that this source
+//   has no route to, other than itself) and `restsIn → Failed [restsIn Failed]`. So the choice node draws the
+//   machine exactly while keeping the 70-odd routes readable.
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
 
 // ---------------------------------------------------------------------------------------------
@@ -183,35 +183,64 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
   }));
 
   const edges: Edge[] = [];
-  const choices: string[] = [];
   const add = (edge: Edge) => {
     if (!edges.some((e) => e.from === edge.from && e.to === edge.to && e.label === edge.label)) edges.push(edge);
   };
+  interface Route {
+    from: string;
+    choice: string;
+    /** The guard's other conjuncts, drawn on the edge into the choice. */
+    rest: string;
+    to: string;
+    /** The edge out of the choice. */
+    label: string;
+    /** The same transition drawn without the choice. */
+    direct: Edge;
+  }
+  const routes: Route[] = [];
   for (const node of children) {
     const transitions = [...[...node.transitions.values()].flat(), ...(node.always ?? [])] as AnyTransitionDefinition[];
     const guards = guardLabels(transitions);
     for (const [i, t] of transitions.entries()) {
       const actions = actionNames(t.actions);
       const targets = targetsOf(t);
+      const label = labelOf(t.eventType, guards[i]!, actions, t.reenter && targets.length > 0);
       const route = routeOf(t);
       if (route !== undefined) {
-        if (!choices.includes(route.type)) choices.push(route.type);
-        const rest = route.rest.map((g) => treeText(g, true)).join(' and ');
-        add({ from: node.key, to: route.type, label: rest ? `[${rest}]` : '', internal: false });
-        add({
-          from: route.type,
-          to: targets[0]!.key,
-          label: labelOf('', `${route.type} ${targets[0]!.key}`, actions, false),
-          internal: false,
+        const to = targets[0]!.key;
+        routes.push({
+          from: node.key,
+          choice: route.type,
+          rest: route.rest.map((g) => treeText(g, true)).join(' and '),
+          to,
+          label: labelOf('', `${route.type} ${to}`, actions, false),
+          direct: { from: node.key, to, label, internal: false },
         });
         continue;
       }
-      const label = labelOf(t.eventType, guards[i]!, actions, t.reenter && targets.length > 0);
       if (targets.length === 0) add({ from: node.key, to: node.key, label, internal: true });
       for (const target of targets) add({ from: node.key, to: target.key, label, internal: false });
     }
   }
-  // Each state's own transitions first, then each choice's routes in the machine's order of states.
+
+  // Routes to one target that differ in their actions cannot share the choice's edge: they are drawn directly.
+  const labels = new Map<string, Set<string>>();
+  for (const r of routes) labels.set(`${r.choice}\n${r.to}`, (labels.get(`${r.choice}\n${r.to}`) ?? new Set()).add(r.label));
+  const viaChoice = routes.filter((r) => labels.get(`${r.choice}\n${r.to}`)!.size === 1);
+  for (const r of routes) if (!viaChoice.includes(r)) add(r.direct);
+  const choices = [...new Set(viaChoice.map((r) => r.choice))];
+  // Into the choice: one edge per source and guard rest, naming the choice's targets this source has no route to.
+  for (const r of viaChoice) {
+    const own = viaChoice.filter((x) => x.from === r.from && x.choice === r.choice && x.rest === r.rest).map((x) => x.to);
+    const missing = [...new Set(viaChoice.filter((x) => x.choice === r.choice).map((x) => x.to))].filter(
+      (to) => to !== r.from && !own.includes(to),
+    );
+    const label = [r.rest ? `[${r.rest}]` : '', missing.length ? `(not to ${missing.join(', ')})` : ''].filter(Boolean).join(' ');
+    add({ from: r.from, to: r.choice, label, internal: false });
+  }
+  for (const r of viaChoice) add({ from: r.choice, to: r.to, label: r.label, internal: false });
+
+  // Each state's transitions in the machine's order of states, then each choice's routes.
   const order = (key: string) => children.findIndex((n) => n.key === key);
   const fromChoice = (e: Edge) => choices.includes(e.from);
   edges.sort((x, y) =>
@@ -219,7 +248,7 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
       ? Number(fromChoice(x)) - Number(fromChoice(y))
       : fromChoice(x)
         ? choices.indexOf(x.from) - choices.indexOf(y.from) || order(x.to) - order(y.to)
-        : 0,
+        : order(x.from) - order(y.from),
   );
   const clash = choices.filter((c) => children.some((n) => n.key === c));
   if (clash.length > 0) throw new Error(`diagram: choice node names clash with states: ${clash.join(', ')}`);

@@ -11,8 +11,9 @@ export async function runOperator(): Promise<void> {
   kubeConfig.loadFromDefault();
   const operator = new Operator({ kubeConfig, log });
 
-  const port = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
-  const server = createServer((req, res) => {
+  const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
+  const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
+  const handler: Parameters<typeof createServer>[0] = (req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200).end('ok');
     if (req.url === '/readyz') return void res.writeHead(operator.ready ? 200 : 503).end(operator.ready ? 'ok' : 'watch caches not in sync');
     if (req.url === '/metrics') {
@@ -27,15 +28,16 @@ export async function runOperator(): Promise<void> {
       return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(lines.join('\n') + '\n');
     }
     res.writeHead(404).end();
-  });
-  if (port > 0) server.listen(port, '0.0.0.0');
+  };
+  // Probes on the health port, Prometheus on the metrics port (0 turns either off); both answer every path.
+  const servers = [healthPort, metricsPort].filter((p) => p > 0).map((p) => createServer(handler).listen(p, '0.0.0.0'));
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    server.close();
+    for (const server of servers) server.close();
     await operator.stop();
     process.exit(0);
   };

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { RunnerEvent } from '../machines/runner.ts';
 import { ActorSystem, restorableSnapshot } from './actor-system.ts';
 import { API_VERSION, type Runner } from './api/runner.ts';
-import { assess, upstreamSucceeded, type Assessment, type SelectedWorkload } from './assess.ts';
+import { assess, type Assessment, type SelectedWorkload } from './assess.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { findCycles } from './cycles.ts';
 import { eventRecorder, type Recorder } from './events.ts';
@@ -280,10 +280,11 @@ export class Operator {
       this.indexRunner(cur);
       this.matchRunnerWorkloads(cur);
       this.matchUpstreams(cur);
-      this.matchAsUpstream(cur, undefined);
-      this.recomputeCycles();
+      const concerned = this.matchAsUpstream(cur);
+      for (const k of this.recomputeCycles()) concerned.add(k);
       this.addActor(cur);
-      this.reassess(this.selectsRunner.ownersOf(key));
+      concerned.delete(key);
+      this.reassess(concerned);
       return;
     }
     const specChanged = prev.metadata.generation !== cur.metadata.generation || !sameJson(prev.spec, cur.spec);
@@ -296,14 +297,15 @@ export class Operator {
       this.matchUpstreams(cur);
       affected.add(key);
     }
-    if (labelsChanged) for (const d of this.matchAsUpstream(cur, prev)) affected.add(d);
+    if (labelsChanged) for (const d of this.matchAsUpstream(cur)) affected.add(d);
     if (specChanged || labelsChanged) {
       for (const k of this.recomputeCycles()) affected.add(k);
     }
     if (annotationsChanged) affected.add(key);
     // Our own status writes come back here: they concern downstream Runners only when the
     // latest run's identity or result moved, and never this Runner itself.
-    if (!sameJson(prev.status?.lastRun?.jobName, cur.status?.lastRun?.jobName) || upstreamSucceeded(prev) !== upstreamSucceeded(cur)) {
+    const runOf = (r: Runner) => [r.status?.lastRun?.jobName, r.status?.lastRun?.result];
+    if (!sameJson(runOf(prev), runOf(cur))) {
       for (const d of this.selectsRunner.ownersOf(key)) affected.add(d);
     }
     this.reassess(affected);
@@ -389,11 +391,10 @@ export class Operator {
   }
 
   /** A Runner's labels changed (or it is new): which Runners select it now. Returns those concerned. */
-  private matchAsUpstream(runner: Runner, prev: Runner | undefined): Set<string> {
+  private matchAsUpstream(runner: Runner): Set<string> {
     const ukey = objectKey(runner);
     const concerned = new Set(this.selectsRunner.ownersOf(ukey));
     for (const d of this.runnerSelectors.candidates(labelsOf(runner))) concerned.add(d);
-    void prev;
     for (const dkey of concerned) {
       const downstream = this.runnerByKey(dkey);
       this.selectsRunner.setLinked(dkey, ukey, downstream !== undefined && this.upstreamMatches(downstream, runner));

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { runnerMachine, type RunnerContext, type RunnerEvent } from '../machines/runner.ts';
 import type { Runner } from './api/runner.ts';
 import type { EventType, Recorder } from './events.ts';
-import { buildJob, controllingRunnerUid, jobNameForRun } from './job.ts';
+import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from './job.ts';
 import { errorText } from './k8s/informer.ts';
 import { withDefaults } from './spec.ts';
 import { lastRunStatus } from './status.ts';
@@ -67,7 +67,14 @@ export function runnerEffects(deps: EffectDeps) {
         const existing = deps.cachedJob(namespace, name) ?? (await batch.readNamespacedJob({ namespace, name }).catch(() => undefined));
         if (existing && controllingRunnerUid(existing) !== uid) {
           deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `a Job named ${name} exists and does not belong to this Runner` });
-        } else log.info('Job exists already; this run has started');
+          return;
+        }
+        log.info('Job exists already; this run has started');
+        // It may have finished already (e.g. while the operator was down): no watch event will say so again.
+        const outcome = existing ? jobOutcome(existing) : { phase: 'Running' as const };
+        if (outcome.phase !== 'Running') {
+          deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: outcome.phase === 'Succeeded', message: outcome.message });
+        }
         return;
       }
       if (isPermanent(code)) {

@@ -1,5 +1,6 @@
 // Writes Runner statuses: coalesced per Runner, skipped when nothing would change, and as a
-// JSON merge patch of the status subresource (no resourceVersion, so no conflicts to retry).
+// JSON patch of the status subresource (no resourceVersion, so no conflicts to retry). Not a
+// merge patch: in a merge patch a null deletes, and the actor snapshot holds meaningful nulls.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type RunnerStatus } from './api/runner.ts';
@@ -11,17 +12,20 @@ export interface StatusSource {
   render(key: string): { desired: RunnerStatus; current: RunnerStatus | undefined } | null;
 }
 
-/** A merge patch turning `current` into `desired`: changed fields set, vanished fields nulled. */
-export function statusPatch(current: RunnerStatus | undefined, desired: RunnerStatus): Record<string, unknown> | null {
-  const patch: Record<string, unknown> = {};
-  const before = (current ?? {}) as Record<string, unknown>;
+export type PatchOperation = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string };
+
+/** JSON patch operations turning `current` into `desired` (top-level fields); null when equal. */
+export function statusPatch(current: RunnerStatus | undefined, desired: RunnerStatus): PatchOperation[] | null {
+  if (current === undefined) return [{ op: 'add', path: '/status', value: desired }];
+  const ops: PatchOperation[] = [];
+  const before = current as Record<string, unknown>;
   const after = desired as Record<string, unknown>;
   for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) {
     const next = after[field];
-    if (next === undefined) patch[field] = null;
-    else if (canonicalJson(before[field]) !== canonicalJson(next)) patch[field] = next;
+    if (next === undefined) ops.push({ op: 'remove', path: `/status/${field}` });
+    else if (canonicalJson(before[field]) !== canonicalJson(next)) ops.push({ op: 'add', path: `/status/${field}`, value: next });
   }
-  return Object.keys(patch).length > 0 ? patch : null;
+  return ops.length > 0 ? ops : null;
 }
 
 export class StatusWriter {
@@ -90,8 +94,8 @@ export class StatusWriter {
     this.inFlight.add(key);
     try {
       await this.api.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: patch } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: patch },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
       );
       this.writes += 1;
       this.written.set(key, desiredText);

@@ -49,7 +49,9 @@ check() { # check NAME FUNCTION: runs FUNCTION in namespace selftest-NAME
 
 # The apiserver serves Prometheus metrics to the admin client of the kubeconfig.
 t_metrics() {
-  k get --raw /metrics | grep -q '^apiserver_request_total{'
+  local metrics
+  metrics=$(k get --raw /metrics) # (no `| grep -q`: SIGPIPE under pipefail)
+  grep -q '^apiserver_request_total{' <<<"$metrics"
 }
 
 # Every request lands in the audit log (level Metadata).
@@ -95,13 +97,16 @@ t_job_complete() {
 t_job_failed() {
   job bad '"pod-container-running-failed.stage.kwok.x-k8s.io": "true"' | k apply -n "$1" -f -
   k wait -n "$1" job/bad --for=condition=Failed --timeout=$TIMEOUT
-  k get pods -n "$1" -l job-name=bad \
-    -o jsonpath='{.items[0].status.containerStatuses[0].state.terminated.exitCode}' | grep -qx 1
+  local code
+  code=$(k get pods -n "$1" -l job-name=bad \
+    -o jsonpath='{.items[0].status.containerStatuses[0].state.terminated.exitCode}')
+  [ "$code" = 1 ]
 }
 
 # Deleting a Job's controlling owner garbage-collects the Job and its pod.
 t_garbage_collection() {
   k create configmap owner -n "$1"
+  local uid
   uid=$(k get configmap owner -n "$1" -o jsonpath='{.metadata.uid}')
   job owned | sed "/^  name: owned\$/a\\
   ownerReferences:\\

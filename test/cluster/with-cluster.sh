@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # functions invoked by trap
 # Runs CMD against a fresh test cluster that exists only for the duration of CMD.
 #
 # Usage: test/cluster/with-cluster.sh CMD [ARG...]
@@ -22,20 +23,38 @@ export HESTIA_KUBE_BIN_DIR
 name=hestia-test-$$
 child=
 
-# shellcheck disable=SC2317 # invoked by trap
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
   "$HERE/down.sh" "$name" || echo "with-cluster.sh: deleting cluster $name failed" >&2
   exit "$rc"
 }
-# shellcheck disable=SC2317 # invoked by trap
+descendants() { # PID -> its descendants' PIDs, parents first
+  local p
+  for p in $(pgrep -P "$1"); do
+    echo "$p"
+    descendants "$p"
+  done
+}
+any_alive() {
+  local p
+  for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
+  return 1
+}
 on_signal() {
   # CMD runs in the background (so that `wait` can be interrupted); without job
-  # control it ignores SIGINT, hence SIGTERM is what gets forwarded.
+  # control it ignores SIGINT, hence SIGTERM is what gets forwarded, to CMD and
+  # to everything it started (a shell does not pass signals on to its children).
+  local pids
   if [ -n "$child" ]; then
-    kill -TERM "$child" 2>/dev/null || true
+    read -r -a pids <<<"$child $(descendants "$child" | tr '\n' ' ')"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
     wait "$child" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do # up to 5 s for the rest to exit, then KILL
+      any_alive "${pids[@]}" || break
+      sleep 0.5
+    done
+    if any_alive "${pids[@]}"; then kill -KILL "${pids[@]}" 2>/dev/null || true; fi
   fi
   exit $((128 + $1))
 }

@@ -30,14 +30,15 @@ describe('chains', () => {
     await createRunner(runnerManifest(ns, 'runner-2', { runnerSelector: { matchLabels: { app: 'runner-1' } } }, { sequence: 'runner-sequence' }));
     const r2 = await succeeded('runner-2');
     const r1 = await succeeded('runner-1');
-    expect(r2.status?.lastRun?.trigger).toContain(`Runner ${ns}/runner-1`);
+    expect(r2.status?.lastRun?.trigger).toBe('first run');
     expect(new Date(r2.status!.lastRun!.startTime).getTime()).toBeGreaterThanOrEqual(new Date(r1.status!.lastRun!.completionTime!).getTime());
     expect(r2.status?.watchedResources).toEqual([{ name: 'runner-1', namespace: ns, kind: 'Runner', ready: true, message: 'latest run succeeded' }]);
     expect(await jobsOf(ns, 'runner-2')).toHaveLength(1);
 
     await patchRunner(ns, 'runner-1', { metadata: { annotations: { 'runner.stakater.com/trigger': 'again' } } });
     await waitFor('runner-2 to run a second time', async () => (await jobsOf(ns, 'runner-2')).length === 2);
-    await succeeded('runner-2');
+    const again = await succeeded('runner-2');
+    expect(again.status?.lastRun?.trigger).toBe(`new run of upstream Runner ${ns}/runner-1`);
     await stays('runner-2 runs a third time', async () => (await jobsOf(ns, 'runner-2')).length !== 2, 2000);
   });
 

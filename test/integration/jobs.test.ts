@@ -27,7 +27,7 @@ const finishedRuns = async (name: string, phase: 'Succeeded' | 'Failed') => (awa
 
 describe('Jobs', () => {
   it('get a deterministic DNS-1123 name from jobName, the three labels, an owner, and the Runner settings', async () => {
-    await createRunner(runnerManifest(ns, 'settings', { jobName: 'a-very-long-job-name-prefix-that-goes-on-and-on-and-on', deadlineSeconds: 120 }));
+    await createRunner(runnerManifest(ns, 'settings', { jobName: 'a-very-long-job-name-prefix-that-goes-on-and-on-x', deadlineSeconds: 120 }));
     const r = await waitForRunner(ns, 'settings', 'Succeeded', (x) => x.status?.state === 'Succeeded');
     const [job] = await jobsOf(ns, 'settings');
     expect(job!.metadata!.name).toBe(r.status!.lastRun!.jobName);

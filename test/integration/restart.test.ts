@@ -19,7 +19,7 @@ const gate = `gate-${process.pid}`;
 /** The real operator process, as users run it. */
 function startOperatorProcess(): ChildProcess {
   const child = spawn(process.execPath, ['src/main.ts'], {
-    env: { ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_LOG_LEVEL: process.env.HESTIA_TEST_LOG ?? 'warn' },
+    env: { ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: process.env.HESTIA_TEST_LOG ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return child;

@@ -33,7 +33,8 @@ describe('run once per revision', () => {
   const app = 'shop';
   beforeAll(async () => {
     await createDeployment(ns, app, { app, ...ENABLE }, 2);
-    await createRunner(runnerManifest(ns, 'smoke', { workloadSelector: { matchLabels: { app } } }));
+    // History limit above the number of runs here, so counting Jobs counts runs.
+    await createRunner(runnerManifest(ns, 'smoke', { workloadSelector: { matchLabels: { app } }, successfulRunsHistoryLimit: 10 }));
     await runsFinished('smoke', 1);
   });
 
@@ -74,7 +75,7 @@ describe('run once per revision', () => {
   it('runs once for a change of the Runner spec, and not for run-control fields', async () => {
     await patchRunner(ns, 'smoke', { spec: { deadlineSeconds: 300 } });
     await runsFinished('smoke', 4);
-    await patchRunner(ns, 'smoke', { spec: { successfulRunsHistoryLimit: 10 } });
+    await patchRunner(ns, 'smoke', { spec: { failedRunsHistoryLimit: 5 } });
     await stays('a Job appears after a history-limit change', async () => (await jobCount('smoke')) !== 4, 2500);
   });
 

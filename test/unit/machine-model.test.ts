@@ -62,7 +62,19 @@ const READY: RunnerInputs = {
   trigger: null,
 };
 
-/** Satisfied inputs in every combination of schedule, policy, revision and trigger; then each way to be blocked. */
+/** The ways to be blocked, in the order in which they decide the state (SPEC §5 `state`). */
+const BLOCKERS: Partial<RunnerInputs>[] = [
+  { valid: false },
+  { cycle: true },
+  { suspended: true },
+  { workloadsReady: false },
+  { upstreamReady: false },
+];
+
+/**
+ * Satisfied inputs in every combination of schedule, policy, revision and trigger; each way to be blocked, scheduled
+ * or not; and each blocker together with all that come after it, so that their order matters.
+ */
 const INPUT_VARIANTS: RunnerInputs[] = [
   ...[false, true].flatMap((scheduled) =>
     (['Forbid', 'Replace'] as const).flatMap((concurrencyPolicy) =>
@@ -71,13 +83,8 @@ const INPUT_VARIANTS: RunnerInputs[] = [
       ),
     ),
   ),
-  ...[false, true].flatMap((scheduled) => [
-    { ...READY, scheduled, valid: false },
-    { ...READY, scheduled, cycle: true },
-    { ...READY, scheduled, suspended: true },
-    { ...READY, scheduled, workloadsReady: false },
-    { ...READY, scheduled, upstreamReady: false },
-  ]),
+  ...[false, true].flatMap((scheduled) => BLOCKERS.map((blocker) => ({ ...READY, scheduled, ...blocker }))),
+  ...BLOCKERS.slice(0, -1).map((_, i) => Object.assign({ ...READY }, ...BLOCKERS.slice(i)) as RunnerInputs),
 ];
 
 const laterTicks = (s: RunnerSnapshot): string[] =>
@@ -208,8 +215,8 @@ type Fail = (property: string, detail: string) => void;
 
 // ---------------------------------------------------------------------------------------------
 // The traversal: @xstate/graph walks the machine breadth-first; every edge it takes (every model event in every
-// reachable snapshot) runs on an actor restored from the persisted snapshot, with effects recorded and the step
-// properties checked. So the properties hold on every edge of the graph, not only on the paths replayed below.
+// reachable snapshot) runs through the machine's transition function with the effects recorded, and the step
+// properties are checked on it. So they hold on every edge of the graph, not only on the paths replayed below.
 
 interface EdgeViolation {
   property: string;

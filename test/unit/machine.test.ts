@@ -36,14 +36,14 @@ describe('an event-triggered Runner', () => {
     r.send({});
     expect(r.state()).toBe('Running');
     r.send({});
-    expect(r.effects).toEqual(['start revision:r1']);
-    r.finish('revision:r1');
+    expect(r.effects).toEqual(['start 1:revision:r1']);
+    r.finish('1:revision:r1');
     expect(r.state()).toBe('Succeeded');
   });
 
   it('runs once per revision: not-ready and back at the same revision runs nothing', () => {
     const r = runner();
-    r.finish('revision:r1');
+    r.finish('1:revision:r1');
     r.send({ workloadsReady: false });
     expect(r.state()).toBe('WaitingForWorkloads');
     expect(r.actor.getSnapshot().context.progressingSince).not.toBeNull();
@@ -51,12 +51,12 @@ describe('an event-triggered Runner', () => {
     expect(r.state()).toBe('Succeeded');
     expect(r.actor.getSnapshot().context.progressingSince).toBeNull();
     r.send({ revision: 'r2' });
-    expect(r.effects).toEqual(['start revision:r1', 'start revision:r2']);
+    expect(r.effects).toEqual(['start 1:revision:r1', 'start 2:revision:r2']);
   });
 
   it('stays Failed after a failed run until something new arrives', () => {
     const r = runner();
-    r.finish('revision:r1', false);
+    r.finish('1:revision:r1', false);
     expect(r.state()).toBe('Failed');
     r.send({});
     expect(r.state()).toBe('Failed');
@@ -74,17 +74,17 @@ describe('an event-triggered Runner', () => {
     const r = runner();
     r.send({ revision: 'r2' });
     r.send({ revision: 'r3' });
-    expect(r.effects).toEqual(['start revision:r1']);
-    r.finish('revision:r1');
+    expect(r.effects).toEqual(['start 1:revision:r1']);
+    r.finish('1:revision:r1');
     expect(r.state()).toBe('Running');
-    expect(r.effects).toEqual(['start revision:r1', 'start revision:r3']);
+    expect(r.effects).toEqual(['start 1:revision:r1', 'start 2:revision:r3']);
   });
 
   it('under Replace stops the running Job and starts the new run', () => {
     const r = runner({ concurrencyPolicy: 'Replace' });
     r.send({ concurrencyPolicy: 'Replace', revision: 'r2' });
-    expect(r.effects).toEqual(['start revision:r1', 'stop revision:r1', 'start revision:r2']);
-    r.finish('revision:r1');
+    expect(r.effects).toEqual(['start 1:revision:r1', 'stop 1:revision:r1', 'start 2:revision:r2']);
+    r.finish('1:revision:r1');
     expect(r.state()).toBe('Running');
   });
 
@@ -96,12 +96,12 @@ describe('an event-triggered Runner', () => {
 
   it('runs once for each new manual-trigger value, not for the value it was created with', () => {
     const r = runner({ trigger: 'a' });
-    r.finish('revision:r1');
+    r.finish('1:revision:r1');
     r.send({ trigger: 'a' });
     expect(r.state()).toBe('Succeeded');
     r.send({ trigger: 'b' });
     expect(r.actor.getSnapshot().context.run?.reason).toBe('Manual');
-    expect(r.effects).toEqual(['start revision:r1', 'start manual:b:r1']);
+    expect(r.effects).toEqual(['start 1:revision:r1', 'start 2:manual:b:r1']);
   });
 
   it('does not run while suspended, invalid or in a dependency cycle, and says which', () => {
@@ -117,7 +117,7 @@ describe('an event-triggered Runner', () => {
     const r = runner();
     r.send({ suspended: true });
     expect(r.state()).toBe('Running');
-    r.finish('revision:r1');
+    r.finish('1:revision:r1');
     expect(r.state()).toBe('Suspended');
   });
 });
@@ -131,8 +131,8 @@ describe('a scheduled Runner', () => {
     r.send({ scheduled: true, revision: 'r2' });
     expect(r.state()).toBe('Scheduled');
     tick(r, '12:00');
-    expect(r.effects).toEqual(['start schedule:12:00']);
-    r.finish('schedule:12:00');
+    expect(r.effects).toEqual(['start 1:schedule:12:00']);
+    r.finish('1:schedule:12:00');
     expect(r.state()).toBe('Scheduled');
     expect(r.actor.getSnapshot().context.lastTick).toBe('12:00');
   });
@@ -144,7 +144,7 @@ describe('a scheduled Runner', () => {
     r.send({ scheduled: true });
     expect(r.state()).toBe('Scheduled');
     tick(r, '12:01');
-    expect(r.effects).toEqual(['skip 12:00', 'start schedule:12:01']);
+    expect(r.effects).toEqual(['skip 12:00', 'start 1:schedule:12:01']);
   });
 
   it('records a missed tick as skipped', () => {
@@ -152,6 +152,39 @@ describe('a scheduled Runner', () => {
     r.send({ type: 'TICK.MISSED', at: 'now', tick: '11:00' });
     expect(r.effects).toEqual(['skip 11:00']);
     expect(r.actor.getSnapshot().context.lastTick).toBe('11:00');
+  });
+});
+
+describe('a rollback', () => {
+  it('runs again for a revision seen before, under a new run key (so a new Job name)', () => {
+    const r = runner();
+    r.finish('1:revision:r1');
+    r.send({ revision: 'r2' });
+    r.finish('2:revision:r2');
+    r.send({ revision: 'r1' });
+    expect(r.effects).toEqual(['start 1:revision:r1', 'start 2:revision:r2', 'start 3:revision:r1']);
+  });
+});
+
+describe('a tick remembered during a run', () => {
+  it('is skipped when the inputs are not satisfied as the run ends', () => {
+    const r = runner({ scheduled: true });
+    r.send({ type: 'TICK', at: '10:00', tick: '10:00' });
+    r.send({ type: 'TICK', at: '11:00', tick: '11:00' });
+    r.send({ scheduled: true, workloadsReady: false });
+    r.finish('1:schedule:10:00');
+    expect(r.state()).toBe('WaitingForWorkloads');
+    expect(r.effects).toEqual(['start 1:schedule:10:00', 'skip 11:00']);
+    r.send({ scheduled: true });
+    expect(r.state()).toBe('Scheduled');
+  });
+
+  it('under Replace is served by a manual run rather than replacing it', () => {
+    const r = runner({ scheduled: true });
+    r.send({ type: 'TICK', at: '10:00', tick: '10:00' });
+    r.send({ type: 'TICK', at: '11:00', tick: '11:00' });
+    r.send({ scheduled: true, concurrencyPolicy: 'Replace', trigger: 't1' });
+    expect(r.effects).toEqual(['start 1:schedule:10:00', 'stop 1:schedule:10:00', 'start 2:manual:t1:r1']);
   });
 });
 
@@ -166,7 +199,7 @@ describe('persistence', () => {
     }).start();
     expect(restored.getSnapshot().value).toBe('Running');
     restored.send({ type: 'INPUTS', at: 't9', inputs: ready });
-    restored.send({ type: 'JOB.FINISHED', at: 't9', key: 'revision:r1', succeeded: true, message: '' });
+    restored.send({ type: 'JOB.FINISHED', at: 't9', key: '1:revision:r1', succeeded: true, message: '' });
     expect(restored.getSnapshot().value).toBe('Succeeded');
     expect(effects).toEqual([]);
   });

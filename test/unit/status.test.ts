@@ -78,7 +78,15 @@ describe('renderStatus', () => {
 });
 
 describe('statusPatch', () => {
-  it('sets changed fields and nulls vanished ones', () => {
-    expect(statusPatch({ state: 'Running', nextScheduleTime: 'x' }, { state: 'Succeeded' })).toEqual({ state: 'Succeeded', nextScheduleTime: null });
+  it('sets changed fields and removes vanished ones', () => {
+    expect(statusPatch({ state: 'Running', nextScheduleTime: 'x' }, { state: 'Succeeded' })).toEqual([
+      { op: 'add', path: '/status/state', value: 'Succeeded' },
+      { op: 'remove', path: '/status/nextScheduleTime' },
+    ]);
+  });
+
+  it('creates the whole status when there is none, keeping nulls inside the snapshot', () => {
+    const desired = { state: 'Running', snapshot: { context: { run: null } } };
+    expect(statusPatch(undefined, desired)).toEqual([{ op: 'add', path: '/status', value: desired }]);
   });
 });
