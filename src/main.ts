@@ -1,6 +1,6 @@
 // The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
 // serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM.
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from './log.ts';
 import { Operator } from './operator.ts';
@@ -13,7 +13,7 @@ export async function runOperator(): Promise<void> {
 
   const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
   const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
-  const handler: Parameters<typeof createServer>[0] = (req, res) => {
+  const handler: RequestListener = (req, res) => {
     if (req.url === '/healthz') return void res.writeHead(200).end('ok');
     if (req.url === '/readyz') return void res.writeHead(operator.ready ? 200 : 503).end(operator.ready ? 'ok' : 'watch caches not in sync');
     if (req.url === '/metrics') {
