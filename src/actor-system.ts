@@ -2,7 +2,7 @@
 // Restoring it from the Runners' persisted snapshots (status.snapshot) resumes every Runner in
 // the state it had before a restart; a snapshot that does not fit the machine is dropped and
 // that Runner starts fresh (logged), never crashing the operator.
-import { createActor, type Actor, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import { operatorMachine, type OperatorEvent } from '../machines/operator.ts';
 import { RUNNER_STATES, type RunnerContext, type RunnerStateName } from '../machines/runner.ts';
 
@@ -26,12 +26,20 @@ export function restorableSnapshot(value: unknown): Record<string, unknown> | nu
 export class ActorSystem {
   private readonly root: Actor<typeof operatorMachine>;
 
-  constructor(liveRunner: AnyStateMachine, restored: ReadonlyMap<string, Record<string, unknown>>) {
+  /** `inspect` receives XState inspection events of every actor (see src/inspect.ts). */
+  constructor(
+    liveRunner: AnyStateMachine,
+    restored: ReadonlyMap<string, Record<string, unknown>>,
+    inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
+  ) {
     const logic = operatorMachine.provide({ actors: { runner: liveRunner } });
     const base = createActor(logic).getPersistedSnapshot() as unknown as Record<string, unknown>;
     const children: Record<string, unknown> = {};
     for (const [uid, snapshot] of restored) children[uid] = { snapshot, src: 'runner', syncSnapshot: false };
-    this.root = createActor(logic, restored.size > 0 ? { snapshot: { ...base, children } as never } : {});
+    this.root = createActor(logic, {
+      ...(restored.size > 0 ? { snapshot: { ...base, children } as never } : {}),
+      ...(inspect ? { inspect } : {}),
+    });
   }
 
   start(): void {

@@ -11,6 +11,7 @@ import {
   type V1Namespace,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { RunnerEvent } from '../machines/runner.ts';
 import { ActorSystem, restorableSnapshot } from './actor-system.ts';
 import { API_VERSION, type Runner } from './api/runner.ts';
@@ -36,6 +37,8 @@ export interface OperatorOptions {
   /** How long status changes of one Runner are gathered into one write. */
   statusCoalesceMs?: number;
   recorder?: Recorder;
+  /** Receives XState inspection events of every Runner actor (`hestia run --inspect`). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 const WORKLOAD_SOURCES: Record<WorkloadKind, InformerSource> = {
@@ -73,6 +76,7 @@ export class Operator {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly recorder: Recorder;
+  private readonly inspect: ((event: InspectionEvent) => void) | undefined;
 
   private readonly runners: ResilientInformer<Runner>;
   private readonly jobs: ResilientInformer<V1Job>;
@@ -101,6 +105,7 @@ export class Operator {
     this.kc = options.kubeConfig;
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
+    this.inspect = options.inspect;
     this.recorder = options.recorder ?? eventRecorder(this.kc, this.log, () => this.clock.now());
     this.runners = new ResilientInformer(this.kc, { apiVersion: API_VERSION, kind: 'Runner', path: '/apis/e2e.stakater.com/v1alpha1/runners' }, this.log);
     // Only Jobs that Runners made: the label is set on every one of them.
@@ -163,7 +168,7 @@ export class Operator {
       if (snapshot) restored.set(runner.metadata.uid!, snapshot);
       else if (runner.status?.snapshot) this.log.warn({ runner: objectKey(runner) }, 'status.snapshot does not fit the machine; starting this Runner afresh');
     }
-    this.system = new ActorSystem(this.effects.machine, restored);
+    this.system = new ActorSystem(this.effects.machine, restored, this.inspect);
     this.system.start();
     for (const runner of this.runners.list()) this.addActor(runner);
     for (const runner of this.runners.list()) this.resumeRun(runner);

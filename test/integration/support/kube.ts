@@ -136,6 +136,8 @@ export function runnerManifest(namespace: string, name: string, spec: Partial<Ru
         ...(fail ? { metadata: { labels: FAIL_LABEL } } : {}),
         spec: { containers: [{ name: 'check', image: 'busybox', command: ['sh', '-c', 'echo ok'] }], restartPolicy: 'Never' },
       },
+      // A failing check fails at once: no retry pod, and no 10 s back-off of the Job controller.
+      ...(fail ? { backoffLimit: 0 } : {}),
       ...spec,
     },
   };
