@@ -15,8 +15,7 @@ if [ -z "$name" ]; then
   exit 2
 fi
 
-KWOK_WORKDIR=$(hestia_kwok_workdir)
-export KWOK_WORKDIR
+hestia_kwok_env
 kwokctl=$(hestia_bin_dir)/kwokctl
 cluster_dir=$KWOK_WORKDIR/clusters/$name
 
@@ -29,5 +28,5 @@ if [ ! -x "$kwokctl" ]; then
   exit 1
 fi
 start=$EPOCHREALTIME
-"$kwokctl" delete cluster --name "$name" >&2
+"$kwokctl" --v="${HESTIA_KWOKCTL_LOG_LEVEL:-WARN}" delete cluster --name "$name" >&2
 echo "down.sh: cluster $name deleted in $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2

@@ -36,3 +36,15 @@ hestia_bin_dir() {
 hestia_kwok_workdir() {
   echo "${HESTIA_KWOK_WORKDIR:-$(hestia_cache_dir)/kwok}"
 }
+
+# Environment for kwokctl: kwokctl takes defaults for its options from KWOK_*
+# variables (KWOK_RUNTIME, KWOK_KUBE_VERSION, ...); a developer's own must not
+# leak into the test cluster. Only KWOK_WORKDIR is set, to ours.
+hestia_kwok_env() {
+  local v
+  for v in $(compgen -e); do
+    case $v in KWOK_*) unset "$v" ;; esac
+  done
+  KWOK_WORKDIR=$(hestia_kwok_workdir)
+  export KWOK_WORKDIR
+}

@@ -23,15 +23,14 @@ fi
 
 start=$EPOCHREALTIME
 BIN_DIR=$("$HERE/build.sh" | tail -1) # builds only what is missing
-KWOK_WORKDIR=$(hestia_kwok_workdir)
-export KWOK_WORKDIR
-kwokctl=$BIN_DIR/kwokctl
+hestia_kwok_env
+kwokctl() { "$BIN_DIR/kwokctl" --v="${HESTIA_KWOKCTL_LOG_LEVEL:-WARN}" "$@"; }
 kubectl=$BIN_DIR/kubectl
 cluster_dir=$KWOK_WORKDIR/clusters/$name
 
-if "$kwokctl" get clusters 2>/dev/null | grep -qx -- "$name" || [ -e "$cluster_dir" ]; then
+if [ -e "$cluster_dir" ]; then
   echo "up.sh: cluster $name exists: deleting it first" >&2
-  "$kwokctl" delete cluster --name "$name" >&2 || rm -rf "$cluster_dir"
+  kwokctl delete cluster --name "$name" >&2 || rm -rf "$cluster_dir"
 fi
 
 # kwokctl's configuration: all binaries local, loopback only, and the stages.
@@ -63,15 +62,15 @@ EOF
 } > "$config"
 
 echo "up.sh: creating cluster $name (KWOK_WORKDIR=$KWOK_WORKDIR)" >&2
-if ! "$kwokctl" create cluster --name "$name" --config "$config" --wait 2m >&2; then
+if ! kwokctl create cluster --name "$name" --config "$config" --wait 2m >&2; then
   echo "up.sh: kwokctl create cluster $name failed; component logs: $cluster_dir/logs/" >&2
-  "$kwokctl" delete cluster --name "$name" >&2 || true
+  kwokctl delete cluster --name "$name" >&2 || true
   exit 1
 fi
 kubeconfig=$cluster_dir/kubeconfig.yaml
 audit_log=$cluster_dir/logs/audit.log
 
-"$kwokctl" --name "$name" scale node --replicas 2 >&2
+kwokctl --name "$name" scale node --replicas 2 >&2
 "$kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout=60s >&2
 
 echo "up.sh: cluster $name ready in $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2

@@ -1,7 +1,7 @@
 // SPEC §2.1, §3.2, §6, §8.4: every workload kind, in any namespace, and DeploymentConfigs only
 // where their API exists — picked up when it appears on a running operator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { loadYaml, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { Operator } from '../../src/operator.ts';
 import {
   apiext, apps, condition, createDeployment, createNamespace, createRunner, custom, deleteNamespace, ENABLE, installCrd,
@@ -58,17 +58,23 @@ async function createDaemonSet(namespace: string, name: string, labels: Record<s
   });
 }
 
-const deploymentConfigCrd = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: DC_CRD },
-  spec: {
-    group: 'apps.openshift.io',
-    scope: 'Namespaced',
-    names: { plural: 'deploymentconfigs', singular: 'deploymentconfig', kind: 'DeploymentConfig', shortNames: ['dc'] },
-    versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-  },
-};
+// As OpenShift serves it, reduced to what the operator reads. Written as YAML and read with
+// loadYaml, which maps schema keys such as x-kubernetes-preserve-unknown-fields to the typed client.
+const deploymentConfigCrd = loadYaml<V1CustomResourceDefinition>(`
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: ${DC_CRD} }
+spec:
+  group: apps.openshift.io
+  scope: Namespaced
+  names: { plural: deploymentconfigs, singular: deploymentconfig, kind: DeploymentConfig, shortNames: [dc] }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: { status: {} }
+      schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+`);
 
 async function createDeploymentConfig(namespace: string, name: string, labels: Record<string, string>) {
   await custom.createNamespacedCustomObject({
@@ -82,9 +88,9 @@ async function setDeploymentConfigAvailable(namespace: string, name: string, ava
   await custom.patchNamespacedCustomObjectStatus(
     {
       group: 'apps.openshift.io', version: 'v1', namespace, plural: 'deploymentconfigs', name,
-      body: { status: { replicas: 2, readyReplicas: available ? 2 : 1, availableReplicas: available ? 2 : 1, conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] } },
+      body: [{ op: 'add', path: '/status', value: { replicas: 2, readyReplicas: available ? 2 : 1, availableReplicas: available ? 2 : 1, conditions: [{ type: 'Available', status: available ? 'True' : 'False' }] } }],
     },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
   );
 }
 
@@ -108,7 +114,7 @@ describe('workload kinds', () => {
     await waitForRunner(runnerNs, 'all-kinds', 'Succeeded over three kinds', (r) => r.status?.state === 'Succeeded' && r.status.watchedResources?.length === 3);
 
     // The API appears on the running operator: it starts watching DeploymentConfigs.
-    await apiext.createCustomResourceDefinition({ body: deploymentConfigCrd as never });
+    await apiext.createCustomResourceDefinition({ body: deploymentConfigCrd });
     await waitFor('the DeploymentConfig CRD to be established', async () =>
       (await apiext.readCustomResourceDefinition({ name: DC_CRD })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
     await createDeploymentConfig(dcNs, 'deploymentconfig-1', labels);

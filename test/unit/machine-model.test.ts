@@ -44,8 +44,16 @@ type EventOf<T extends RunnerEvent['type']> = Extract<RunnerEvent, { type: T }>;
 const AT = '2026-01-01T00:00:00.000Z';
 /** Cron ticks, offered in increasing order only (the operator never sends a tick older than the latest one). */
 const TICKS = ['T1', 'T2'] as const;
-/** The key of a Job that is not the Runner's current run (an earlier run, or one that Replace stopped). */
-const STALE_KEY = 'revision:r0';
+/** The number that starts a run key (`<n>:revision:r1` → 1). */
+const RUN_NUMBER = /^(\d+):/;
+
+/**
+ * The key of a Job that is not the Runner's current run: the current key with an earlier run number (a Job of an
+ * earlier run for the same revision, tick or trigger, as after a rollback, or one that Replace stopped), or, before any
+ * run, a key no run has.
+ */
+const staleKey = (s: RunnerSnapshot): string =>
+  s.context.run === null ? '0:revision:r1' : s.context.run.key.replace(RUN_NUMBER, `${s.context.runs - 1}:`);
 
 const partsOf = (revision: string): string[] => [`Deployment shop/cart generation ${revision}`];
 
@@ -109,7 +117,7 @@ const MODEL_EVENTS: { [T in RunnerEvent['type']]: (s: RunnerSnapshot) => EventOf
         message: succeeded ? 'Reached expected number of succeeded pods' : 'BackoffLimitExceeded',
       })),
     ),
-    { type: 'JOB.FINISHED', at: AT, key: STALE_KEY, succeeded: false, message: 'BackoffLimitExceeded' },
+    { type: 'JOB.FINISHED', at: AT, key: staleKey(s), succeeded: false, message: 'BackoffLimitExceeded' },
   ],
 };
 
@@ -121,7 +129,12 @@ const INITIAL: RunnerMachineInput = { inputs: { ...READY, workloadsReady: false 
 
 /**
  * Identity of a snapshot for the traversal: value and context, less the fields that only record history for the
- * status (they never decide a transition, and keeping them would multiply the states without new behaviour).
+ * status (they never decide a transition, and keeping them would multiply the states without new behaviour), and
+ * less the run number (`runs`, and the `<n>:` that starts the run key). The run number grows with every run, so
+ * with it the graph would be infinite; no guard reads it, it only makes keys unique, and the model's events name
+ * keys relative to the snapshot (the current run's key, or the same with an earlier number). Snapshots that differ
+ * only in it therefore behave alike. The run numbers themselves are checked by properties (run-key, run-count) on
+ * every edge and by run-key-unique along every replayed path.
  */
 const graphKeys = new WeakMap<RunnerSnapshot, string>();
 function graphKey(s: RunnerSnapshot): string {
@@ -131,9 +144,9 @@ function graphKey(s: RunnerSnapshot): string {
 }
 
 function snapshotText(s: RunnerSnapshot, replacer?: (key: string, value: unknown) => unknown): string {
-  const { lastSkippedTick: _skipped, lastSucceededAt: _succeeded, lastFailedAt: _failed, run, ...context } = s.context;
-  const { previousParts: _previous, ...runRest } = run ?? { previousParts: null };
-  return JSON.stringify([s.value, context, run === null ? null : runRest], replacer);
+  const { lastSkippedTick: _skipped, lastSucceededAt: _succeeded, lastFailedAt: _failed, runs: _runs, run, ...context } = s.context;
+  const { previousParts: _previous, key, ...runRest } = run ?? { previousParts: null, key: '' };
+  return JSON.stringify([s.value, context, run === null ? null : { ...runRest, key: key.replace(RUN_NUMBER, '<n>:') }], replacer);
 }
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
@@ -187,7 +200,8 @@ const recordingMachine = runnerMachine.provide({
     runStarted: ({ context }) => void recorder.effects.push({ type: 'runStarted', key: context.run?.key ?? null }),
     runFinished: ({ context }) =>
       void recorder.effects.push({ type: 'runFinished', key: context.run?.key ?? null, result: context.run?.result ?? null }),
-    tickSkipped: ({ event }) => void recorder.effects.push({ type: 'tickSkipped', tick: 'tick' in event ? event.tick : null }),
+    // As src/runner-effects.ts does, the skipped tick is read from the context (the event may be a JOB.FINISHED).
+    tickSkipped: ({ context }) => void recorder.effects.push({ type: 'tickSkipped', tick: context.lastSkippedTick }),
   },
 });
 
@@ -346,6 +360,8 @@ function replay(path: ModelPath, into: Replay): void {
     },
   });
   const initialEffects = effectsOf(() => actor.start());
+  /** Every key started on this path: a run key is never reused, not even for a revision seen again (a rollback). */
+  const startedKeys = new Set<string>();
   let before = actor.getSnapshot();
   into.states.add(String(before.value));
   checkSnapshot(before, report(0));
@@ -378,6 +394,11 @@ function replay(path: ModelPath, into: Replay): void {
 
     checkSnapshot(after, fail);
     checkStep({ before, event, after, effects }, fail);
+    for (const e of effects) {
+      if (e.type !== 'startJob') continue;
+      if (e.key === null || startedKeys.has(e.key)) fail('run-key-unique', `key ${e.key} started again on this path: ${show(effects)}`);
+      startedKeys.add(e.key ?? '');
+    }
     before = after;
   }
   actor.stop();
@@ -424,13 +445,18 @@ function checkSnapshot(s: RunnerSnapshot, fail: Fail): void {
     if (runOwed(c)) fail('rests-where-inputs-say', `resting in ${value} while a run is owed`);
   }
   if (c.lastRevision !== (c.run?.revision ?? null)) fail('run-record', `lastRevision ${c.lastRevision} vs run ${c.run?.revision}`);
+  // A remembered tick is run or skipped when the active run ends; a Runner at rest never holds one to run later.
+  if (value !== 'Running' && c.dueTick !== null) fail('no-stale-tick', `resting in ${value} with tick ${c.dueTick} remembered`);
+  if ((c.runs === 0) !== (c.run === null)) fail('run-count', `${c.runs} runs with run ${JSON.stringify(c.run)}`);
   if (c.run !== null) {
-    const expectedKey =
+    // The key starts with the run's number (the latest run is the runs-th), so a revision seen again is a new run.
+    const what =
       c.run.reason === 'Revision'
         ? `revision:${c.run.revision}`
         : c.run.reason === 'Schedule'
           ? `schedule:${c.run.tick}`
           : `manual:${c.lastTrigger}:${c.run.revision}`;
+    const expectedKey = `${c.runs}:${what}`;
     if (c.run.key !== expectedKey) fail('run-key', `run ${c.run.reason} has key ${c.run.key}, expected ${expectedKey}`);
   }
 }
@@ -458,6 +484,7 @@ function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
   } else if (a.run?.key !== b.run?.key) {
     fail('start-once', `run changed from ${b.run?.key} to ${a.run?.key} without startJob`);
   }
+  if (a.runs !== b.runs + started.length) fail('run-count', `runs ${b.runs} → ${a.runs} with ${started.length} started`);
 
   // Replace (SPEC §2.2): the active Job is deleted, once, and only under Replace; a Job is never started and stopped at once.
   for (const key of stopped) {
@@ -493,7 +520,7 @@ function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
           fail('tick', `skipped tick changed state ${before.value}→${after.value}, dueTick ${b.dueTick}→${a.dueTick}`);
       } else {
         if (of('tickSkipped').length > 0) fail('tick', `a tick that can run was skipped: ${show(effects)}`);
-        const ranNow = started.includes(`schedule:${event.tick}`);
+        const ranNow = a.run?.reason === 'Schedule' && a.run.tick === event.tick && started.includes(a.run.key);
         const remembered =
           isActive(b) && b.inputs.concurrencyPolicy === 'Forbid' && a.dueTick === event.tick && a.run?.key === b.run?.key;
         if (!ranNow && !remembered) fail('tick', `tick ${event.tick} neither ran nor was remembered: ${show(effects)}`);
@@ -515,6 +542,20 @@ function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
         if ((event.succeeded ? a.lastSucceededAt : a.lastFailedAt) !== event.at) fail('job-finished', 'result time not recorded');
         if (started.length === 0 && (a.run?.result !== result || a.run.finishedAt !== event.at || a.run.message !== event.message))
           fail('job-finished', `run record ${JSON.stringify(a.run)}`);
+        // SPEC §2.2 Forbid + §3.4: a tick remembered during the run runs after it only if the inputs allow a tick then
+        // (still scheduled, and satisfied); otherwise it is skipped, visibly, and never runs later.
+        const tick = b.dueTick;
+        const tickRuns = tick !== null && a.inputs.scheduled && satisfied(a.inputs);
+        const skipped = of('tickSkipped');
+        if (tick !== null && !tickRuns) {
+          if (show(skipped) !== show([{ type: 'tickSkipped', tick }])) fail('stale-tick', `tick ${tick} blocked at the end of the run: ${show(effects)}`);
+          if (a.dueTick !== null || a.lastSkippedTick !== tick) fail('stale-tick', `dueTick ${a.dueTick}, lastSkippedTick ${a.lastSkippedTick} after skipping ${tick}`);
+          if (a.run?.reason === 'Schedule' && started.includes(a.run.key)) fail('stale-tick', `blocked tick ${tick} ran as ${a.run.key}`);
+        } else {
+          if (skipped.length > 0 || a.lastSkippedTick !== b.lastSkippedTick) fail('stale-tick', `no tick to skip, yet ${show(effects)}`);
+          if (tickRuns && a.inputs.concurrencyPolicy === 'Forbid' && a.dueTick === tick && !(started.length > 0 && a.run?.reason === 'Manual'))
+            fail('stale-tick', `tick ${tick} still remembered after the run, not run: ${show(effects)}`);
+        }
       } else if (effects.length > 0 || after.value !== before.value || JSON.stringify(a) !== JSON.stringify(b)) {
         // The result of a Job that is not the active run changes nothing.
         fail('job-finished', `stale result for ${event.key} changed ${before.value}→${after.value}, effects ${show(effects)}`);

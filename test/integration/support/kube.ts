@@ -172,8 +172,15 @@ export const condition = (r: Runner, type: string) => r.status?.conditions?.find
 
 /** Waits until the Runner's status satisfies `check`; returns that Runner. */
 export async function waitForRunner(namespace: string, name: string, what: string, check: (r: Runner) => boolean, timeoutMs = 60_000): Promise<Runner> {
-  return waitFor(`Runner ${namespace}/${name}: ${what}`, async () => {
-    const r = await getRunner(namespace, name);
-    return check(r) ? r : undefined;
-  }, timeoutMs);
+  let last: Runner | undefined;
+  try {
+    return await waitFor(`Runner ${namespace}/${name}: ${what}`, async () => {
+      last = await getRunner(namespace, name);
+      return check(last) ? last : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    // Say what the Runner looked like instead: the state and message usually tell why.
+    const { snapshot: _snapshot, ...status } = last?.status ?? {};
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(status)}`);
+  }
 }
