@@ -50,7 +50,7 @@ async function addUnrelatedRunners(from: number, to: number): Promise<void> {
 }
 
 /** One rollout of the watched Deployment: the requests the operator made for it. */
-async function measureRollout(version: string): Promise<{ total: number; detail: Record<string, number> }> {
+async function measureRollout(version: string): Promise<{ total: number; detail: Record<string, number>; statusPatched: string[] }> {
   const jobsBefore = (await jobsOf(ns, 'watcher')).length;
   await operatorQuiet(new Date(Date.now() - 2000));
   const since = new Date();
@@ -60,7 +60,8 @@ async function measureRollout(version: string): Promise<{ total: number; detail:
   await waitForRunner(ns, 'watcher', 'Succeeded', (r) => r.status?.state === 'Succeeded' && r.status.lastRun?.result === 'Succeeded');
   await operatorQuiet(since);
   const requests = nonWatch(requestsBy(OPERATOR_USER, since));
-  return { total: requests.length, detail: summarise(requests) };
+  const statusPatched = [...new Set(requests.filter((e) => e.objectRef?.subresource === 'status').map((e) => e.objectRef?.name ?? '?'))];
+  return { total: requests.length, detail: summarise(requests), statusPatched };
 }
 
 describe('cost per event', () => {
@@ -77,8 +78,16 @@ describe('cost per event', () => {
     console.log(`requests for one rollout: ${with10.total} with 10 Runners, ${with300.total} with 300 Runners`);
     console.log('with 10: ', JSON.stringify(with10.detail));
     console.log('with 300:', JSON.stringify(with300.detail));
-    expect(with300.detail).toEqual(with10.detail);
-    expect(with10.total).toBeLessThanOrEqual(12);
+    // Exactly one Job and the same Events; status is written for the watched Runner only. How many
+    // status patches a rollout takes depends on how its steps fall into the 100 ms coalescing window
+    // (4 or 5 here), not on the number of Runners, so those are bounded rather than compared.
+    const { 'patch runners/status': patches10 = 0, ...rest10 } = with10.detail;
+    const { 'patch runners/status': patches300 = 0, ...rest300 } = with300.detail;
+    expect(rest300).toEqual(rest10);
+    expect(rest10).toEqual({ 'create jobs': 1, 'create events': 3 });
+    expect(with10.statusPatched).toEqual(['watcher']);
+    expect(with300.statusPatched).toEqual(['watcher']);
+    expect(Math.max(patches10, patches300)).toBeLessThanOrEqual(6);
   }, 300_000);
 
   it('sends no request but watches while idle', async () => {
