@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // hestia — the operator and its tools. Also usable as a kubectl plugin (kubectl-hestia):
-//   hestia run                          run the operator (KUBECONFIG or in-cluster)
+//   hestia run [--inspect[=ws://h:p]]   run the operator (KUBECONFIG or in-cluster); --inspect (or HESTIA_INSPECT)
+//                                       sends the Runner actors to a Stately inspector WebSocket
 //   hestia describe <runner> [-n ns]    why a Runner did or did not run
 //   hestia diagram                      write the machine's diagrams to docs/
 import { BatchV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -31,8 +32,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'run':
     case undefined: {
-      const { runOperator } = await import('./main.ts');
-      return runOperator();
+      const [{ runOperator }, { inspectUrlFrom }] = await Promise.all([import('./main.ts'), import('./inspect.ts')]);
+      return runOperator({ inspectUrl: inspectUrlFrom(rest, process.env) });
     }
     case 'describe':
       return describe(rest);

@@ -1,15 +1,24 @@
 // The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
-// serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM.
+// serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM. With `inspectUrl`
+// (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
 import { createServer, type RequestListener } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
 import { createLogger } from './log.ts';
 import { Operator } from './operator.ts';
 
-export async function runOperator(): Promise<void> {
+export interface RunOperatorOptions {
+  /** Send the Runner actors' inspection events to this WebSocket (Stately inspector protocol). */
+  inspectUrl?: string;
+}
+
+export async function runOperator(options: RunOperatorOptions = {}): Promise<void> {
   const log = createLogger();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const operator = new Operator({ kubeConfig, log });
+  const inspector = options.inspectUrl ? createRunnerInspector(options.inspectUrl) : undefined;
+  if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
+  const operator = new Operator({ kubeConfig, log, ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
   const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
@@ -39,6 +48,7 @@ export async function runOperator(): Promise<void> {
     log.info({ signal }, 'stopping');
     for (const server of servers) server.close();
     await operator.stop();
+    inspector?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -48,7 +58,7 @@ export async function runOperator(): Promise<void> {
 }
 
 if (import.meta.main) {
-  runOperator().catch((err: unknown) => {
+  runOperator({ inspectUrl: inspectUrlFrom(process.argv.slice(2), process.env) }).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -65,6 +65,8 @@ interface RunnerRuntime {
   uid: string;
   assessment: Assessment | null;
   reconcileError: string | null;
+  /** The Stalled reason and message last announced with an Event, so each is announced once. */
+  announcedStall: string | null;
   cancelTickTimer: (() => void) | null;
   tickTimerFor: string | null;
   cancelStableTimer: (() => void) | null;
@@ -262,10 +264,12 @@ export class Operator {
     if (!this.system!.has(uid)) {
       this.system!.send({ type: 'RUNNER.ADDED', uid, input: { inputs: assessment.inputs, at: this.now() } });
     }
+    const stalled = runner.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
     const rt: RunnerRuntime = {
       uid,
       assessment,
       reconcileError: null,
+      announcedStall: stalled ? `${stalled.reason}: ${stalled.message}` : null,
       cancelTickTimer: null,
       tickTimerFor: null,
       cancelStableTimer: null,
@@ -274,7 +278,25 @@ export class Operator {
     this.runtime.set(key, rt);
     rt.unsubscribe = this.system!.subscribe(uid, () => this.actorChanged(key));
     this.sendToRunner(uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    this.announceStall(runner, rt);
     this.actorChanged(key);
+  }
+
+  /** An invalid spec or a dependency cycle is told once as a Warning Event on the Runner (SPEC §5). */
+  private announceStall(runner: Runner, rt: RunnerRuntime): void {
+    const a = rt.assessment;
+    const reason = !a?.inputs.valid ? 'InvalidSpec' : a.cycle ? 'DependencyCycle' : null;
+    const notice = reason ? `${reason}: ${a?.blockedMessage ?? ''}` : null;
+    if (notice === rt.announcedStall) return;
+    rt.announcedStall = notice;
+    if (!reason) return;
+    this.log.warn({ runner: objectKey(runner), reason, message: a?.blockedMessage }, 'Runner stalled');
+    this.recorder.record(
+      { apiVersion: API_VERSION, kind: 'Runner', namespace: runner.metadata.namespace!, name: runner.metadata.name!, uid: runner.metadata.uid! },
+      'Warning',
+      reason,
+      a?.blockedMessage ?? reason,
+    );
   }
 
   private runnerChanged(prev: Runner | undefined, cur: Runner): void {
@@ -531,6 +553,7 @@ export class Operator {
       if (!runner || !rt) continue;
       rt.assessment = this.assessRunner(runner);
       this.sendToRunner(rt.uid, { type: 'INPUTS', at: this.now(), inputs: rt.assessment.inputs });
+      this.announceStall(runner, rt);
       this.statusWriter.schedule(key);
     }
   }

@@ -633,7 +633,7 @@ describe('Runner machine, model-based (@xstate/graph)', () => {
 
   it('keeps every property on every edge of the graph', () => {
     const byProperty = new Map<string, EdgeViolation[]>();
-    for (const v of traversal.violations) byProperty.set(v.property, [...(byProperty.get(v.property) ?? []), v]);
+    for (const v of traversal.violations) byProperty.set(v.property, byProperty.get(v.property) ?? []).get(v.property)!.push(v);
     const summary = [...byProperty.entries()].map(([property, vs]) => {
       const shortestFirst = vs
         .map((v) => ({ v, path: pathTo.get(v.from) }))
@@ -646,7 +646,7 @@ describe('Runner machine, model-based (@xstate/graph)', () => {
 
   it('keeps every property at every step of every replayed path, across restarts and in simulated time', () => {
     const byProperty = new Map<string, Violation[]>();
-    for (const v of result.violations) byProperty.set(v.property, [...(byProperty.get(v.property) ?? []), v]);
+    for (const v of result.violations) byProperty.set(v.property, byProperty.get(v.property) ?? []).get(v.property)!.push(v);
     const summary = [...byProperty.entries()].map(([property, vs]) => {
       const first = vs.reduce((x, y) => (y.step < x.step ? y : x));
       return `${property}: ${vs.length} step(s); e.g. ${describeEvents(first.path.events.slice(0, first.step))} — ${first.detail}`;
