@@ -60,7 +60,7 @@ describe('renderStatus', () => {
 
   it('reports a failed run as JobCompleted=False/Failed (the original operator said True)', () => {
     const s = rendered(3, (send) => {
-      const key = 'revision:' + assess({ runner, workloads: [deployment(3)], upstreams: [], problems: [], cycle: null }).inputs.revision;
+      const key = '1:revision:' + assess({ runner, workloads: [deployment(3)], upstreams: [], problems: [], cycle: null }).inputs.revision;
       send({ type: 'JOB.FINISHED', at: '2026-01-01T00:00:30Z', key, succeeded: false, message: 'BackoffLimitExceeded' } as never);
     });
     expect(s.state).toBe('Failed');
