@@ -2,13 +2,7 @@
 // exactly the Runners it concerns (found through indexes, never by listing the cluster), and
 // each change of a Runner actor is rendered to its status and written once, coalesced.
 import {
-  ApiextensionsV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1CustomResourceDefinition,
-  type V1Job,
-  type V1Namespace,
+  CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition, type V1Job, type V1Namespace,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';

@@ -1,15 +1,13 @@
-// SPEC §6: the API server restarts under a running operator. client-node's informer stops for
+// SPEC §6: the API server restarts under a running env.operator. client-node's informer stops for
 // good on such a failure; ours restart with backoff, report not-ready meanwhile, and miss nothing.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../src/operator.ts';
-import { createDeployment, createNamespace, createRunner, deleteNamespace, ENABLE, installCrd, jobsOf, runnerManifest, waitFor, waitForRunner } from './support/kube.ts';
-import { startOperator } from './support/operator.ts';
+import { describe, expect, it } from 'vitest';
+import { createDeployment, createRunner, ENABLE, jobsOf, runnerManifest, waitFor, waitForRunner } from './support/kube.ts';
+import { operatorEnvironment } from './support/environment.ts';
 
-let operator: Operator;
-let ns: string;
+const env = operatorEnvironment('apiserver-restart');
 
 function kwokctl(...args: string[]) {
   const bin = process.env.HESTIA_KUBE_BIN_DIR;
@@ -19,36 +17,25 @@ function kwokctl(...args: string[]) {
   return promisify(execFile)(join(bin, 'kwokctl'), ['--name', cluster, ...args], { env: { ...process.env, KWOK_WORKDIR: workdir } });
 }
 
-beforeAll(async () => {
-  await installCrd();
-  ns = await createNamespace('apiserver-restart');
-  operator = await startOperator();
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await deleteNamespace(ns).catch(() => undefined);
-});
-
 describe('an API server restart', () => {
   it('is survived: watches come back, and a Deployment created after it is seen and checked', async () => {
-    await createDeployment(ns, 'before', { app: 'before', ...ENABLE });
-    await createRunner(runnerManifest(ns, 'before', { workloadSelector: { matchLabels: { app: 'before' } } }));
-    await waitForRunner(ns, 'before', 'Succeeded', (r) => r.status?.state === 'Succeeded');
+    await createDeployment(env.ns, 'before', { app: 'before', ...ENABLE });
+    await createRunner(runnerManifest(env.ns, 'before', { workloadSelector: { matchLabels: { app: 'before' } } }));
+    await waitForRunner(env.ns, 'before', 'Succeeded', (r) => r.status?.state === 'Succeeded');
 
     await kwokctl('stop', 'cluster');
-    await waitFor('the operator to notice', () => !operator.ready, 60_000);
+    await waitFor('the operator to notice', () => !env.operator.ready, 60_000);
     await kwokctl('start', 'cluster');
-    await waitFor('the operator to be ready again', () => operator.ready, 90_000);
-    expect(operator.stats.watchRestarts).toBeGreaterThan(0);
+    await waitFor('the operator to be ready again', () => env.operator.ready, 90_000);
+    expect(env.operator.stats.watchRestarts).toBeGreaterThan(0);
 
     // Objects created after the restart reach the operator through the re-established watches.
     // (After `kwokctl stop/start` the simulated pods of this harness do not come back up, so the
     // new Deployment never becomes available here: the test checks what the operator sees.)
-    await createRunner(runnerManifest(ns, 'after', { workloadSelector: { matchLabels: { app: 'after' } } }));
-    await createDeployment(ns, 'after', { app: 'after', ...ENABLE });
-    const after = await waitForRunner(ns, 'after', 'watching the new Deployment', (r) => r.status?.watchedResources?.[0]?.name === 'after', 60_000);
+    await createRunner(runnerManifest(env.ns, 'after', { workloadSelector: { matchLabels: { app: 'after' } } }));
+    await createDeployment(env.ns, 'after', { app: 'after', ...ENABLE });
+    const after = await waitForRunner(env.ns, 'after', 'watching the new Deployment', (r) => r.status?.watchedResources?.[0]?.name === 'after', 60_000);
     expect(after.status?.state).toBe('WaitingForWorkloads');
-    expect(await jobsOf(ns, 'before')).toHaveLength(1);
+    expect(await jobsOf(env.ns, 'before')).toHaveLength(1);
   }, 240_000);
 });

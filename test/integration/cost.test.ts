@@ -1,28 +1,14 @@
 // SPEC §6, §9: the operator's cost per event does not grow with the number of Runners, and it
 // is quiet when nothing changes. Counted from the API server's audit log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../src/operator.ts';
+import { describe, expect, it } from 'vitest';
 import { nonWatch, requestsBy, summarise } from './support/audit.ts';
 import { OPERATOR_USER } from './support/identity.ts';
 import {
-  createDeployment, createNamespace, createRunner, deleteNamespace, deploymentAvailable, ENABLE, installCrd, jobsOf,
-  rollOut, runnerManifest, waitFor, waitForRunner,
+  createDeployment, createRunner, deploymentAvailable, ENABLE, jobsOf, rollOut, runnerManifest, waitFor, waitForRunner,
 } from './support/kube.ts';
-import { startOperator } from './support/operator.ts';
+import { operatorEnvironment } from './support/environment.ts';
 
-let operator: Operator;
-let ns: string;
-
-beforeAll(async () => {
-  await installCrd();
-  ns = await createNamespace('cost');
-  operator = await startOperator();
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await deleteNamespace(ns);
-});
+const env = operatorEnvironment('cost');
 
 /** Waits until the operator has made no new request for `quietMs`; returns the time it went quiet. */
 async function operatorQuiet(since: Date, quietMs = 1500): Promise<void> {
@@ -42,22 +28,22 @@ async function operatorQuiet(since: Date, quietMs = 1500): Promise<void> {
 async function addUnrelatedRunners(from: number, to: number): Promise<void> {
   const batch: Promise<unknown>[] = [];
   for (let i = from; i < to; i++) {
-    batch.push(createRunner(runnerManifest(ns, `unrelated-${i}`, { workloadSelector: { matchLabels: { app: `nothing-${i}` } } })));
+    batch.push(createRunner(runnerManifest(env.ns, `unrelated-${i}`, { workloadSelector: { matchLabels: { app: `nothing-${i}` } } })));
     if (batch.length === 20) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
-  await waitForRunner(ns, `unrelated-${to - 1}`, 'seen by the operator', (r) => r.status?.state === 'WaitingForWorkloads');
+  await waitForRunner(env.ns, `unrelated-${to - 1}`, 'seen by the operator', (r) => r.status?.state === 'WaitingForWorkloads');
 }
 
 /** One rollout of the watched Deployment: the requests the operator made for it. */
 async function measureRollout(version: string): Promise<{ total: number; detail: Record<string, number>; statusPatched: string[] }> {
-  const jobsBefore = (await jobsOf(ns, 'watcher')).length;
+  const jobsBefore = (await jobsOf(env.ns, 'watcher')).length;
   await operatorQuiet(new Date(Date.now() - 2000));
   const since = new Date();
-  await rollOut(ns, 'target', version);
-  await waitFor('the rollout', () => deploymentAvailable(ns, 'target'));
-  await waitFor('the new run', async () => (await jobsOf(ns, 'watcher')).length === jobsBefore + 1);
-  await waitForRunner(ns, 'watcher', 'Succeeded', (r) => r.status?.state === 'Succeeded' && r.status.lastRun?.result === 'Succeeded');
+  await rollOut(env.ns, 'target', version);
+  await waitFor('the rollout', () => deploymentAvailable(env.ns, 'target'));
+  await waitFor('the new run', async () => (await jobsOf(env.ns, 'watcher')).length === jobsBefore + 1);
+  await waitForRunner(env.ns, 'watcher', 'Succeeded', (r) => r.status?.state === 'Succeeded' && r.status.lastRun?.result === 'Succeeded');
   await operatorQuiet(since);
   const requests = nonWatch(requestsBy(OPERATOR_USER, since));
   const statusPatched = [...new Set(requests.filter((e) => e.objectRef?.subresource === 'status').map((e) => e.objectRef?.name ?? '?'))];
@@ -66,9 +52,9 @@ async function measureRollout(version: string): Promise<{ total: number; detail:
 
 describe('cost per event', () => {
   it('makes the same requests for one rollout with 10 and with 300 unrelated Runners', async () => {
-    await createDeployment(ns, 'target', { app: 'target', ...ENABLE }, 2);
-    await createRunner(runnerManifest(ns, 'watcher', { workloadSelector: { matchLabels: { app: 'target' } } }));
-    await waitForRunner(ns, 'watcher', 'first run', (r) => r.status?.state === 'Succeeded');
+    await createDeployment(env.ns, 'target', { app: 'target', ...ENABLE }, 2);
+    await createRunner(runnerManifest(env.ns, 'watcher', { workloadSelector: { matchLabels: { app: 'target' } } }));
+    await waitForRunner(env.ns, 'watcher', 'first run', (r) => r.status?.state === 'Succeeded');
 
     await addUnrelatedRunners(0, 10);
     const with10 = await measureRollout('v2');
@@ -95,7 +81,7 @@ describe('cost per event', () => {
     const since = new Date();
     await new Promise((r) => setTimeout(r, 10_000)); // the measured window itself, not a synchronisation
     const idle = nonWatch(requestsBy(OPERATOR_USER, since));
-    console.log(`requests in 10 idle seconds with ${operator.stats.runners} Runners: ${idle.length}`, JSON.stringify(summarise(idle)));
+    console.log(`requests in 10 idle seconds with ${env.operator.stats.runners} Runners: ${idle.length}`, JSON.stringify(summarise(idle)));
     expect(idle).toEqual([]);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { createInspectorServer } from '@statelyai/inspect/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createRunnerInspector, inspectUrlFrom, type RunnerInspector } from '../../src/inspect.ts';
+import { createRunnerInspector, DEFAULT_INSPECT_URL, inspectUrlFrom, InspectUrlError, type RunnerInspector } from '../../src/inspect.ts';
 import { Operator } from '../../src/operator.ts';
 import {
   createDeployment, createNamespace, createRunner, deleteNamespace, ENABLE, installCrd, jobsOf, runnerManifest, waitFor,
@@ -106,6 +106,16 @@ afterAll(async () => {
 
 describe('hestia run --inspect', () => {
   let uid: string;
+
+  it('reads --inspect, --inspect=URL and HESTIA_INSPECT (the flag first), and refuses what is not a ws:// URL', () => {
+    expect(inspectUrlFrom(['run'], {})).toBeUndefined();
+    expect(inspectUrlFrom(['--inspect'], {})).toBe(DEFAULT_INSPECT_URL);
+    expect(inspectUrlFrom(['--inspect=wss://inspect.example:9000'], {})).toBe('wss://inspect.example:9000');
+    expect(inspectUrlFrom([], { HESTIA_INSPECT: 'ws://10.0.0.1:8080' })).toBe('ws://10.0.0.1:8080');
+    expect(inspectUrlFrom(['--inspect=ws://a:1'], { HESTIA_INSPECT: 'ws://b:2' })).toBe('ws://a:1');
+    expect(() => inspectUrlFrom(['--inspect=http://a:1'], {})).toThrow(InspectUrlError);
+    expect(() => inspectUrlFrom([], { HESTIA_INSPECT: 'localhost:8080' })).toThrow(InspectUrlError);
+  });
 
   it("sends a Runner actor's registration, events and snapshots, showing it move to Running and Succeeded", async () => {
     // The Runner first waits for its Deployment, which appears (and becomes ready) after it.

@@ -1,89 +1,76 @@
 // SPEC §3.3: exactly one run per revision of a Runner's inputs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../src/operator.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  apps, condition, core, createDeployment, createNamespace, createRunner, deleteNamespace, deploymentAvailable, ENABLE,
-  installCrd, jobsOf, patchRunner, rollOut, runnerManifest, stays, waitFor, waitForRunner,
+  apps, condition, core, createDeployment, createRunner, deploymentAvailable, ENABLE, jobsOf, patchRunner, rollOut, runnerManifest, stays, waitFor, waitForRunner,
 } from './support/kube.ts';
+import { operatorEnvironment } from './support/environment.ts';
 import { startOperator } from './support/operator.ts';
 
-let operator: Operator;
-let ns: string;
+const env = operatorEnvironment('revisions');
 
-beforeAll(async () => {
-  await installCrd();
-  ns = await createNamespace('revisions');
-  operator = await startOperator();
-});
-
-afterAll(async () => {
-  await operator?.stop();
-  await deleteNamespace(ns);
-});
-
-const jobCount = async (runner: string) => (await jobsOf(ns, runner)).length;
+const jobCount = async (runner: string) => (await jobsOf(env.ns, runner)).length;
 
 /** Waits for the Runner's n-th run to finish and returns its status. */
 async function runsFinished(runner: string, n: number) {
   await waitFor(`${n} Job(s) of ${runner}`, async () => (await jobCount(runner)) >= n);
-  return waitForRunner(ns, runner, `run ${n} finished`, (r) => r.status?.state === 'Succeeded' && condition(r, 'JobCompleted')?.status === 'True');
+  return waitForRunner(env.ns, runner, `run ${n} finished`, (r) => r.status?.state === 'Succeeded' && condition(r, 'JobCompleted')?.status === 'True');
 }
 
 describe('run once per revision', () => {
   const app = 'shop';
   beforeAll(async () => {
-    await createDeployment(ns, app, { app, ...ENABLE }, 2);
+    await createDeployment(env.ns, app, { app, ...ENABLE }, 2);
     // History limit above the number of runs here, so counting Jobs counts runs.
-    await createRunner(runnerManifest(ns, 'smoke', { workloadSelector: { matchLabels: { app } }, successfulRunsHistoryLimit: 10 }));
+    await createRunner(runnerManifest(env.ns, 'smoke', { workloadSelector: { matchLabels: { app } }, successfulRunsHistoryLimit: 10 }));
     await runsFinished('smoke', 1);
   });
 
   it('runs once more after a rollout, when the new pods are ready', async () => {
-    const before = (await waitForRunner(ns, 'smoke', 'has run', (r) => !!r.status?.lastRun)).status!.lastRun!.jobName;
-    await rollOut(ns, app, 'v2');
+    const before = (await waitForRunner(env.ns, 'smoke', 'has run', (r) => !!r.status?.lastRun)).status!.lastRun!.jobName;
+    await rollOut(env.ns, app, 'v2');
     const after = await runsFinished('smoke', 2);
-    expect(await deploymentAvailable(ns, app)).toBe(true);
+    expect(await deploymentAvailable(env.ns, app)).toBe(true);
     expect(after.status?.lastRun?.jobName).not.toBe(before);
-    expect(after.status?.lastRun?.trigger).toBe(`rollout of Deployment ${ns}/${app}`);
+    expect(after.status?.lastRun?.trigger).toBe(`rollout of Deployment ${env.ns}/${app}`);
     expect(await jobCount('smoke')).toBe(2);
   });
 
   it('does not run on scaling', async () => {
     await apps.patchNamespacedDeploymentScale(
-      { namespace: ns, name: app, body: { spec: { replicas: 3 } } },
+      { namespace: env.ns, name: app, body: { spec: { replicas: 3 } } },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
-    await waitFor('3 replicas available', async () => (await apps.readNamespacedDeployment({ namespace: ns, name: app })).status?.availableReplicas === 3);
+    await waitFor('3 replicas available', async () => (await apps.readNamespacedDeployment({ namespace: env.ns, name: app })).status?.availableReplicas === 3);
     await stays('a Job appears after scaling', async () => (await jobCount('smoke')) !== 2, 2500);
   });
 
   it('does not run when a pod restarts and the workload goes not-ready and back at the same revision', async () => {
-    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` });
-    await core.deleteNamespacedPod({ namespace: ns, name: pods.items[0]!.metadata!.name!, gracePeriodSeconds: 0 });
-    await waitFor('the Deployment to be available again', () => deploymentAvailable(ns, app));
+    const pods = await core.listNamespacedPod({ namespace: env.ns, labelSelector: `app=${app}` });
+    await core.deleteNamespacedPod({ namespace: env.ns, name: pods.items[0]!.metadata!.name!, gracePeriodSeconds: 0 });
+    await waitFor('the Deployment to be available again', () => deploymentAvailable(env.ns, app));
     await stays('a Job appears after a pod restart', async () => (await jobCount('smoke')) !== 2, 2500);
-    expect((await waitForRunner(ns, 'smoke', 'Succeeded', (r) => r.status?.state === 'Succeeded')).status?.state).toBe('Succeeded');
+    expect((await waitForRunner(env.ns, 'smoke', 'Succeeded', (r) => r.status?.state === 'Succeeded')).status?.state).toBe('Succeeded');
   });
 
   it('runs once for a newly matched workload', async () => {
-    await createDeployment(ns, 'shop-extra', { app, ...ENABLE });
+    await createDeployment(env.ns, 'shop-extra', { app, ...ENABLE });
     const after = await runsFinished('smoke', 3);
-    expect(after.status?.lastRun?.trigger).toContain(`Deployment ${ns}/shop-extra`);
+    expect(after.status?.lastRun?.trigger).toContain(`Deployment ${env.ns}/shop-extra`);
     expect(after.status?.watchedResources?.map((w) => w.name)).toEqual(['shop', 'shop-extra']);
   });
 
   it('runs once for a change of the Runner spec, and not for run-control fields', async () => {
-    await patchRunner(ns, 'smoke', { spec: { deadlineSeconds: 300 } });
+    await patchRunner(env.ns, 'smoke', { spec: { deadlineSeconds: 300 } });
     await runsFinished('smoke', 4);
-    await patchRunner(ns, 'smoke', { spec: { failedRunsHistoryLimit: 5 } });
+    await patchRunner(env.ns, 'smoke', { spec: { failedRunsHistoryLimit: 5 } });
     await stays('a Job appears after a history-limit change', async () => (await jobCount('smoke')) !== 4, 2500);
   });
 
   it('does not run again when the operator restarts', async () => {
-    await operator.stop();
-    operator = await startOperator();
+    await env.operator.stop();
+    env.operator = await startOperator();
     await stays('a Job appears after an operator restart', async () => (await jobCount('smoke')) !== 4, 3000);
-    const r = await waitForRunner(ns, 'smoke', 'Succeeded', (x) => x.status?.state === 'Succeeded');
+    const r = await waitForRunner(env.ns, 'smoke', 'Succeeded', (x) => x.status?.state === 'Succeeded');
     expect(condition(r, 'JobCompleted')?.status).toBe('True');
   });
 });

@@ -1,0 +1,28 @@
+// The usual frame of an integration test file: the CRD installed, a namespace of its own, and
+// the real operator running in this process; all torn down after the file.
+import { afterAll, beforeAll } from 'vitest';
+import type { Clock } from '../../../src/clock.ts';
+import type { Operator } from '../../../src/operator.ts';
+import { createNamespace, deleteNamespace, installCrd } from './kube.ts';
+import { startOperator } from './operator.ts';
+
+export interface TestEnvironment {
+  /** The file's namespace. */
+  ns: string;
+  /** The running operator; a test that restarts it assigns the new one here. */
+  operator: Operator;
+}
+
+export function operatorEnvironment(prefix: string, options: { clock?: Clock } = {}): TestEnvironment {
+  const env = {} as TestEnvironment;
+  beforeAll(async () => {
+    await installCrd();
+    env.ns = await createNamespace(prefix);
+    env.operator = await startOperator(options);
+  });
+  afterAll(async () => {
+    await env.operator?.stop();
+    if (env.ns) await deleteNamespace(env.ns);
+  });
+  return env;
+}
