@@ -3,7 +3,9 @@
 // (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
 import { createServer, type RequestListener } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
 import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
+import { LeaderElector, type LeaseSettings } from './leader.ts';
 import { createLogger } from './log.ts';
 import { Operator } from './operator.ts';
 
@@ -54,7 +56,28 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
+  const lease = leaseSettingsFrom(process.env);
+  if (lease) {
+    const elector = new LeaderElector(kubeConfig, lease, log);
+    log.info({ lease: `${lease.namespace}/${lease.name}` }, 'waiting to become leader');
+    await elector.acquire();
+    // Losing the Lease means another replica may act: stop at once, as controller-runtime does.
+    elector.keepRenewing(() => process.exit(1));
+  }
   await operator.start();
+}
+
+/** Leader election is on with HESTIA_LEADER_ELECTION=true (deploy/manager sets it); off for `make dev` and tests. */
+export function leaseSettingsFrom(env: NodeJS.ProcessEnv): LeaseSettings | null {
+  if (env.HESTIA_LEADER_ELECTION !== 'true') return null;
+  const durationSeconds = Number(env.HESTIA_LEASE_SECONDS ?? 15);
+  return {
+    namespace: env.POD_NAMESPACE ?? 'hestia-system',
+    name: env.HESTIA_LEASE_NAME ?? 'hestia-operator',
+    identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    durationSeconds,
+    retrySeconds: Math.max(1, Math.floor(durationSeconds / 3)),
+  };
 }
 
 if (import.meta.main) {
