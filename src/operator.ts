@@ -17,7 +17,8 @@ import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobNameForRun, jobOutcome } f
 import { errorText, objectKey, ResilientInformer, type InformerSource } from './k8s/informer.ts';
 import type { WorkloadKind } from './readiness.ts';
 import { runnerEffects } from './runner-effects.ts';
-import { missedTickDecision, nextTick } from './schedule.ts';
+import { nextTickFor, stableStateDeadline, TimerSlot } from './runner-time.ts';
+import { missedTickDecision } from './schedule.ts';
 import { SelectorIndex, Relation } from './selection.ts';
 import { isEnabledWorkload, matchesLabelSelector } from './selectors.ts';
 import { validateRunnerSpec, withDefaults } from './spec.ts';
@@ -61,9 +62,8 @@ interface RunnerRuntime {
   reconcileError: string | null;
   /** The Stalled reason and message last announced with an Event, so each is announced once. */
   announcedStall: string | null;
-  cancelTickTimer: (() => void) | null;
-  tickTimerFor: string | null;
-  cancelStableTimer: (() => void) | null;
+  tickTimer: TimerSlot;
+  stableTimer: TimerSlot;
   unsubscribe: () => void;
 }
 
@@ -264,9 +264,8 @@ export class Operator {
       assessment,
       reconcileError: null,
       announcedStall: stalled ? `${stalled.reason}: ${stalled.message}` : null,
-      cancelTickTimer: null,
-      tickTimerFor: null,
-      cancelStableTimer: null,
+      tickTimer: new TimerSlot(),
+      stableTimer: new TimerSlot(),
       unsubscribe: () => {},
     };
     this.runtime.set(key, rt);
@@ -618,65 +617,24 @@ export class Operator {
     }
   }
 
-  private nextTickFor(runner: Runner): Date | null {
-    const sched = this.scheduleOf(runner);
-    const view = this.system?.view(runner.metadata.uid!);
-    if (!sched || !view) return null;
-    const created = new Date(runner.metadata.creationTimestamp ?? 0);
-    const lastTick = view.context.lastTick ? new Date(view.context.lastTick) : null;
-    const now = this.clock.now();
-    // After the latest handled tick, but never in the past beyond a minute of slack.
-    const base = [lastTick ?? created, created].reduce((a, b) => (a > b ? a : b));
-    const after = base < new Date(now.getTime() - 60_000) ? new Date(now.getTime() - 1000) : base;
-    try {
-      return nextTick(sched.schedule, sched.timeZone, after);
-    } catch {
-      return null;
-    }
-  }
-
   private armTimers(key: string): void {
     const runner = this.runnerByKey(key);
     const rt = this.runtime.get(key);
-    if (!runner || !rt) return;
-    const next = this.nextTickFor(runner);
-    const nextIso = next?.toISOString() ?? null;
-    if (nextIso !== rt.tickTimerFor) {
-      rt.cancelTickTimer?.();
-      rt.cancelTickTimer = null;
-      rt.tickTimerFor = nextIso;
-      if (next && nextIso) {
-        rt.cancelTickTimer = this.clock.at(next, () => {
-          rt.tickTimerFor = null;
-          this.sendToRunner(rt.uid, { type: 'TICK', at: this.now(), tick: nextIso });
-          this.armTimers(key);
-        });
-      }
-    }
-    this.armStableTimer(runner, rt);
-  }
-
-  private stableStateDeadline(runner: Runner): Date | null {
-    const view = this.system?.view(runner.metadata.uid!);
-    const since = view?.context.progressingSince;
-    if (!since) return null;
-    const timeoutMs = withDefaults(runner.spec).stableStateTimeoutMs;
-    if (!timeoutMs) return null;
-    return new Date(new Date(since).getTime() + timeoutMs);
-  }
-
-  private armStableTimer(runner: Runner, rt: RunnerRuntime): void {
-    rt.cancelStableTimer?.();
-    rt.cancelStableTimer = null;
-    const deadline = this.stableStateDeadline(runner);
-    if (deadline && deadline > this.clock.now()) {
-      rt.cancelStableTimer = this.clock.at(deadline, () => this.statusWriter.schedule(objectKey(runner)));
-    }
+    const view = rt ? this.system?.view(rt.uid) : null;
+    if (!runner || !rt || !view) return;
+    const now = this.clock.now();
+    const next = this.scheduleOf(runner) ? nextTickFor(runner, view.context.lastTick, now) : null;
+    rt.tickTimer.set(this.clock, next, (tick) => {
+      this.sendToRunner(rt.uid, { type: 'TICK', at: this.now(), tick });
+      this.armTimers(key);
+    });
+    const deadline = stableStateDeadline(runner, view.context.progressingSince);
+    rt.stableTimer.set(this.clock, deadline && deadline > now ? deadline : null, () => this.statusWriter.schedule(key));
   }
 
   private disarmTimers(rt: RunnerRuntime): void {
-    rt.cancelTickTimer?.();
-    rt.cancelStableTimer?.();
+    rt.tickTimer.clear();
+    rt.stableTimer.clear();
   }
 
   // ---- Status ------------------------------------------------------------------------------
@@ -686,7 +644,7 @@ export class Operator {
     const rt = this.runtime.get(key);
     const view = rt ? this.system?.view(rt.uid) : null;
     if (!runner || !rt || !view || !rt.assessment) return null;
-    const deadline = this.stableStateDeadline(runner);
+    const deadline = stableStateDeadline(runner, view.context.progressingSince);
     return {
       current: runner.status,
       desired: renderStatus({
@@ -696,7 +654,7 @@ export class Operator {
         snapshot: view.persisted,
         assessment: rt.assessment,
         now: this.now(),
-        nextScheduleTime: rt.tickTimerFor,
+        nextScheduleTime: rt.tickTimer.armedFor,
         stableStateTimedOut: deadline !== null && deadline <= this.clock.now() && view.state === 'WaitingForWorkloads',
         reconcileError: rt.reconcileError,
       }),
