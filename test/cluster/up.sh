@@ -38,7 +38,21 @@ fi
 # defaults are listed too (vendored from kwok in stages/, see stages/sync.sh).
 mkdir -p "$KWOK_WORKDIR"
 config=$(mktemp "$KWOK_WORKDIR/.kwokctl-$name.XXXXXX.yaml")
-trap 'rm -f "$config"' EXIT
+ready=
+on_exit() { # on failure or interruption, leave no half-started cluster behind
+  rm -f "$config"
+  if [ -z "$ready" ] && [ -e "$cluster_dir" ]; then
+    echo "up.sh: starting cluster $name failed; last lines of its component logs:" >&2
+    for f in "$cluster_dir"/logs/*.log; do
+      case $f in */audit.log) continue ;; esac
+      [ -e "$f" ] && { echo "== ${f##*/}"; tail -n 5 "$f"; } >&2
+    done
+    kwokctl delete cluster --name "$name" >&2 || true
+  fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 {
   cat <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -61,17 +75,36 @@ EOF
   done
 } > "$config"
 
-echo "up.sh: creating cluster $name (KWOK_WORKDIR=$KWOK_WORKDIR)" >&2
-if ! kwokctl create cluster --name "$name" --config "$config" --wait 2m >&2; then
-  echo "up.sh: kwokctl create cluster $name failed; component logs: $cluster_dir/logs/" >&2
-  kwokctl delete cluster --name "$name" >&2 || true
+# kwokctl picks ports by probing downwards from 32767, skipping those in other
+# clusters' saved configs: two creates at once pick the same ports. Serialise
+# them (fd 8 is closed for kwokctl so that the cluster's processes do not
+# inherit, and so hold, the lock).
+exec 8>"$KWOK_WORKDIR/.create.lock"
+if ! flock -w 600 8; then
+  echo "up.sh: another up.sh held $KWOK_WORKDIR/.create.lock for 10 min" >&2
   exit 1
 fi
+echo "up.sh: creating cluster $name (KWOK_WORKDIR=$KWOK_WORKDIR)" >&2
+kwokctl create cluster --name "$name" --config "$config" --wait 1m >&2 8>&-
+exec 8>&-
 kubeconfig=$cluster_dir/kubeconfig.yaml
 audit_log=$cluster_dir/logs/audit.log
 
 kwokctl --name "$name" scale node --replicas 2 >&2
-"$kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout=60s >&2
+"$kubectl" --kubeconfig "$kubeconfig" wait --for=condition=Ready node --all --timeout=60s >/dev/null
+# Until the node lifecycle controller lifts the node.kubernetes.io/not-ready
+# NoSchedule taint (well under a second after Ready), no pod can be scheduled.
+# kubectl wait cannot wait for a field to be absent: poll.
+deadline=$((SECONDS + 60))
+while [ -n "$("$kubectl" --kubeconfig "$kubeconfig" get nodes \
+  -o jsonpath='{.items[*].spec.taints[?(@.key=="node.kubernetes.io/not-ready")].key}')" ]; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "up.sh: nodes still tainted node.kubernetes.io/not-ready after 60 s" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+ready=1
 
 echo "up.sh: cluster $name ready in $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" >&2
 printf 'KUBECONFIG=%q\n' "$kubeconfig"

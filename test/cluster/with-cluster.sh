@@ -19,6 +19,20 @@ fi
 
 HESTIA_KUBE_BIN_DIR=$("$HERE/build.sh" | tail -1)
 export HESTIA_KUBE_BIN_DIR
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+# Clusters left by a with-cluster.sh that was killed outright (SIGKILL, power
+# loss): their name carries the PID of a process that no longer exists.
+for d in "$(hestia_kwok_workdir)"/clusters/hestia-test-*; do
+  [ -d "$d" ] || continue
+  pid=${d##*/hestia-test-}
+  case $pid in '' | *[!0-9]*) continue ;; esac
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "with-cluster.sh: deleting stale cluster ${d##*/}" >&2
+    "$HERE/down.sh" "${d##*/}" || true
+  fi
+done
 
 name=hestia-test-$$
 child=
