@@ -6,7 +6,7 @@ export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
 
-.PHONY: all deps typecheck test test-unit test-integration test-cluster dev cluster-build \
+.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-cluster dev cluster-build \
         diagram install uninstall deploy undeploy run docker-check
 
 all: test
@@ -18,19 +18,30 @@ deps: node_modules/.package-lock.json
 typecheck: deps
 	npx tsc --noEmit -p .
 
+RESULTS := .cache/test-results
+
 test-unit: deps
-	npx vitest run --project unit
+	@mkdir -p $(RESULTS)
+	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(RESULTS)/unit.json
 
 # The integration suite runs against a fresh local control plane (built once, cached).
 test-integration: deps
-	test/cluster/with-cluster.sh npx vitest run --project integration
+	@mkdir -p $(RESULTS)
+	test/cluster/with-cluster.sh npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
 
-# Self-tests of the control-plane harness itself.
+# Tests that break their control plane on purpose get one of their own.
+test-disruptive: deps
+	@mkdir -p $(RESULTS)
+	test/cluster/with-cluster.sh npx vitest run --project disruptive --reporter=default --reporter=json --outputFile.json=$(RESULTS)/disruptive.json
+
+# Self-tests of the control-plane harness itself (runs under its own fresh cluster).
 test-cluster:
-	test/cluster/with-cluster.sh test/cluster/selftest.sh
+	@mkdir -p $(RESULTS)
+	test/cluster/selftest.sh | tee $(RESULTS)/cluster.log
 
 ## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests.
-test: typecheck test-unit test-cluster test-integration
+test: typecheck test-unit test-cluster test-integration test-disruptive
+	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/disruptive.json
 
 cluster-build:
 	test/cluster/build.sh

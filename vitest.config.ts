@@ -20,6 +20,17 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          name: 'disruptive',
+          // Tests that damage their control plane (an API server stop/start leaves kwok's simulated
+          // pods stuck): each run gets a cluster of its own, after the integration suite.
+          include: ['test/disruptive/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

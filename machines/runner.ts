@@ -218,8 +218,12 @@ export const runnerMachine = setup({
         runs: context.runs + 1,
         lastRevision: context.inputs.revision,
         lastTrigger: context.inputs.trigger,
-        // Under Replace a tick still due would replace this very run at once; it is served by it.
-        dueTick: reason === 'Schedule' || context.inputs.concurrencyPolicy === 'Replace' ? null : context.dueTick,
+        // Under Replace a tick still due would replace this very run at once; it is served by it —
+        // unless the Runner is no longer scheduled: then the tick is skipped, visibly, when the run ends.
+        dueTick:
+          reason === 'Schedule' || (context.inputs.concurrencyPolicy === 'Replace' && context.inputs.scheduled)
+            ? null
+            : context.dueTick,
       };
     }),
     recordResult: assign(({ context, event }) => {

@@ -21,14 +21,17 @@ export async function renderSvg(dot: string): Promise<string> {
   return result.output;
 }
 
-export async function writeDiagrams(docsDir: string = DOCS_DIR): Promise<void> {
+export const README = fileURLToPath(new URL('../README.md', import.meta.url));
+
+export async function writeDiagrams(docsDir: string = DOCS_DIR, readme: string = README): Promise<void> {
   const mermaid = toMermaid(runnerMachine);
   const page = join(docsDir, 'machine.md');
   await writeFile(join(docsDir, 'runner-machine.mmd'), mermaid);
   await writeFile(join(docsDir, 'runner-machine.svg'), await renderSvg(toDot(runnerMachine)));
   const markdown = embedBlock(await readFile(page, 'utf8'), 'runner-machine.mmd', 'mermaid', mermaid);
   await writeFile(page, embedBlock(markdown, 'stately-import', 'ts', toStatelyCode(runnerMachine)));
-  console.log(`wrote ${['runner-machine.mmd', 'runner-machine.svg', 'machine.md'].map((f) => join(docsDir, f)).join(', ')}`);
+  await writeFile(readme, embedBlock(await readFile(readme, 'utf8'), 'runner-machine.mmd', 'mermaid', mermaid));
+  console.log(`wrote ${['runner-machine.mmd', 'runner-machine.svg', 'machine.md'].map((f) => join(docsDir, f)).join(', ')}, ${readme}`);
 }
 
 if (import.meta.main) await writeDiagrams();

@@ -122,7 +122,9 @@ export function runnerEffects(deps: EffectDeps) {
       tickSkipped: ({ context, self }) => {
         const runner = runnerOf(self);
         if (!runner) return;
-        const why = deps.blockedMessage(self.id) ?? 'the operator was not running at that time';
+        const why = !context.inputs.scheduled
+          ? 'the Runner is no longer scheduled'
+          : (deps.blockedMessage(self.id) ?? 'the operator was not running at that time');
         event(runner, 'Warning', 'TickSkipped', `Skipped the run scheduled for ${context.lastSkippedTick}: ${why}`);
       },
     },

@@ -22,6 +22,11 @@ describe('committed diagrams', () => {
     );
   });
 
+  it('README.md embeds the current Mermaid diagram', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme, `README.md is out of date: ${RUN_MAKE_DIAGRAM}`).toBe(embedBlock(readme, 'runner-machine.mmd', 'mermaid', toMermaid(runnerMachine)));
+  });
+
   it('docs/machine.md embeds the current Mermaid diagram and Stately import code', () => {
     const page = read('machine.md');
     let expected = page;

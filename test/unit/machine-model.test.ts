@@ -461,6 +461,14 @@ function checkSnapshot(s: RunnerSnapshot, fail: Fail): void {
   }
 }
 
+/**
+ * Known machine issue (reported, machines/runner.ts unchanged): a tick remembered during a run under Forbid, when the
+ * spec then switches to Replace and the new spec no longer allows a tick (e.g. the schedule is removed) while another
+ * run is owed, is dropped by the replacing run's beginRun without `tickSkipped`. Under Forbid the same tick is
+ * skipped visibly when the run ends (dueTickBlocked). Kept apart so that the test below flags it until it is fixed.
+ */
+const KNOWN_TICK_DROP = 'tick-accounted (known: Replace drops a blocked remembered tick silently)';
+
 function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
   const b = before.context;
   const a = after.context;
@@ -485,6 +493,19 @@ function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
     fail('start-once', `run changed from ${b.run?.key} to ${a.run?.key} without startJob`);
   }
   if (a.runs !== b.runs + started.length) fail('run-count', `runs ${b.runs} → ${a.runs} with ${started.length} started`);
+
+  // A remembered tick (SPEC §2.2 Forbid) leaves only by running, by being skipped visibly (SPEC §3.4), or by giving its
+  // place to a later tick. By design (beginRun, docs/machine.md), a run that replaces the active one under Replace
+  // while a tick could run serves the remembered tick too.
+  if (b.dueTick !== null && a.dueTick !== b.dueTick) {
+    const ran = a.run?.reason === 'Schedule' && a.run.tick === b.dueTick && started.includes(a.run.key);
+    const skipped = of('tickSkipped').some((e) => e.tick === b.dueTick);
+    const superseded = event.type === 'TICK' && a.dueTick === event.tick;
+    const replacing = a.inputs.concurrencyPolicy === 'Replace' && stopped.length > 0 && started.length > 0;
+    const servedByReplacement = replacing && a.inputs.scheduled && satisfied(a.inputs);
+    if (!ran && !skipped && !superseded && !servedByReplacement)
+      fail(replacing ? KNOWN_TICK_DROP : 'tick-accounted', `tick ${b.dueTick} dropped: ${show(effects)}, run ${a.run?.key}`);
+  }
 
   // Replace (SPEC §2.2): the active Job is deleted, once, and only under Replace; a Job is never started and stopped at once.
   for (const key of stopped) {
@@ -548,12 +569,15 @@ function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
         const tickRuns = tick !== null && a.inputs.scheduled && satisfied(a.inputs);
         const skipped = of('tickSkipped');
         if (tick !== null && !tickRuns) {
-          if (show(skipped) !== show([{ type: 'tickSkipped', tick }])) fail('stale-tick', `tick ${tick} blocked at the end of the run: ${show(effects)}`);
-          if (a.dueTick !== null || a.lastSkippedTick !== tick) fail('stale-tick', `dueTick ${a.dueTick}, lastSkippedTick ${a.lastSkippedTick} after skipping ${tick}`);
+          if (show(skipped) !== show([{ type: 'tickSkipped', tick }]))
+            fail('stale-tick', `tick ${tick} blocked at the end of the run: ${show(effects)}`);
+          if (a.dueTick !== null || a.lastSkippedTick !== tick)
+            fail('stale-tick', `dueTick ${a.dueTick}, lastSkippedTick ${a.lastSkippedTick} after skipping ${tick}`);
           if (a.run?.reason === 'Schedule' && started.includes(a.run.key)) fail('stale-tick', `blocked tick ${tick} ran as ${a.run.key}`);
         } else {
           if (skipped.length > 0 || a.lastSkippedTick !== b.lastSkippedTick) fail('stale-tick', `no tick to skip, yet ${show(effects)}`);
-          if (tickRuns && a.inputs.concurrencyPolicy === 'Forbid' && a.dueTick === tick && !(started.length > 0 && a.run?.reason === 'Manual'))
+          // A tick that can run does, now, unless a manual run goes first (the tick then runs after that one).
+          if (tickRuns && a.dueTick === tick && !(started.length > 0 && a.run?.reason === 'Manual'))
             fail('stale-tick', `tick ${tick} still remembered after the run, not run: ${show(effects)}`);
         }
       } else if (effects.length > 0 || after.value !== before.value || JSON.stringify(a) !== JSON.stringify(b)) {
@@ -633,7 +657,8 @@ describe('Runner machine, model-based (@xstate/graph)', () => {
 
   it('keeps every property on every edge of the graph', () => {
     const byProperty = new Map<string, EdgeViolation[]>();
-    for (const v of traversal.violations) byProperty.set(v.property, byProperty.get(v.property) ?? []).get(v.property)!.push(v);
+    for (const v of traversal.violations.filter((x) => x.property !== KNOWN_TICK_DROP))
+      byProperty.set(v.property, byProperty.get(v.property) ?? []).get(v.property)!.push(v);
     const summary = [...byProperty.entries()].map(([property, vs]) => {
       const shortestFirst = vs
         .map((v) => ({ v, path: pathTo.get(v.from) }))
@@ -646,11 +671,21 @@ describe('Runner machine, model-based (@xstate/graph)', () => {
 
   it('keeps every property at every step of every replayed path, across restarts and in simulated time', () => {
     const byProperty = new Map<string, Violation[]>();
-    for (const v of result.violations) byProperty.set(v.property, byProperty.get(v.property) ?? []).get(v.property)!.push(v);
+    for (const v of result.violations.filter((x) => x.property !== KNOWN_TICK_DROP))
+      byProperty.set(v.property, byProperty.get(v.property) ?? []).get(v.property)!.push(v);
     const summary = [...byProperty.entries()].map(([property, vs]) => {
       const first = vs.reduce((x, y) => (y.step < x.step ? y : x));
       return `${property}: ${vs.length} step(s); e.g. ${describeEvents(first.path.events.slice(0, first.step))} — ${first.detail}`;
     });
     expect(summary).toEqual([]);
+  });
+
+  it('accounts for a remembered tick when Replace starts a run the tick cannot join', () => {
+    const known = traversal.violations.filter((v) => v.property === KNOWN_TICK_DROP);
+    const shortestFirst = known
+      .map((v) => ({ v, path: pathTo.get(v.from) }))
+      .sort((x, y) => (x.path?.events.length ?? Infinity) - (y.path?.events.length ?? Infinity))[0];
+    const example = shortestFirst && `${describeEvents([...(shortestFirst.path?.events ?? []), shortestFirst.v.event])} — ${shortestFirst.v.detail}`;
+    expect(known.length, `${known.length} edge(s); e.g. ${example}`).toBe(0);
   });
 });

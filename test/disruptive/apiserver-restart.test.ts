@@ -1,11 +1,11 @@
-// SPEC §6: the API server restarts under a running env.operator. client-node's informer stops for
+// SPEC §6: the API server restarts under a running operator. client-node's informer stops for
 // good on such a failure; ours restart with backoff, report not-ready meanwhile, and miss nothing.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createDeployment, createRunner, ENABLE, jobsOf, runnerManifest, waitFor, waitForRunner } from './support/kube.ts';
-import { operatorEnvironment } from './support/environment.ts';
+import { createDeployment, createRunner, ENABLE, jobsOf, runnerManifest, waitFor, waitForRunner } from '../integration/support/kube.ts';
+import { operatorEnvironment } from '../integration/support/environment.ts';
 
 const env = operatorEnvironment('apiserver-restart');
 
