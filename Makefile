@@ -6,7 +6,7 @@ export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
 
-.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-cluster dev cluster-build \
+.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-cluster dev cluster-build bench \
         diagram install uninstall deploy undeploy run docker-check
 
 all: test
@@ -42,6 +42,10 @@ test-cluster:
 ## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests.
 test: typecheck test-unit test-cluster test-integration test-disruptive
 	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/disruptive.json
+
+## Time from a Deployment being ready to its Job, with 5, 105 and 311 Runners (bench/time-to-job.ts).
+bench: deps
+	test/cluster/with-cluster.sh node bench/time-to-job.ts
 
 cluster-build:
 	test/cluster/build.sh

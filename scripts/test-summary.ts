@@ -16,7 +16,8 @@ for (const file of process.argv.slice(2)) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
   } else {
-    const line = text.trim().split('\n').reverse().find((l) => /^\d+ passed, \d+ failed$/.test(l.trim()));
+    // e.g. "6 passed, 0 failed (8.11 s)"
+    const line = text.trim().split('\n').reverse().find((l) => /^\d+ passed, \d+ failed\b/.test(l.trim()));
     const [p, f] = (line ?? '0 passed, 1 failed').match(/\d+/g)!.map(Number);
     passed += p!;
     failed += f!;
