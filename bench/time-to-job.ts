@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       const samples: number[] = [];
       for (let i = 0; i < ROLLOUTS; i++) {
         const jobsBefore = jobAt.size;
-        await rollOut(ns, 'target', `v${++version}`);
+        await rollOut(ns, 'target', `bench-${++version}`);
         await waitFor('the rollout', () => deploymentAvailable(ns, 'target'), 120_000);
         await waitFor('the Job', () => jobAt.size > jobsBefore, 120_000);
         const generation = String((await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: ns, name: 'target' })).metadata?.generation);
