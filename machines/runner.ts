@@ -172,6 +172,8 @@ export const runnerMachine = setup({
     restsIn: ({ context }, params: { state: RunnerStateName }) => restingState(context) === params.state,
     isActiveRun: ({ context, event }) =>
       event.type === 'JOB.FINISHED' && runIsActive(context) && context.run?.key === event.key,
+    inputsChanged: ({ context, event }) =>
+      event.type === 'INPUTS' && JSON.stringify(event.inputs) !== JSON.stringify(context.inputs),
     tickCanRun: ({ context }) => tickCanRun(context),
     dueTickBlocked: ({ context }) => context.dueTick !== null && !tickCanRun(context),
     runFinished: ({ context }) => !runIsActive(context),
@@ -255,7 +257,8 @@ export const runnerMachine = setup({
   }),
   initial: 'WaitingForWorkloads',
   on: {
-    INPUTS: { actions: 'recordInputs' },
+    // Inputs equal to those known change nothing (not even `now`): no snapshot churn, no status write.
+    INPUTS: { guard: 'inputsChanged', actions: 'recordInputs' },
     TICK: [
       { guard: 'tickCanRun', actions: 'rememberTick' },
       { actions: ['skipTick', 'tickSkipped'] },

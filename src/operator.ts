@@ -47,6 +47,8 @@ const WORKLOAD_SOURCES: Record<WorkloadKind, InformerSource> = {
   },
 };
 const DEPLOYMENT_CONFIG_CRD = 'deploymentconfigs.apps.openshift.io';
+/** A run this young whose Job is missing was not created yet, even with ttlSecondsAfterFinished 0. */
+const RECREATE_GRACE_MS = 60_000;
 
 const workloadKey = (kind: WorkloadKind, o: KubernetesObject) => `${kind}/${objectKey(o)}`;
 const parseWorkloadKey = (key: string) => {
@@ -89,6 +91,8 @@ export class Operator {
   /** Runner uid → keys of its Jobs. */
   private readonly jobsOf = new Relation();
   private readonly keyByUid = new Map<string, string>();
+  /** Runners with a namespaceSelector: the only ones a namespace's labels concern. */
+  private readonly namespaceScoped = new Set<string>();
   private readonly runtime = new Map<string, RunnerRuntime>();
   private cycleOf = new Map<string, string[]>();
 
@@ -126,6 +130,11 @@ export class Operator {
       now: () => this.clock.now(),
       runnerByUid: (uid) => this.runnerByUid(uid),
       cachedJob: (ns, name) => this.jobs.get(ns, name),
+      jobOfRun: (uid, runKey) => this.jobOfRun(uid, runKey),
+      isActiveRun: (uid, runKey) => {
+        const run = this.system?.view(uid)?.context.run;
+        return run?.key === runKey && run.result === null;
+      },
       verifiedObjects: (uid) => this.verifiedObjects(uid),
       blockedMessage: (uid) => this.runtime.get(this.keyByUid.get(uid) ?? '')?.assessment?.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.sendToRunner(uid, event)),
@@ -175,8 +184,9 @@ export class Operator {
     for (const [kind, informer] of this.workloads) this.watchWorkloads(kind, informer);
     this.jobs.onChange((_, job) => this.jobChanged(job));
     this.jobs.onDelete((job) => this.jobDeleted(job));
+    // A new namespace holds nothing yet; only a label change can change what selectors see.
     this.namespaces.onChange((prev, cur) => {
-      if (!sameJson(labelsOf(prev), labelsOf(cur))) this.namespaceLabelsChanged();
+      if (prev && this.namespaceScoped.size > 0 && !sameJson(labelsOf(prev), labelsOf(cur))) this.namespaceLabelsChanged();
     });
     this.started = true;
     this.log.info({ runners: this.runners.size, restored: restored.size }, 'operator started');
@@ -184,7 +194,9 @@ export class Operator {
 
   async stop(): Promise<void> {
     this.started = false;
+    clearTimeout(this.dcProbe);
     this.statusWriter.stop();
+    this.effects.stop();
     for (const rt of this.runtime.values()) this.disarmTimers(rt);
     this.system?.stop();
     await Promise.all([this.runners, this.jobs, this.namespaces, this.crds, ...this.workloads.values()].map((i) => i.stop()));
@@ -194,28 +206,49 @@ export class Operator {
 
   private async startDeploymentConfigsIfServed(): Promise<void> {
     const served = await this.deploymentConfigsServed();
-    if (served) await this.startDeploymentConfigs();
-    else this.log.info('the DeploymentConfig API (apps.openshift.io/v1) is not served; skipping it until it appears');
+    if (served === true) await this.startDeploymentConfigs();
+    else {
+      this.log.info('the DeploymentConfig API (apps.openshift.io/v1) is not served; skipping it until it appears');
+      // Unknown (not a 404: e.g. an aggregated API server still starting): ask again, with backoff.
+      if (served === 'unknown') this.probeDeploymentConfigsLater(5_000);
+    }
     this.crds.onChange((_, crd) => {
       const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
       if (established && !this.workloads.has('DeploymentConfig')) {
         this.log.info('the DeploymentConfig API appeared; watching DeploymentConfigs');
-        void this.startDeploymentConfigs().then(() => this.rematchAll('DeploymentConfig'));
+        this.startDeploymentConfigs()
+          .then(() => this.rematchAll('DeploymentConfig'))
+          .catch((err: unknown) => this.log.error({ err: errorText(err) }, 'could not watch DeploymentConfigs'));
       }
     });
     await this.crds.start();
   }
 
-  private async deploymentConfigsServed(): Promise<boolean> {
+  private async deploymentConfigsServed(): Promise<boolean | 'unknown'> {
     const api = this.kc.makeApiClient(CustomObjectsApi);
     try {
       await api.listClusterCustomObject({ group: 'apps.openshift.io', version: 'v1', plural: 'deploymentconfigs', limit: 1 });
       return true;
     } catch (err) {
-      const code = (err as { code?: number }).code;
-      if (code !== 404) this.log.warn({ err: errorText(err) }, 'could not tell whether DeploymentConfigs are served');
-      return false;
+      if ((err as { code?: number }).code === 404) return false;
+      this.log.warn({ err: errorText(err) }, 'could not tell whether DeploymentConfigs are served');
+      return 'unknown';
     }
+  }
+
+  private dcProbe: NodeJS.Timeout | undefined;
+
+  private probeDeploymentConfigsLater(delayMs: number): void {
+    this.dcProbe = setTimeout(() => {
+      if (!this.started || this.workloads.has('DeploymentConfig')) return;
+      void this.deploymentConfigsServed().then((served) => {
+        if (served === true) {
+          this.log.info('the DeploymentConfig API is served now; watching DeploymentConfigs');
+          return this.startDeploymentConfigs().then(() => this.rematchAll('DeploymentConfig'));
+        }
+        if (served === 'unknown') this.probeDeploymentConfigsLater(Math.min(delayMs * 2, 300_000));
+      }).catch((err: unknown) => this.log.error({ err: errorText(err) }, 'could not watch DeploymentConfigs'));
+    }, delayMs);
   }
 
   private async startDeploymentConfigs(): Promise<void> {
@@ -249,6 +282,8 @@ export class Operator {
     this.keyByUid.set(runner.metadata.uid!, key);
     this.workloadSelectors.set(key, runner.spec?.workloadSelector);
     this.runnerSelectors.set(key, runner.spec?.runnerSelector);
+    if (runner.spec?.namespaceSelector) this.namespaceScoped.add(key);
+    else this.namespaceScoped.delete(key);
   }
 
   private addActor(runner: Runner): void {
@@ -345,6 +380,7 @@ export class Operator {
     const downstream = [...this.selectsRunner.ownersOf(key)];
     this.workloadSelectors.delete(key);
     this.runnerSelectors.delete(key);
+    this.namespaceScoped.delete(key);
     this.selectsWorkload.forgetOwner(key);
     this.selectsRunner.forgetOwner(key);
     this.selectsRunner.forgetTarget(key);
@@ -424,8 +460,9 @@ export class Operator {
 
   private namespaceLabelsChanged(): void {
     const affected = new Set<string>();
-    for (const runner of this.runners.list()) {
-      if (!runner.spec?.namespaceSelector) continue;
+    for (const key of this.namespaceScoped) {
+      const runner = this.runnerByKey(key);
+      if (!runner) continue;
       this.matchRunnerWorkloads(runner);
       this.matchUpstreams(runner);
       affected.add(objectKey(runner));
@@ -511,7 +548,7 @@ export class Operator {
       seen[phase] += 1;
       if (seen[phase] > keep[phase]) {
         this.log.info({ runner: objectKey(runner), job: job.metadata?.name }, 'deleting Job beyond the history limit');
-        void this.effects.deleteJob(uid, job.metadata!.annotations![ANNOTATION_RUN_KEY]!);
+        void this.effects.deleteJobNamed(runner, job.metadata!.name!);
       }
     }
   }
@@ -560,19 +597,38 @@ export class Operator {
     const rt = this.runtime.get(key);
     if (!rt || rt.reconcileError === error) return;
     rt.reconcileError = error;
-    if (error !== null) this.statusWriter.schedule(key);
+    this.statusWriter.schedule(key); // ReconcileSuccess follows, both ways
   }
 
-  /** A Runner restored in Running: its Job may be missing (never created) or may have finished meanwhile. */
+  private jobOfRun(uid: string, runKey: string): V1Job | undefined {
+    for (const key of this.jobsOf.targetsOf(uid)) {
+      const job = this.jobs.get(...(key.split('/') as [string, string]));
+      if (job?.metadata?.annotations?.[ANNOTATION_RUN_KEY] === runKey) return job;
+    }
+    return undefined;
+  }
+
+  /**
+   * A Runner restored in Running: its Job may have finished meanwhile, or be missing. Missing soon
+   * after the run began means the operator stopped before creating it: create it (same name, so
+   * never twice). Missing later means it is gone — removed by ttlSecondsAfterFinished or by hand
+   * while the operator was down — and its result is unknown: the run ends Failed rather than run twice.
+   */
   private resumeRun(runner: Runner): void {
-    const view = this.system!.view(runner.metadata.uid!);
-    const run = view?.context.run;
-    if (!view || view.state !== 'Running' || !run || run.result !== null) return;
-    const job = this.jobs.get(runner.metadata.namespace!, jobNameForRun(runner, run.key));
-    if (!job) {
-      this.log.info({ runner: objectKey(runner), run: run.key }, 'restored a running Runner whose Job is missing; creating it');
-      void this.effects.ensureJob(runner.metadata.uid!, run.key, run.revision);
-    } else this.jobChanged(job);
+    const uid = runner.metadata.uid!;
+    const run = this.system!.view(uid)?.context.run;
+    if (!run || run.result !== null) return;
+    const job = this.jobOfRun(uid, run.key);
+    if (job) return this.jobChanged(job);
+    const ageMs = this.clock.now().getTime() - new Date(run.startedAt).getTime();
+    const ttlMs = withDefaults(runner.spec).ttlSecondsAfterFinished * 1000;
+    if (ageMs < Math.max(ttlMs, RECREATE_GRACE_MS)) {
+      this.log.info({ runner: objectKey(runner), run: run.key }, 'restored a running Runner whose Job was never created; creating it');
+      void this.effects.ensureJob(uid, run.key, run.revision);
+    } else {
+      const message = `Job ${jobNameForRun(runner, run.key)} is gone (deleted, or removed after ttlSecondsAfterFinished while the operator was down): its result is unknown`;
+      this.sendToRunner(uid, { type: 'JOB.FINISHED', at: this.now(), key: run.key, succeeded: false, message });
+    }
   }
 
   private verifiedObjects(uid: string) {
@@ -646,6 +702,7 @@ export class Operator {
     if (!runner || !rt || !view || !rt.assessment) return null;
     const deadline = stableStateDeadline(runner, view.context.progressingSince);
     return {
+      uid: rt.uid,
       current: runner.status,
       desired: renderStatus({
         runner,
@@ -657,6 +714,7 @@ export class Operator {
         nextScheduleTime: rt.tickTimer.armedFor,
         stableStateTimedOut: deadline !== null && deadline <= this.clock.now() && view.state === 'WaitingForWorkloads',
         reconcileError: rt.reconcileError,
+        ...(view.context.run ? { runJobName: this.jobOfRun(rt.uid, view.context.run.key)?.metadata?.name } : {}),
       }),
     };
   }

@@ -18,6 +18,10 @@ export interface EffectDeps {
   now: () => Date;
   runnerByUid(uid: string): Runner | undefined;
   cachedJob(namespace: string, name: string): V1Job | undefined;
+  /** The Job of this run if the cache has one (found by its run-key annotation, whatever its name). */
+  jobOfRun(uid: string, runKey: string): V1Job | undefined;
+  /** Whether this run is still the Runner's active one (a retry for a replaced run must stop). */
+  isActiveRun(uid: string, runKey: string): boolean;
   /** Workloads and upstreams the Runner's current run verifies, for Events on each of them. */
   verifiedObjects(uid: string): { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }[];
   /** Why the Runner cannot run right now (for a skipped tick). */
@@ -84,14 +88,25 @@ export function runnerEffects(deps: EffectDeps) {
       }
       const delay = Math.min(RETRY_BASE_MS * 2 ** attempt, RETRY_MAX_MS);
       log.warn({ err: errorText(err), retryInMs: delay }, 'could not create Job; retrying');
-      setTimeout(() => void ensureJob(uid, runKey, revision, attempt + 1), delay);
+      const timer = setTimeout(() => {
+        retries.delete(timer);
+        if (deps.isActiveRun(uid, runKey)) void ensureJob(uid, runKey, revision, attempt + 1);
+      }, delay);
+      retries.add(timer);
     }
   }
+  const retries = new Set<NodeJS.Timeout>();
+
+  /** The name of a run's Job: the one it has, else the one it gets (the prefix may have changed since). */
+  const jobNameOf = (runner: Runner, runKey: string): string =>
+    deps.jobOfRun(runner.metadata.uid!, runKey)?.metadata?.name ?? jobNameForRun(runner, runKey);
 
   async function deleteJob(uid: string, runKey: string): Promise<void> {
     const runner = deps.runnerByUid(uid);
-    if (!runner) return;
-    const name = jobNameForRun(runner, runKey);
+    if (runner) await deleteJobNamed(runner, jobNameOf(runner, runKey));
+  }
+
+  async function deleteJobNamed(runner: Runner, name: string): Promise<void> {
     await batch
       .deleteNamespacedJob({ namespace: runner.metadata.namespace!, name, propagationPolicy: 'Background' })
       .catch((err: unknown) => {
@@ -110,7 +125,7 @@ export function runnerEffects(deps: EffectDeps) {
       stopJob: ({ context, self }) => {
         const runner = runnerOf(self);
         if (!context.run || !runner) return;
-        event(runner, 'Normal', 'RunReplaced', `Job ${jobNameForRun(runner, context.run.key)} replaced by a new run (concurrencyPolicy Replace)`);
+        event(runner, 'Normal', 'RunReplaced', `Job ${jobNameOf(runner, context.run.key)} replaced by a new run (concurrencyPolicy Replace)`);
         void deleteJob(self.id, context.run.key);
       },
       runStarted: ({ context, self }) => {
@@ -147,5 +162,11 @@ export function runnerEffects(deps: EffectDeps) {
     }
   }
 
-  return { machine, ensureJob, deleteJob };
+  /** Stops retries that are still waiting (the operator is stopping). */
+  const stop = () => {
+    for (const timer of retries) clearTimeout(timer);
+    retries.clear();
+  };
+
+  return { machine, ensureJob, deleteJob, deleteJobNamed, stop };
 }

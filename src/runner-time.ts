@@ -39,6 +39,8 @@ export class TimerSlot {
   set(clock: Clock, at: Date | null, fire: (at: string) => void): void {
     const iso = at?.toISOString() ?? null;
     if (iso === this.armedFor) return;
+    // A timer already due is about to fire (its callback is queued): replacing it would lose it.
+    if (this.armedFor !== null && Date.parse(this.armedFor) <= clock.now().getTime()) return;
     this.clear();
     if (!at || !iso) return;
     this.armedFor = iso;

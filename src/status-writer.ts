@@ -1,6 +1,6 @@
 // Writes Runner statuses: coalesced per Runner, skipped when nothing would change, and as a
-// JSON patch of the status subresource (no resourceVersion, so no conflicts to retry). Not a
-// merge patch: in a merge patch a null deletes, and the actor snapshot holds meaningful nulls.
+// JSON patch replacing the whole status (no resourceVersion, so no conflicts to retry; a `test`
+// of the uid instead). Not a merge patch: there a null deletes, and the snapshot holds nulls.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type RunnerStatus } from './api/runner.ts';
@@ -8,8 +8,8 @@ import { canonicalJson } from './assess.ts';
 import { errorText } from './k8s/informer.ts';
 
 export interface StatusSource {
-  /** The status to write for this Runner now, with the status it currently has; null if gone. */
-  render(key: string): { desired: RunnerStatus; current: RunnerStatus | undefined } | null;
+  /** The status to write for this Runner now, with the status it has in the cache; null if gone. */
+  render(key: string): { uid: string; desired: RunnerStatus; current: RunnerStatus | undefined } | null;
 }
 
 export type PatchOperation = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string };
@@ -34,6 +34,8 @@ export class StatusWriter {
   private readonly inFlight = new Set<string>();
   /** What we last wrote per Runner, so a write is not repeated before its watch event arrives. */
   private readonly written = new Map<string, string>();
+  /** Consecutive failed writes per Runner, for backoff. */
+  private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   writes = 0;
   skipped = 0;
@@ -65,6 +67,7 @@ export class StatusWriter {
   forget(key: string): void {
     this.dirty.delete(key);
     this.written.delete(key);
+    this.failures.delete(key);
   }
 
   stop(): void {
@@ -85,12 +88,21 @@ export class StatusWriter {
     const rendered = this.source.render(key);
     if (!rendered) return;
     const desiredText = canonicalJson(rendered.desired);
-    const patch = statusPatch(rendered.current, rendered.desired);
-    if (!patch || this.written.get(key) === desiredText) {
+    // What the server has is what we last wrote, if we wrote since the cache last caught up;
+    // comparing with a cache that lags behind our own write would skip a needed one.
+    const unchanged = this.written.has(key)
+      ? this.written.get(key) === desiredText
+      : statusPatch(rendered.current, rendered.desired) === null;
+    if (unchanged) {
       this.skipped += 1;
       return;
     }
     const [namespace, name] = key.split('/') as [string, string];
+    // The whole status, and only onto the Runner it was rendered for (not a namesake created since).
+    const patch = [
+      { op: 'test', path: '/metadata/uid', value: rendered.uid },
+      { op: 'add', path: '/status', value: rendered.desired },
+    ];
     this.inFlight.add(key);
     try {
       await this.api.patchNamespacedCustomObjectStatus(
@@ -99,13 +111,17 @@ export class StatusWriter {
       );
       this.writes += 1;
       this.written.set(key, desiredText);
+      this.failures.delete(key);
       this.onError(key, null);
     } catch (err) {
       const code = (err as { code?: number }).code;
-      if (code === 404) return; // the Runner is gone; its delete event cleans up
-      this.log.warn({ runner: key, err: errorText(err) }, 'status write failed; will retry');
+      if (code === 404 || code === 422) return; // gone, or replaced by a namesake: its own events follow
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      const retryMs = Math.min(500 * 2 ** (failures - 1), 30_000);
+      this.log.warn({ runner: key, err: errorText(err), retryMs }, 'status write failed; will retry');
       this.onError(key, `status write failed: ${errorText(err)}`);
-      setTimeout(() => this.schedule(key), 1000);
+      setTimeout(() => this.schedule(key), retryMs);
     } finally {
       this.inFlight.delete(key);
       if (this.dirty.has(key)) this.timer ??= setTimeout(() => this.flush(), this.coalesceMs);

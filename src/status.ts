@@ -19,15 +19,18 @@ export interface RenderArgs {
   /** Workloads not ready for longer than spec.stableStateTimeout. */
   stableStateTimedOut: boolean;
   reconcileError: string | null;
+  /** The name of the latest run's Job as it exists, if it does. */
+  runJobName?: string;
 }
 
-export function lastRunStatus(runner: Runner, context: RunnerContext): LastRunStatus | undefined {
+/** `jobName`: the name the run's Job really has, when known (the prefix may have changed since). */
+export function lastRunStatus(runner: Runner, context: RunnerContext, jobName?: string): LastRunStatus | undefined {
   const run = context.run;
   if (!run) return undefined;
   const trigger =
     run.reason === 'Schedule' ? `schedule (tick ${run.tick})` : describeTrigger(run.previousParts, run.parts, run.reason);
   return {
-    jobName: jobNameForRun(runner, run.key),
+    jobName: jobName ?? jobNameForRun(runner, run.key),
     revision: run.revision,
     trigger,
     reason: run.reason,
@@ -40,7 +43,7 @@ export function lastRunStatus(runner: Runner, context: RunnerContext): LastRunSt
 
 export function renderStatus(args: RenderArgs): RunnerStatus {
   const { runner, state, context, assessment, now } = args;
-  const lastRun = lastRunStatus(runner, context);
+  const lastRun = lastRunStatus(runner, context, args.runJobName);
   const previous = runner.status?.conditions ?? [];
   const condition = (c: Omit<V1Condition, 'lastTransitionTime'>): V1Condition => keepTransitionTime(c, previous, now);
   const stalled = stalledReason(args);

@@ -82,7 +82,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.listWatch = undefined;
   }
 
-  private async open(): Promise<void> {
+  /** Opens a fresh ListWatch; true when its LIST succeeded and the watch is open. */
+  private async open(): Promise<boolean> {
     const { apiVersion, kind, path, labelSelector, fieldSelector } = this.source;
     const api = this.kc.makeApiClient(KubernetesObjectApi);
     const listFn = () =>
@@ -97,14 +98,13 @@ export class ResilientInformer<T extends KubernetesObject> {
       failed = true;
       this.failed(lw, err);
     });
-    lw.on('connect', () => {
-      this.failures = 0;
-    });
     await lw.start();
-    if (this.listWatch === lw && !failed && !this.stopped) {
-      this.synced = true;
-      for (const resolve of this.syncWaiters.splice(0)) resolve();
-    }
+    if (this.listWatch !== lw || failed || this.stopped) return false;
+    // Only a successful LIST resets the backoff (ListWatch says "connect" before it lists).
+    this.failures = 0;
+    this.synced = true;
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
+    return true;
   }
 
   private changed(obj: T): void {
@@ -116,10 +116,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     for (const handler of this.changeHandlers) this.safely(() => handler(previous, obj));
   }
 
-  private deleted(obj: T): void {
-    const key = objectKey(obj);
-    const last = this.seen.get(key) ?? obj;
-    this.seen.delete(key);
+  /** `last` is the object's final state: a watch DELETE event carries it. */
+  private deleted(last: T): void {
+    this.seen.delete(objectKey(last));
     for (const handler of this.deleteHandlers) this.safely(() => handler(last));
   }
 
@@ -137,8 +136,9 @@ export class ResilientInformer<T extends KubernetesObject> {
       void lw.stop();
       // A fresh ListWatch re-lists; `seen` reconciles: deletions missed while down are found below.
       const before = new Set(this.seen.keys());
+      // Only a LIST that succeeded says what is gone; a failed one has already scheduled the next try.
       this.open()
-        .then(() => this.forgetVanished(before))
+        .then((synced) => synced && this.forgetVanished(before))
         .catch((e: unknown) => this.failed(this.listWatch ?? lw, e));
     }, delay);
   }

@@ -34,6 +34,14 @@ describe('stableStateDeadline', () => {
 });
 
 describe('TimerSlot', () => {
+  it('keeps a timer that is already due rather than replacing it (its tick would be lost)', () => {
+    const clock = new AdjustableClock(new Date('2030-01-01T00:00:00Z'));
+    const slot = new TimerSlot();
+    slot.set(clock, new Date('2030-01-01T00:00:00Z'), () => {});
+    slot.set(clock, new Date('2030-01-01T00:01:00Z'), () => {});
+    expect(slot.armedFor).toBe('2030-01-01T00:00:00.000Z');
+  });
+
   it('fires once at the time set, and is re-armed only when that time changes', () => {
     const clock = new AdjustableClock(new Date('2030-01-01T00:00:00Z'));
     const slot = new TimerSlot();
