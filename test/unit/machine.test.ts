@@ -188,6 +188,15 @@ describe('a tick remembered during a run', () => {
   });
 });
 
+describe('quiet when nothing changes', () => {
+  it('leaves the persisted snapshot untouched for inputs equal to those it has', () => {
+    const r = runner({ workloadsReady: false });
+    const before = JSON.stringify(r.actor.getPersistedSnapshot());
+    r.send({ workloadsReady: false });
+    expect(JSON.stringify(r.actor.getPersistedSnapshot())).toBe(before);
+  });
+});
+
 describe('persistence', () => {
   it('resumes from a persisted snapshot in the same state, without starting the Job again', () => {
     const r = runner();
