@@ -59,7 +59,6 @@ interface World {
 /** Where every path starts: the Runner is created while its Deployment is stuck and its upstream has succeeded. */
 const WORLD0: World = { web: 'stuck', up: 1, invalid: false, cycle: false, suspended: false, scheduled: false, fail: false };
 const TOGGLES = ['invalid', 'cycle', 'suspended', 'scheduled', 'fail'] as const;
-type Toggle = (typeof TOGGLES)[number];
 
 const specPart = (w: World) => `spec ${JSON.stringify({ invalid: w.invalid, cycle: w.cycle, scheduled: w.scheduled, fail: w.fail })}`;
 
