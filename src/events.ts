@@ -21,7 +21,8 @@ export function eventRecorder(kc: KubeConfig, log: Logger, now: () => Date): Rec
       sequence = (sequence + 1) % 1_000_000;
       const namespace = regarding.namespace ?? 'default';
       // Unique per process and moment: Event names only need to be unique within a namespace.
-      const name = `${regarding.name}.${at.getTime().toString(16)}${sequence.toString(16)}`;
+      // (The object's name is cut so that the Event's stays within the 253 characters a name may have.)
+      const name = `${regarding.name?.slice(0, 220)}.${at.getTime().toString(16)}${sequence.toString(16)}`;
       api
         .createNamespacedEvent({
           namespace,
