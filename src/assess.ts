@@ -3,6 +3,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { RunnerInputs } from '../machines/runner.ts';
 import { ANNOTATION_TRIGGER, type Runner, type WatchedResource } from './api/runner.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
 import { waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
 import { podTemplateHash, readinessOf, type WorkloadKind } from './readiness.ts';
@@ -44,17 +45,6 @@ const RUN_CONTROL_FIELDS = new Set([
 export function specRevisionHash(runner: Runner): string {
   const relevant = Object.entries(runner.spec ?? {}).filter(([field]) => !RUN_CONTROL_FIELDS.has(field));
   return shortHash(canonicalJson(Object.fromEntries(relevant)));
-}
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 const refOf = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });

@@ -5,6 +5,7 @@
 // `spec.replicas` means 1, the API server's default. A workload scaled to 0 whose counters are all
 // 0 is ready: the SPEC's equalities hold, and there is nothing left to roll out.
 import type { KubernetesObject, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'DeploymentConfig';
@@ -135,17 +136,4 @@ function countsReadiness(desired: number, counts: readonly Count[]): Readiness {
 export function podTemplateHash(obj: KubernetesObject | WorkloadObject): string {
   const template = (obj as { spec?: { template?: unknown } }).spec?.template;
   return shortHash(canonicalJson(template ?? {}));
-}
-
-function canonicalJson(value: unknown): string {
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const fields = Object.entries(value)
-      .filter(([, v]) => v !== undefined && v !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
-    return `{${fields.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

@@ -4,7 +4,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type RunnerStatus } from './api/runner.ts';
-import { canonicalJson } from './assess.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { errorText } from './k8s/informer.ts';
 
 export interface StatusSource {
