@@ -49,7 +49,7 @@ export function specRevisionHash(runner: Runner): string {
 
 const refOf = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
 
-export const upstreamSucceeded = (upstream: Runner): boolean => upstream.status?.lastRun?.result === 'Succeeded';
+const upstreamSucceeded = (upstream: Runner): boolean => upstream.status?.lastRun?.result === 'Succeeded';
 
 function upstreamDetail(upstream: Runner): string {
   const lastRun = upstream.status?.lastRun;

@@ -12,22 +12,6 @@ export interface StatusSource {
   render(key: string): { uid: string; desired: RunnerStatus; current: RunnerStatus | undefined } | null;
 }
 
-export type PatchOperation = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string };
-
-/** JSON patch operations turning `current` into `desired` (top-level fields); null when equal. */
-export function statusPatch(current: RunnerStatus | undefined, desired: RunnerStatus): PatchOperation[] | null {
-  if (current === undefined) return [{ op: 'add', path: '/status', value: desired }];
-  const ops: PatchOperation[] = [];
-  const before = current as Record<string, unknown>;
-  const after = desired as Record<string, unknown>;
-  for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const next = after[field];
-    if (next === undefined) ops.push({ op: 'remove', path: `/status/${field}` });
-    else if (canonicalJson(before[field]) !== canonicalJson(next)) ops.push({ op: 'add', path: `/status/${field}`, value: next });
-  }
-  return ops.length > 0 ? ops : null;
-}
-
 export class StatusWriter {
   private readonly api: CustomObjectsApi;
   private readonly dirty = new Set<string>();
@@ -90,10 +74,8 @@ export class StatusWriter {
     const desiredText = canonicalJson(rendered.desired);
     // What the server has is what we last wrote, if we wrote since the cache last caught up;
     // comparing with a cache that lags behind our own write would skip a needed one.
-    const unchanged = this.written.has(key)
-      ? this.written.get(key) === desiredText
-      : statusPatch(rendered.current, rendered.desired) === null;
-    if (unchanged) {
+    const serverText = this.written.get(key) ?? canonicalJson(rendered.current ?? null);
+    if (serverText === desiredText) {
       this.skipped += 1;
       return;
     }
