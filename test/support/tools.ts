@@ -1,0 +1,22 @@
+// The Go tools tests use as real clients (test/tools/<name>/): built once from Go modules and
+// cached outside the repo by test/tools/build.sh, then run as separate processes.
+import { execFileSync } from 'node:child_process';
+
+const built = new Map<string, string>();
+
+/** Path of the tool's binary, building it first if its cache entry is missing. */
+export function toolPath(name: string): string {
+  let path = built.get(name);
+  if (!path) {
+    const script = new URL('../tools/build.sh', import.meta.url).pathname;
+    const out = execFileSync(script, [name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    path = out.trim().split('\n').at(-1)!;
+    built.set(name, path);
+  }
+  return path;
+}
+
+/** Runs a tool with `input` on stdin; returns its stdout (throws with its stderr if it fails). */
+export function runTool(name: string, args: string[], input = ''): string {
+  return execFileSync(toolPath(name), args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
