@@ -1,5 +1,11 @@
 // Leader election with a coordination.k8s.io Lease, so that of several operator replicas one
 // acts at a time. Writes use the Lease's resourceVersion: two candidates can never both win.
+//
+// Timing follows client-go: the holder renews every `retrySeconds`; if it has not renewed for
+// `renewDeadlineSeconds` it stops acting, and only `durationSeconds` after its last renewal may
+// another candidate take the Lease. The deadline is shorter than the duration, so a leader that
+// cannot reach the API server has stopped before anyone else can start: never two leaders at once.
+import { hostname } from 'node:os';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { errorText } from './k8s/informer.ts';
@@ -10,8 +16,58 @@ export interface LeaseSettings {
   identity: string;
   /** How long a Lease not renewed stays held (default 15 s). */
   durationSeconds: number;
-  /** How often the holder renews, and candidates retry (default 5 s). */
+  /** How long the holder keeps acting without a successful renewal (default 10 s, less than the duration). */
+  renewDeadlineSeconds: number;
+  /** How often the holder renews, and candidates retry (default 2 s). */
   retrySeconds: number;
+}
+
+export const LEASE_DEFAULTS = { durationSeconds: 15, renewDeadlineSeconds: 10, retrySeconds: 2 } as const;
+
+/** A leader-election setting that cannot work; `variable` names the environment variable at fault. */
+export class LeaseSettingsError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'LeaseSettingsError';
+    this.variable = variable;
+  }
+}
+
+function seconds(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = env[variable];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new LeaseSettingsError(variable, `"${text}" is not a positive number of seconds`);
+  return value;
+}
+
+/**
+ * Leader election is on with HESTIA_LEADER_ELECTION=true (deploy/manager sets it); off for `make dev`
+ * and most tests. HESTIA_LEASE_SECONDS, HESTIA_LEASE_RENEW_DEADLINE_SECONDS and
+ * HESTIA_LEASE_RETRY_SECONDS tune it; they must keep retry < renew deadline < duration. With only a
+ * duration given, the other two keep the defaults' proportions (15 : 10 : 2).
+ */
+export function leaseSettingsFrom(env: NodeJS.ProcessEnv): LeaseSettings | null {
+  if (env.HESTIA_LEADER_ELECTION !== 'true') return null;
+  const { durationSeconds: d, renewDeadlineSeconds: r, retrySeconds: p } = LEASE_DEFAULTS;
+  const durationSeconds = seconds(env, 'HESTIA_LEASE_SECONDS', d);
+  const renewDeadlineSeconds = seconds(env, 'HESTIA_LEASE_RENEW_DEADLINE_SECONDS', (durationSeconds * r) / d);
+  const retrySeconds = seconds(env, 'HESTIA_LEASE_RETRY_SECONDS', (durationSeconds * p) / d);
+  if (renewDeadlineSeconds >= durationSeconds) {
+    throw new LeaseSettingsError('HESTIA_LEASE_RENEW_DEADLINE_SECONDS', `${renewDeadlineSeconds} must be less than the lease duration (HESTIA_LEASE_SECONDS, ${durationSeconds}), or two replicas could act at once`);
+  }
+  if (retrySeconds >= renewDeadlineSeconds) {
+    throw new LeaseSettingsError('HESTIA_LEASE_RETRY_SECONDS', `${retrySeconds} must be less than the renew deadline (HESTIA_LEASE_RENEW_DEADLINE_SECONDS, ${renewDeadlineSeconds}), or one failed renewal would end the leadership`);
+  }
+  return {
+    namespace: env.POD_NAMESPACE || 'hestia-system',
+    name: env.HESTIA_LEASE_NAME || 'hestia-operator',
+    identity: env.POD_NAME || `${hostname()}-${process.pid}`,
+    durationSeconds,
+    renewDeadlineSeconds,
+    retrySeconds,
+  };
 }
 
 /** Whether a Lease is ours, free to take (absent or expired), or held by someone else. Pure. */
@@ -21,15 +77,19 @@ export function leaseState(lease: V1Lease | undefined, identity: string, now: Da
   if (spec.holderIdentity === identity) return 'ours';
   const renewed = spec.renewTime ?? spec.acquireTime;
   if (!renewed) return 'free';
-  const expires = new Date(renewed).getTime() + (spec.leaseDurationSeconds ?? 15) * 1000;
+  const expires = new Date(renewed).getTime() + (spec.leaseDurationSeconds ?? LEASE_DEFAULTS.durationSeconds) * 1000;
   return now.getTime() > expires ? 'free' : 'held';
 }
+
+/** The outcome of one attempt: held (with the time written as renewTime), taken by another, or unknown. */
+type Attempt = { held: true; renewedAt: number } | { held: false; takenByOther: boolean };
 
 export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private readonly settings: LeaseSettings;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(kc: KubeConfig, settings: LeaseSettings, log: Logger) {
@@ -38,10 +98,12 @@ export class LeaderElector {
     this.log = log.child({ lease: `${settings.namespace}/${settings.name}`, identity: settings.identity });
   }
 
-  /** Resolves once this process holds the Lease. */
+  /** Resolves once this process holds the Lease; the renew deadline counts from that moment. */
   async acquire(): Promise<void> {
     while (!this.stopped) {
-      if (await this.tryToHold()) {
+      const attempt = await this.attempt();
+      if (attempt.held) {
+        this.renewedAt = attempt.renewedAt;
         this.log.info('became leader');
         return;
       }
@@ -49,28 +111,63 @@ export class LeaderElector {
     }
   }
 
-  /** Renews the Lease; `onLost` is called once if it cannot be renewed before it would expire. */
+  private renewedAt = 0;
+
+  /**
+   * Renews the Lease every `retrySeconds`. `onLost` is called once, and renewing ends, when the
+   * Lease was taken by another or could not be renewed for `renewDeadlineSeconds` since the last
+   * renewal — counted from the renewTime written, by a timer of its own, so a request that hangs
+   * cannot delay it.
+   */
   keepRenewing(onLost: () => void): void {
-    let lastRenewed = Date.now();
+    let lost = false;
+    const lose = (why: string) => {
+      if (lost || this.stopped) return;
+      lost = true;
+      this.stop();
+      this.log.error({ why }, 'lost the Lease; stopping');
+      onLost();
+    };
+    const armWatchdog = () => {
+      clearTimeout(this.watchdog);
+      const left = this.renewedAt + this.settings.renewDeadlineSeconds * 1000 - Date.now();
+      this.watchdog = setTimeout(() => lose(`not renewed for ${this.settings.renewDeadlineSeconds} s (renew deadline)`), Math.max(0, left));
+    };
     const renew = async () => {
-      if (this.stopped) return;
-      if (await this.tryToHold()) lastRenewed = Date.now();
-      else if (Date.now() - lastRenewed > this.settings.durationSeconds * 1000) {
-        this.log.error('lost the Lease');
-        onLost();
-        return;
+      if (lost || this.stopped) return;
+      const attempt = await this.attempt();
+      if (attempt.held) {
+        this.renewedAt = Math.max(this.renewedAt, attempt.renewedAt);
+        armWatchdog();
+      } else if (attempt.takenByOther) {
+        return lose('another replica holds the Lease');
       }
       this.timer = setTimeout(() => void renew(), this.settings.retrySeconds * 1000);
     };
+    armWatchdog();
     this.timer = setTimeout(() => void renew(), this.settings.retrySeconds * 1000);
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
   }
 
-  private async tryToHold(): Promise<boolean> {
+  /** One attempt to hold the Lease, given up after `retrySeconds` (a hanging request counts as failed). */
+  private async attempt(): Promise<Attempt> {
+    let timeout: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<Attempt>((resolve) => {
+      timeout = setTimeout(() => resolve({ held: false, takenByOther: false }), this.settings.retrySeconds * 1000);
+    });
+    try {
+      return await Promise.race([this.tryToHold(), giveUp]);
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  private async tryToHold(): Promise<Attempt> {
     const { namespace, name, identity, durationSeconds } = this.settings;
     const now = new Date();
     try {
@@ -79,7 +176,7 @@ export class LeaderElector {
         throw err;
       });
       const state = leaseState(lease, identity, now);
-      if (state === 'held') return false;
+      if (state === 'held') return { held: false, takenByOther: true };
       const spec = {
         holderIdentity: identity,
         leaseDurationSeconds: durationSeconds,
@@ -89,11 +186,13 @@ export class LeaderElector {
       };
       if (!lease) await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
       else await this.api.replaceNamespacedLease({ namespace, name, body: { metadata: lease.metadata, spec } });
-      return true;
+      // Others count the Lease's expiry from this renewTime, not from when the answer arrived.
+      return { held: true, renewedAt: now.getTime() };
     } catch (err) {
       // 409: another candidate wrote first. Anything else: try again at the next period.
-      if ((err as { code?: number }).code !== 409) this.log.warn({ err: errorText(err) }, 'Lease update failed');
-      return false;
+      const code = (err as { code?: number }).code;
+      if (code !== 409) this.log.warn({ err: errorText(err) }, 'Lease update failed');
+      return { held: false, takenByOther: false };
     }
   }
 }

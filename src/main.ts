@@ -3,9 +3,9 @@
 // (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
 import { createServer, type RequestListener } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
-import { hostname } from 'node:os';
+import { clockFromEnvironment } from './clock.ts';
 import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
-import { LeaderElector, type LeaseSettings } from './leader.ts';
+import { LeaderElector, leaseSettingsFrom } from './leader.ts';
 import { createLogger } from './log.ts';
 import { Operator } from './operator.ts';
 
@@ -20,7 +20,7 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   kubeConfig.loadFromDefault();
   const inspector = options.inspectUrl ? createRunnerInspector(options.inspectUrl) : undefined;
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
-  const operator = new Operator({ kubeConfig, log, ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const operator = new Operator({ kubeConfig, log, clock: clockFromEnvironment(process.env), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
   const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
@@ -65,19 +65,6 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
     elector.keepRenewing(() => process.exit(1));
   }
   await operator.start();
-}
-
-/** Leader election is on with HESTIA_LEADER_ELECTION=true (deploy/manager sets it); off for `make dev` and tests. */
-export function leaseSettingsFrom(env: NodeJS.ProcessEnv): LeaseSettings | null {
-  if (env.HESTIA_LEADER_ELECTION !== 'true') return null;
-  const durationSeconds = Number(env.HESTIA_LEASE_SECONDS ?? 15);
-  return {
-    namespace: env.POD_NAMESPACE ?? 'hestia-system',
-    name: env.HESTIA_LEASE_NAME ?? 'hestia-operator',
-    identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    durationSeconds,
-    retrySeconds: Math.max(1, Math.floor(durationSeconds / 3)),
-  };
 }
 
 if (import.meta.main) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Lease } from '@kubernetes/client-node';
-import { leaseState } from '../../src/leader.ts';
-import { leaseSettingsFrom } from '../../src/main.ts';
+import { leaseSettingsFrom, leaseState } from '../../src/leader.ts';
 
 const lease = (holder: string, renewedSecondsAgo: number, duration = 15): V1Lease => ({
   spec: { holderIdentity: holder, leaseDurationSeconds: duration, renewTime: new Date(Date.parse('2030-01-01T00:00:00Z') - renewedSecondsAgo * 1000) as never },
@@ -23,12 +22,34 @@ describe('leaseState', () => {
 });
 
 describe('leaseSettingsFrom', () => {
+  const on = { HESTIA_LEADER_ELECTION: 'true', POD_NAMESPACE: 'ops', POD_NAME: 'hestia-1' };
+
   it('is off unless HESTIA_LEADER_ELECTION=true', () => {
     expect(leaseSettingsFrom({})).toBeNull();
+    expect(leaseSettingsFrom({ HESTIA_LEADER_ELECTION: 'yes' })).toBeNull();
   });
-  it('takes the namespace and identity from the pod, and renews three times per lease', () => {
-    expect(leaseSettingsFrom({ HESTIA_LEADER_ELECTION: 'true', POD_NAMESPACE: 'ops', POD_NAME: 'hestia-1', HESTIA_LEASE_SECONDS: '9' })).toEqual({
-      namespace: 'ops', name: 'hestia-operator', identity: 'hestia-1', durationSeconds: 9, retrySeconds: 3,
+  it("defaults to client-go's timing: lease 15 s, renew deadline 10 s, retry 2 s", () => {
+    expect(leaseSettingsFrom(on)).toEqual({
+      namespace: 'ops', name: 'hestia-operator', identity: 'hestia-1', durationSeconds: 15, renewDeadlineSeconds: 10, retrySeconds: 2,
     });
+  });
+  it('keeps those proportions when only the duration is given', () => {
+    expect(leaseSettingsFrom({ ...on, HESTIA_LEASE_SECONDS: '30' })).toMatchObject({ durationSeconds: 30, renewDeadlineSeconds: 20, retrySeconds: 4 });
+  });
+  it('takes each setting from its own variable', () => {
+    expect(leaseSettingsFrom({ ...on, HESTIA_LEASE_SECONDS: '8', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '5', HESTIA_LEASE_RETRY_SECONDS: '0.5' }))
+      .toMatchObject({ durationSeconds: 8, renewDeadlineSeconds: 5, retrySeconds: 0.5 });
+  });
+  it('refuses a renew deadline that is not shorter than the lease, naming the variable', () => {
+    expect(() => leaseSettingsFrom({ ...on, HESTIA_LEASE_SECONDS: '10', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '10' }))
+      .toThrow(/^HESTIA_LEASE_RENEW_DEADLINE_SECONDS: 10 must be less than the lease duration/);
+  });
+  it('refuses a retry period that is not shorter than the renew deadline, naming the variable', () => {
+    expect(() => leaseSettingsFrom({ ...on, HESTIA_LEASE_RETRY_SECONDS: '10' })).toThrow(/^HESTIA_LEASE_RETRY_SECONDS: 10 must be less than the renew deadline/);
+  });
+  it('refuses what is not a positive number of seconds, naming the variable', () => {
+    for (const value of ['abc', '0', '-3', 'Infinity']) {
+      expect(() => leaseSettingsFrom({ ...on, HESTIA_LEASE_SECONDS: value })).toThrow(/^HESTIA_LEASE_SECONDS: .* is not a positive number of seconds/);
+    }
   });
 });
