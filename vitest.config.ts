@@ -31,6 +31,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          name: 'chaos',
+          // The fault suite (RELIABILITY.md): it kills operators, restarts and compacts its control
+          // plane, so it gets a cluster of its own; HESTIA_CHAOS_SIZE=full (`make chaos`) runs it at
+          // full size, otherwise the reduced size of `make test`.
+          include: ['test/chaos/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

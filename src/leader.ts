@@ -154,11 +154,14 @@ export class LeaderElector {
     clearTimeout(this.watchdog);
   }
 
-  /** One attempt to hold the Lease, given up after `retrySeconds` (a hanging request counts as failed). */
+  /**
+   * One attempt to hold the Lease. A request that hangs (a network partition) is given up after
+   * the renew deadline, so that the loop goes on; a slow one that answers within it still counts.
+   */
   private async attempt(): Promise<Attempt> {
     let timeout: NodeJS.Timeout | undefined;
     const giveUp = new Promise<Attempt>((resolve) => {
-      timeout = setTimeout(() => resolve({ held: false, takenByOther: false }), this.settings.retrySeconds * 1000);
+      timeout = setTimeout(() => resolve({ held: false, takenByOther: false }), this.settings.renewDeadlineSeconds * 1000);
     });
     try {
       return await Promise.race([this.tryToHold(), giveUp]);

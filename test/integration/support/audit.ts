@@ -9,6 +9,7 @@ export interface AuditEntry {
   user: { username: string };
   requestURI: string;
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
 }
 
@@ -27,7 +28,13 @@ export function requestsBy(username: string, since: Date, namespace?: string): A
   const seen = new Map<string, AuditEntry>();
   for (const line of readFileSync(auditLogPath(), 'utf8').split('\n')) {
     if (!line.includes(username)) continue;
-    const e = JSON.parse(line) as AuditEntry;
+    // The API server may have been killed mid-line (tests that restart the control plane).
+    let e: AuditEntry;
+    try {
+      e = JSON.parse(line) as AuditEntry;
+    } catch {
+      continue;
+    }
     if (e.user?.username !== username) continue;
     if (new Date(e.requestReceivedTimestamp) < since) continue;
     if (namespace !== undefined && e.objectRef?.namespace !== namespace) continue;

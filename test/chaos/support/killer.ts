@@ -1,0 +1,80 @@
+// SIGKILLs an operator process at random moments and starts it again at once (as a Deployment's
+// restart would), spread over a number of runs so that kills fall between Job creations, status
+// writes and Lease renewals alike; one in ten lands during start-up (caches filling, actors being
+// restored). Seeded, so a failing sequence can be replayed with HESTIA_CHAOS_SEED.
+import type { OperatorProcess } from './operator-process.ts';
+
+export interface KillRecord {
+  /** When the SIGKILL was sent (ms since the epoch). */
+  at: number;
+  /** Jobs seen when it was sent. */
+  runsBefore: number;
+  /** Whether the process was past start-up (/readyz 200) when killed. */
+  wasReady: boolean;
+  /** From the kill until the next process answered /readyz; null if it was killed again before. */
+  downMs: number | null;
+}
+
+export interface KillerOptions {
+  kills: number;
+  /** The kills are spread over the first 90 % of this many runs. */
+  overRuns: number;
+  /** Runs (Jobs) seen so far. */
+  runs: () => number;
+  /** True once there is nothing left to disturb: the killer stops. */
+  finished: () => boolean;
+  random: () => number;
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same kill moments. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function chaosSeed(): number {
+  return process.env.HESTIA_CHAOS_SEED ? Number(process.env.HESTIA_CHAOS_SEED) : Date.now() % 2 ** 31;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(condition: () => Promise<boolean> | boolean, stop: () => boolean): Promise<void> {
+  while (!stop() && !(await condition())) await sleep(100);
+}
+
+export async function killAtRandomMoments(operator: OperatorProcess, options: KillerOptions): Promise<KillRecord[]> {
+  const { kills, overRuns, runs, finished, random } = options;
+  const thresholds = Array.from({ length: kills }, () => 1 + Math.floor(random() * overRuns * 0.9)).sort((a, b) => a - b);
+  const records: KillRecord[] = [];
+  const measuring: Promise<void>[] = [];
+  let lastDuringStartUp = false;
+  for (let i = 0; i < kills && !finished(); i++) {
+    // Never two start-up kills in a row: each outage stays short (a scheduled tick is at most one behind).
+    const duringStartUp: boolean = !lastDuringStartUp && random() < 0.1;
+    if (duringStartUp) await sleep(random() * 1_500);
+    else {
+      await until(async () => runs() >= thresholds[i]! && (await operator.ready()), finished);
+      if (finished()) break;
+      await sleep(random() * 1_000);
+    }
+    const record: KillRecord = { at: Date.now(), runsBefore: runs(), wasReady: await operator.ready(), downMs: null };
+    records.push(record);
+    await operator.kill();
+    await operator.start();
+    const startedAs = operator.pid;
+    measuring.push(
+      until(() => operator.ready(), () => operator.pid !== startedAs || Date.now() - record.at > 300_000).then(() => {
+        if (operator.pid === startedAs && Date.now() - record.at <= 300_000) record.downMs = Date.now() - record.at;
+      }),
+    );
+    lastDuringStartUp = duringStartUp;
+  }
+  await Promise.all(measuring);
+  return records;
+}

@@ -1,0 +1,35 @@
+// Reading a leader-election Lease and the operator's writes from the audit log, for the
+// leader-election fault tests.
+import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { requestsBy } from '../../integration/support/audit.ts';
+import { OPERATOR_NAMESPACE, OPERATOR_USER } from '../../integration/support/identity.ts';
+import { kc } from '../../integration/support/kube.ts';
+
+const coordination = kc.makeApiClient(CoordinationV1Api);
+
+export async function readLease(name: string): Promise<V1Lease | undefined> {
+  return coordination.readNamespacedLease({ namespace: OPERATOR_NAMESPACE, name }).catch(() => undefined);
+}
+
+export async function leaseHolder(name: string): Promise<string | undefined> {
+  return (await readLease(name))?.spec?.holderIdentity;
+}
+
+export const timeOf = (t: unknown): number => (t ? new Date(t as string | Date).getTime() : NaN);
+
+const WRITES = new Set(['create', 'update', 'patch', 'delete']);
+
+/** When the operator's identity first wrote something in `namespace` at or after `since` (the Lease aside); NaN if never. */
+export function firstWriteSince(since: number, namespace: string): number {
+  const times = requestsBy(OPERATOR_USER, new Date(since), namespace)
+    .filter((e) => WRITES.has(e.verb) && e.objectRef?.resource !== 'leases')
+    .map((e) => Date.parse(e.requestReceivedTimestamp));
+  return times.length > 0 ? Math.min(...times) : NaN;
+}
+
+/** Every write by the operator's identity in `namespace` within [from, to] (the Lease aside). */
+export function writesBetween(from: number, to: number, namespace: string): number {
+  return requestsBy(OPERATOR_USER, new Date(from), namespace).filter(
+    (e) => WRITES.has(e.verb) && e.objectRef?.resource !== 'leases' && Date.parse(e.requestReceivedTimestamp) <= to,
+  ).length;
+}
