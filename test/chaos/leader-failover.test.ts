@@ -95,6 +95,7 @@ describe('leader failover during a burst of triggers', () => {
       runsExpected: sum.expected,
       duplicates: sum.duplicates,
       missed: sum.missed,
+      runnersOff: offCounts(counts),
       takeoverSeconds: rounds.map((r) => r.takeoverMs / 1000),
       firstWriteAfterKillSeconds: rounds.map((r) => r.firstWriteMs / 1000),
       burstJobsBeforeKill: rounds.map((r) => r.jobsBeforeKill),

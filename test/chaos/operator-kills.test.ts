@@ -103,6 +103,7 @@ describe('the operator SIGKILLed at random moments', () => {
       runsExpected: sum.expected,
       duplicates: sum.duplicates,
       missed: sum.missed,
+      runnersOff: offCounts(counts),
       scheduledRuns: totals(countScheduledRuns(jobs, fleet.scheduledRunners, upTo)).jobs,
       jobsWrittenPerAuditLog: created.size,
       unconverged: unconverged.length,

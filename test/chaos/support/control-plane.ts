@@ -5,7 +5,10 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { core, kc, waitFor } from '../../integration/support/kube.ts';
+
+const coordination = kc.makeApiClient(CoordinationV1Api);
 
 function clusterDir(): { bin: string; cluster: string; workdir: string } {
   const bin = process.env.HESTIA_KUBE_BIN_DIR;
@@ -29,17 +32,33 @@ export function apiServerAddress(): { host: string; port: number } {
 const apiServerAnswers = async (): Promise<boolean> => (await core.readNamespace({ name: 'default' })).metadata?.name === 'default';
 
 /**
- * Stops every process of the control plane (etcd, API server, controllers, kwok) and starts them
- * again; resolves when the API server answers /readyz. The Job controller acts again only once
- * kube-controller-manager's own Lease has expired, about 15 s later.
+ * The Leases that the killed control-plane processes held. Their new instances would wait for them
+ * to expire — kube-controller-manager and kube-scheduler 15 s, kwok's simulated nodes 200 s, during
+ * which no pod runs — so the harness hands them over at once by deleting them.
  */
-export async function restartControlPlane(downMs = 0): Promise<{ downAt: number; upAt: number }> {
+const CONTROL_PLANE_LEASES = [
+  { namespace: 'kube-system', name: 'kube-controller-manager' },
+  { namespace: 'kube-system', name: 'kube-scheduler' },
+];
+
+async function releaseDeadControlPlaneLeases(): Promise<void> {
+  const nodeLeases = await coordination.listNamespacedLease({ namespace: 'kube-node-lease' });
+  const leases = [...CONTROL_PLANE_LEASES, ...nodeLeases.items.map((l) => ({ namespace: 'kube-node-lease', name: l.metadata!.name! }))];
+  for (const lease of leases) await coordination.deleteNamespacedLease(lease).catch(() => undefined);
+}
+
+/**
+ * Stops every process of the control plane (etcd, API server, controllers, kwok) at once and starts
+ * them again; resolves when the API server answers again.
+ */
+export async function restartControlPlane(): Promise<{ downAt: number; upAt: number }> {
   const downAt = Date.now();
   await kwokctl('stop', 'cluster');
-  if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
   await kwokctl('start', 'cluster');
   await waitFor('the API server to answer again', apiServerAnswers, 120_000);
-  return { downAt, upAt: Date.now() };
+  const upAt = Date.now();
+  await releaseDeadControlPlaneLeases();
+  return { downAt, upAt };
 }
 
 function etcdUrl(): string {
