@@ -6,8 +6,8 @@ export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
 
-.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-cluster dev cluster-build bench \
-        diagram install uninstall deploy undeploy run docker-check
+.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-chaos test-cluster chaos dev cluster-build \
+        bench diagram install uninstall deploy undeploy run docker-check
 
 all: test
 
@@ -34,14 +34,26 @@ test-disruptive: deps
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project disruptive --reporter=default --reporter=json --outputFile.json=$(RESULTS)/disruptive.json
 
+# The fault suite (test/chaos, RELIABILITY.md) at its reduced size, on a control plane of its own:
+# it kills operators and restarts and compacts its control plane.
+test-chaos: deps
+	@mkdir -p $(RESULTS)
+	test/cluster/with-cluster.sh npx vitest run --project chaos --reporter=default --reporter=json --outputFile.json=$(RESULTS)/chaos.json
+
+## The fault suite at full size (100 SIGKILLs over about 1,000 runs, ...); figures in .cache/test-results/chaos-full/.
+chaos: deps
+	@mkdir -p $(RESULTS)
+	HESTIA_CHAOS_SIZE=full test/cluster/with-cluster.sh npx vitest run --project chaos --reporter=default --reporter=json --outputFile.json=$(RESULTS)/chaos-full.json
+
 # Self-tests of the control-plane harness itself (runs under its own fresh cluster).
 test-cluster:
 	@mkdir -p $(RESULTS)
 	test/cluster/selftest.sh | tee $(RESULTS)/cluster.log
 
-## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests.
-test: typecheck test-unit test-cluster test-integration test-disruptive
-	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/disruptive.json
+## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests, the reduced fault suite.
+test: typecheck test-unit test-cluster test-integration test-disruptive test-chaos
+	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/disruptive.json \
+	  $(RESULTS)/chaos.json
 
 ## Time from a Deployment being ready to its Job, with 5, 105 and 311 Runners (bench/time-to-job.ts).
 bench: deps

@@ -51,13 +51,18 @@ export class RivalStatusWriter {
     const stale = history.find((h) => Date.now() - h.at >= STALE_MS);
     const status = this.random() < 0.2 ? {} : stale?.status;
     if (!status) return;
-    const body: Runner = { ...runner, status };
     try {
-      await custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name, body });
+      await overwriteStatus(runner, status);
       this.accepted += 1;
     } catch (err) {
       if ((err as { code?: number }).code === 409) this.conflicts += 1;
       else throw err;
     }
   }
+}
+
+/** Replaces a Runner's status as another client would: with the resourceVersion of `runner`. */
+export async function overwriteStatus(runner: Runner, status: RunnerStatus): Promise<void> {
+  const { namespace, name } = runner.metadata as { namespace: string; name: string };
+  await custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { ...runner, status } });
 }
