@@ -4,8 +4,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../../../src/api/runner.ts';
 import { jobOutcome } from '../../../src/job.ts';
 import { getRunner, waitFor } from '../../integration/support/kube.ts';
-import { runnerOfJob } from './job-book.ts';
-import { tickOf } from './ledger.ts';
+import { runnerOfJob, tickOf } from './ledger.ts';
 
 const created = (j: V1Job) => Date.parse(String(j.metadata?.creationTimestamp ?? 0));
 

@@ -84,14 +84,17 @@ export class Fleet {
 
   async create(): Promise<void> {
     const ns = this.namespace;
+    // Selectors look in every namespace: the label `fleet` keeps them to this fleet's objects
+    // (another test's fleet, in a namespace still being deleted, has the same names).
+    const fleet = { fleet: ns };
     for (const name of this.rolloutRunners) {
-      await createDeployment(ns, name, { app: name, ...ENABLE });
-      await createRunner(runnerManifest(ns, name, { ...KEEP_EVERY_JOB, workloadSelector: { matchLabels: { app: name } } }));
+      await createDeployment(ns, name, { app: name, ...fleet, ...ENABLE });
+      await createRunner(runnerManifest(ns, name, { ...KEEP_EVERY_JOB, workloadSelector: { matchLabels: { app: name, ...fleet } } }));
     }
     for (const name of this.manualRunners) await createRunner(runnerManifest(ns, name, KEEP_EVERY_JOB));
     for (const [up, down] of this.chainPairs) {
-      await createRunner(runnerManifest(ns, up, KEEP_EVERY_JOB, { chain: up }));
-      await createRunner(runnerManifest(ns, down, { ...KEEP_EVERY_JOB, runnerSelector: { matchLabels: { chain: up } } }));
+      await createRunner(runnerManifest(ns, up, KEEP_EVERY_JOB, { chain: up, ...fleet }));
+      await createRunner(runnerManifest(ns, down, { ...KEEP_EVERY_JOB, runnerSelector: { matchLabels: { chain: up, ...fleet } } }));
     }
     for (const name of this.scheduledRunners) {
       // A tick missed while the operator was down still runs on start-up (SPEC §3.4).

@@ -4,8 +4,7 @@
 import { ListWatch, Watch, type V1Job } from '@kubernetes/client-node';
 import { LABEL_RUNNER_NAME } from '../../../src/api/runner.ts';
 import { batch, kc, waitFor } from '../../integration/support/kube.ts';
-
-export const runnerOfJob = (job: V1Job): string => job.metadata?.labels?.[LABEL_RUNNER_NAME] ?? '';
+import { runnerOfJob } from './ledger.ts';
 
 export class JobBook {
   private readonly namespace: string;

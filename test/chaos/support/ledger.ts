@@ -7,9 +7,10 @@
 // run beyond the expected number. A scheduled run is identified by its tick (the end of the Job's
 // run-key annotation, "<n>:schedule:<tick>").
 import type { V1Job } from '@kubernetes/client-node';
-import { LABEL_REVISION } from '../../../src/api/runner.ts';
+import { LABEL_REVISION, LABEL_RUNNER_NAME } from '../../../src/api/runner.ts';
 import { ANNOTATION_RUN_KEY } from '../../../src/job.ts';
-import { runnerOfJob } from './job-book.ts';
+
+export const runnerOfJob = (job: V1Job): string => job.metadata?.labels?.[LABEL_RUNNER_NAME] ?? '';
 
 export interface RunnerCount {
   runner: string;
@@ -17,6 +18,8 @@ export interface RunnerCount {
   jobs: number;
   duplicates: number;
   missed: number;
+  /** Scheduled Runners: the ticks that have no Job. */
+  missedTicks?: string[];
 }
 
 export interface Totals {
@@ -59,12 +62,16 @@ export function countScheduledRuns(jobs: readonly V1Job[], runners: readonly str
     const distinct = new Set(ticks);
     const first = Math.min(...distinct);
     const expected = distinct.size === 0 ? 1 : Math.floor((upTo.getTime() - first) / 60_000) + 1;
+    const missedTicks = Array.from({ length: distinct.size === 0 ? 0 : expected }, (_, i) => first + i * 60_000)
+      .filter((t) => !distinct.has(t))
+      .map((t) => new Date(t).toISOString());
     return {
       runner,
       expected,
       jobs: ticks.length,
       duplicates: ticks.length - distinct.size,
       missed: expected - distinct.size,
+      ...(missedTicks.length > 0 ? { missedTicks } : {}),
     };
   });
 }
