@@ -17,15 +17,16 @@ import { leaderElectionEnv, OperatorProcess } from './support/operator-process.t
 
 const env = chaosEnvironment('chaos-kills');
 
-// Full: 100 kills over about 1,000 runs (`make chaos`); reduced: 10 over about 100 (`make test`).
+// Full: 100 kills over 1,010 event-triggered runs plus the scheduled ones (`make chaos`); reduced: 10 kills over
+// 102 plus the scheduled ones (`make test`).
 const size = bySize<{ kills: number; plan: FleetPlan }>({
   reduced: {
     kills: 10,
-    plan: { manual: { runners: 5, triggers: 6 }, rollout: { runners: 3, rollouts: 5 }, chain: { pairs: 2, triggers: 8 }, scheduled: { runners: 3 } },
+    plan: { manual: { runners: 6, triggers: 7 }, rollout: { runners: 3, rollouts: 5 }, chain: { pairs: 2, triggers: 8 }, scheduled: { runners: 3 } },
   },
   full: {
     kills: 100,
-    plan: { manual: { runners: 20, triggers: 19 }, rollout: { runners: 10, rollouts: 14 }, chain: { pairs: 8, triggers: 14 }, scheduled: { runners: 10 } },
+    plan: { manual: { runners: 25, triggers: 19 }, rollout: { runners: 10, rollouts: 14 }, chain: { pairs: 12, triggers: 14 }, scheduled: { runners: 10 } },
   },
 });
 
