@@ -33,9 +33,18 @@ export interface EffectDeps {
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
-/** 4xx other than 409/429 will not succeed by trying again; everything else may. */
-const isPermanent = (code: number | undefined): boolean =>
-  code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429;
+/**
+ * Attempts for which 401/403 still count as passing: right after an API server restarts, its
+ * authorizer refuses everyone until its RBAC caches have filled (seen in test/chaos). With the
+ * backoff below they cover about a minute; a refusal that lasts longer is a real one.
+ */
+const AUTH_RETRIES = 7;
+
+/** Whether a failed create will not succeed by trying again: a 4xx other than 409/429, or 401/403 that persists. */
+export const isPermanentFailure = (code: number | undefined, attempt: number): boolean => {
+  if (code === undefined || code < 400 || code >= 500 || code === 409 || code === 429) return false;
+  return (code !== 401 && code !== 403) || attempt >= AUTH_RETRIES;
+};
 
 export function runnerEffects(deps: EffectDeps) {
   const batch = deps.kc.makeApiClient(BatchV1Api);
@@ -81,7 +90,7 @@ export function runnerEffects(deps: EffectDeps) {
         }
         return;
       }
-      if (isPermanent(code)) {
+      if (isPermanentFailure(code, attempt)) {
         log.warn({ err: errorText(err) }, 'Job refused by the API server');
         deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `could not create Job ${name}: ${errorText(err)}` });
         return;

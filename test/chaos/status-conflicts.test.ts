@@ -76,6 +76,23 @@ describe("another client writing Runners' status", () => {
     await stays('a third Job of "emptied"', () => book.of('emptied').length > 2, 10_000);
   });
 
+  it("does not run a downstream Runner again when another client puts back its upstream's older status", async () => {
+    const fleet = { fleet: env.ns };
+    await createRunner(runnerManifest(env.ns, 'upstream', KEEP_EVERY_JOB, { chain: 'stale-upstream', ...fleet }));
+    await createRunner(runnerManifest(env.ns, 'downstream', { ...KEEP_EVERY_JOB, runnerSelector: { matchLabels: { chain: 'stale-upstream', ...fleet } } }));
+    const atRest = (name: string) => async () => statusMismatch(await getRunner(env.ns, name), await listJobs(env.ns), false) === null;
+    expect(await book.reach('downstream', 1, 60_000)).toBe(true);
+    await waitFor('the chain to be at rest', async () => (await atRest('upstream')()) && (await atRest('downstream')()));
+    const older = (await getRunner(env.ns, 'upstream')).status!;
+    await patchRunner(env.ns, 'upstream', { metadata: { annotations: { [ANNOTATION_TRIGGER]: 't1' } } });
+    expect(await book.reach('downstream', 2, 60_000)).toBe(true);
+    await waitFor('the chain to be at rest after t1', async () => (await atRest('upstream')()) && (await atRest('downstream')()));
+
+    await overwriteStatus(await getRunner(env.ns, 'upstream'), older);
+    // The upstream ran twice, the downstream once after each: nothing new is due.
+    await stays('a third run of the downstream Runner', () => book.of('downstream').length > 2, 10_000);
+  });
+
   it('loses no run and runs none twice while another client keeps writing stale statuses', async () => {
     const seed = chaosSeed();
     const fleet = new Fleet(env.ns, plan);

@@ -2,6 +2,7 @@
 // whenever there is one, or its "0 duplicates, 0 missed" would prove nothing.
 import type { V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { hadAChance } from '../chaos/support/killer.ts';
 import { countEventRuns, countScheduledRuns, offCounts, totals } from '../chaos/support/ledger.ts';
 
 const job = (runner: string, revision: string, runKey = `1:revision:${revision}`): V1Job => ({
@@ -36,5 +37,27 @@ describe('countScheduledRuns', () => {
     expect(countScheduledRuns(jobs, ['s'], upTo)).toEqual([
       { runner: 's', expected: 3, jobs: 3, duplicates: 1, missed: 1, missedTicks: ['2030-01-01T00:02:00.000Z'] },
     ]);
+  });
+  it('excuses a tick without a Job when the operator had no chance at it, and lists it', () => {
+    const jobs = [tick('s', 1, '2030-01-01T00:01:00.000Z'), tick('s', 2, '2030-01-01T00:03:00.000Z')];
+    const noChanceAt2 = (t: number) => t !== Date.parse('2030-01-01T00:02:00Z');
+    expect(countScheduledRuns(jobs, ['s'], upTo, noChanceAt2)).toEqual([
+      { runner: 's', expected: 2, jobs: 2, duplicates: 0, missed: 0, skippedTicks: ['2030-01-01T00:02:00.000Z'] },
+    ]);
+  });
+  it('counts a scheduled Runner that never ran as missed', () => {
+    expect(countScheduledRuns([], ['s'], upTo)).toMatchObject([{ runner: 's', jobs: 0, missed: 1 }]);
+  });
+});
+
+describe('hadAChance', () => {
+  const lives = [{ readyAt: 10_000, endedAt: 12_000 }, { readyAt: 20_000, endedAt: null }];
+  it('is true when one process was ready long enough within the interval', () => {
+    expect(hadAChance(lives, 0, 30_000, 5_000)).toBe(true);
+    expect(hadAChance(lives, 9_000, 12_500, 2_000)).toBe(true);
+  });
+  it('is false when every process was ready too briefly within it, or never ready', () => {
+    expect(hadAChance(lives, 0, 19_000, 5_000)).toBe(false);
+    expect(hadAChance([{ readyAt: null, endedAt: 5_000 }], 0, 10_000, 1_000)).toBe(false);
   });
 });

@@ -48,14 +48,40 @@ async function until(condition: () => Promise<boolean> | boolean, stop: () => bo
   while (!stop() && !(await condition())) await sleep(100);
 }
 
-export async function killAtRandomMoments(operator: OperatorProcess, options: KillerOptions): Promise<KillRecord[]> {
+/** One operator process's life as the test saw it: when it answered /readyz, and when it was killed. */
+export interface Life {
+  readyAt: number | null;
+  endedAt: number | null;
+}
+
+export interface KillerResult {
+  kills: KillRecord[];
+  lives: Life[];
+}
+
+export async function killAtRandomMoments(operator: OperatorProcess, options: KillerOptions): Promise<KillerResult> {
   const { kills, overRuns, runs, finished, random } = options;
   const thresholds = Array.from({ length: kills }, () => 1 + Math.floor(random() * overRuns * 0.9)).sort((a, b) => a - b);
   const records: KillRecord[] = [];
+  const lives: Life[] = [];
   const measuring: Promise<void>[] = [];
+  /** Follows the process now running until it is ready (or gone); `onReady` gets the time. */
+  const watchLife = (onReady: (at: number) => void) => {
+    const life: Life = { readyAt: null, endedAt: null };
+    lives.push(life);
+    const pid = operator.pid;
+    const started = Date.now();
+    measuring.push(
+      until(() => operator.ready(), () => operator.pid !== pid || Date.now() - started > 300_000).then(() => {
+        if (operator.pid === pid && Date.now() - started <= 300_000) onReady((life.readyAt = Date.now()));
+      }),
+    );
+    return life;
+  };
+  let life = watchLife(() => undefined);
   let lastDuringStartUp = false;
   for (let i = 0; i < kills && !finished(); i++) {
-    // Never two start-up kills in a row: each outage stays short (a scheduled tick is at most one behind).
+    // Never two start-up kills in a row: each outage stays short.
     const duringStartUp: boolean = !lastDuringStartUp && random() < 0.1;
     if (duringStartUp) await sleep(random() * 1_500);
     else {
@@ -66,15 +92,20 @@ export async function killAtRandomMoments(operator: OperatorProcess, options: Ki
     const record: KillRecord = { at: Date.now(), runsBefore: runs(), wasReady: await operator.ready(), downMs: null };
     records.push(record);
     await operator.kill();
+    life.endedAt = Date.now();
     await operator.start();
-    const startedAs = operator.pid;
-    measuring.push(
-      until(() => operator.ready(), () => operator.pid !== startedAs || Date.now() - record.at > 300_000).then(() => {
-        if (operator.pid === startedAs && Date.now() - record.at <= 300_000) record.downMs = Date.now() - record.at;
-      }),
-    );
+    life = watchLife((readyAt) => (record.downMs = readyAt - record.at));
     lastDuringStartUp = duringStartUp;
   }
   await Promise.all(measuring);
-  return records;
+  return { kills: records, lives };
+}
+
+/**
+ * Whether the operator had a fair chance at the interval [from, to) (real ms): some process of it
+ * was ready for at least `neededMs` of it. A scheduled tick whose interval it had no such chance
+ * at may be skipped (SPEC §3.4 runs only the latest of the ticks missed while it was down).
+ */
+export function hadAChance(lives: readonly Life[], from: number, to: number, neededMs: number): boolean {
+  return lives.some((l) => l.readyAt !== null && Math.max(l.readyAt, from) + neededMs <= Math.min(l.endedAt ?? Infinity, to));
 }

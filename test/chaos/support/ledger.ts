@@ -18,8 +18,10 @@ export interface RunnerCount {
   jobs: number;
   duplicates: number;
   missed: number;
-  /** Scheduled Runners: the ticks that have no Job. */
+  /** Scheduled Runners: the ticks that should have run and have no Job. */
   missedTicks?: string[];
+  /** Scheduled Runners: ticks without a Job that the operator had no chance to run. */
+  skippedTicks?: string[];
 }
 
 export interface Totals {
@@ -50,9 +52,15 @@ export const tickOf = (job: V1Job): string | null => job.metadata?.annotations?.
 
 /**
  * Per scheduled Runner (a `* * * * *` schedule): every minute from its first run's tick to `upTo`
- * must have exactly one Job. Ticks after `upTo` may or may not have run yet and are not counted.
+ * must have exactly one Job — except a tick `mustRun` excuses (the operator had no chance at it),
+ * which may have none; those are listed as `skippedTicks`. Ticks after `upTo` are not counted.
  */
-export function countScheduledRuns(jobs: readonly V1Job[], runners: readonly string[], upTo: Date): RunnerCount[] {
+export function countScheduledRuns(
+  jobs: readonly V1Job[],
+  runners: readonly string[],
+  upTo: Date,
+  mustRun: (tickMs: number) => boolean = () => true,
+): RunnerCount[] {
   return runners.map((runner) => {
     const ticks = jobs
       .filter((j) => runnerOfJob(j) === runner)
@@ -61,17 +69,19 @@ export function countScheduledRuns(jobs: readonly V1Job[], runners: readonly str
       .map((t) => Date.parse(t));
     const distinct = new Set(ticks);
     const first = Math.min(...distinct);
-    const expected = distinct.size === 0 ? 1 : Math.floor((upTo.getTime() - first) / 60_000) + 1;
-    const missedTicks = Array.from({ length: distinct.size === 0 ? 0 : expected }, (_, i) => first + i * 60_000)
-      .filter((t) => !distinct.has(t))
-      .map((t) => new Date(t).toISOString());
+    const all = distinct.size === 0 ? [] : Array.from({ length: Math.floor((upTo.getTime() - first) / 60_000) + 1 }, (_, i) => first + i * 60_000);
+    const missing = all.filter((t) => !distinct.has(t));
+    const iso = (t: number) => new Date(t).toISOString();
+    const missedTicks = missing.filter(mustRun).map(iso);
+    const skippedTicks = missing.filter((t) => !mustRun(t)).map(iso);
     return {
       runner,
-      expected,
+      expected: distinct.size === 0 ? 1 : all.length - skippedTicks.length,
       jobs: ticks.length,
       duplicates: ticks.length - distinct.size,
-      missed: expected - distinct.size,
+      missed: distinct.size === 0 ? 1 : missedTicks.length,
       ...(missedTicks.length > 0 ? { missedTicks } : {}),
+      ...(skippedTicks.length > 0 ? { skippedTicks } : {}),
     };
   });
 }
