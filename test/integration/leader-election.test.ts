@@ -18,7 +18,7 @@ function startReplica(identity: string): void {
   const child = spawn(process.execPath, ['src/main.ts'], {
     env: {
       ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: 'warn',
-      HESTIA_LEADER_ELECTION: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: leaseName, HESTIA_LEASE_SECONDS: '4',
+      HESTIA_LEADER_ELECTION: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: leaseName, HESTIA_LEASE_SECONDS: '6',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

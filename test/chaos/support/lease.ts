@@ -26,10 +26,3 @@ export function firstWriteSince(since: number, namespace: string): number {
     .map((e) => Date.parse(e.requestReceivedTimestamp));
   return times.length > 0 ? Math.min(...times) : NaN;
 }
-
-/** Every write by the operator's identity in `namespace` within [from, to] (the Lease aside). */
-export function writesBetween(from: number, to: number, namespace: string): number {
-  return requestsBy(OPERATOR_USER, new Date(from), namespace).filter(
-    (e) => WRITES.has(e.verb) && e.objectRef?.resource !== 'leases' && Date.parse(e.requestReceivedTimestamp) <= to,
-  ).length;
-}

@@ -59,8 +59,7 @@ export class OperatorProcess {
   private closed = false;
   /** Times it exited by itself (not killed by the test) and was started again. */
   selfExits = 0;
-  /** Times the process was started and exited, in ms since the epoch (for the figures). */
-  readonly starts: number[] = [];
+  /** When and how each process exited (ms since the epoch). */
   readonly exits: { at: number; code: number | null; signal: string | null }[] = [];
 
   constructor(options: OperatorProcessOptions) {
@@ -94,7 +93,6 @@ export class OperatorProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.starts.push(Date.now());
     this.log.write(`--- ${new Date().toISOString()} started pid ${child.pid}\n`);
     child.stdout!.pipe(this.log, { end: false });
     child.stderr!.pipe(this.log, { end: false });

@@ -18,8 +18,6 @@ export class TcpProxy {
   private partitioned = false;
   /** When the partition began (ms since the epoch), or null. */
   partitionedAt: number | null = null;
-  /** Connections accepted so far. */
-  connections = 0;
 
   private constructor(target: { host: string; port: number }) {
     this.target = target;
@@ -63,7 +61,6 @@ export class TcpProxy {
   }
 
   private accept(client: Socket): void {
-    this.connections += 1;
     const pair: Pair = { client, upstream: undefined, held: false };
     this.pairs.add(pair);
     client.on('error', () => undefined);
