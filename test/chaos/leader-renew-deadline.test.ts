@@ -78,9 +78,9 @@ describe('a leader cut off from the API server', () => {
     });
 
     expect(exitCode, 'replica-a exits when it cannot renew').toBe(1);
-    expect(readFileSync(a.logFile, 'utf8')).toContain('lost the Lease; stopping');
-    // It stopped at its renew deadline (timer granularity and process exit add a little)...
-    expect(stoppedAt - lastRenewal).toBeGreaterThanOrEqual(RENEW_DEADLINE_MS - 50);
+    expect(readFileSync(a.logFile, 'utf8')).toMatch(/"why":"not renewed for 10 s \(renew deadline\)","msg":"lost the Lease; stopping"/);
+    // It stopped at its renew deadline (timer granularity and process exit add a little; a renewal
+    // whose answer the partition swallowed may have landed, making the last renewal seem later)...
     expect(stoppedAt - lastRenewal).toBeLessThan(RENEW_DEADLINE_MS + 2_000);
     // ...the Lease could be taken only once it expired...
     expect(acquiredAt - lastRenewal).toBeGreaterThanOrEqual(LEASE_MS);
