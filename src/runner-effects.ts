@@ -34,9 +34,9 @@ const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
 /**
- * Attempts for which 401/403 still count as passing: right after an API server restarts, its
- * authorizer refuses everyone until its RBAC caches have filled (seen in test/chaos). With the
- * backoff below they cover about a minute; a refusal that lasts longer is a real one.
+ * How many times a create refused with 401/403 is tried again before the refusal counts: right
+ * after an API server restarts, its authorizer refuses everyone until its RBAC caches have filled
+ * (seen in test/chaos). With the backoff below that is about a minute; a longer refusal is real.
  */
 const AUTH_RETRIES = 7;
 
