@@ -2,7 +2,7 @@
 // restarting it with kwokctl, and compacting etcd through etcd's own v3 API (its JSON gateway on
 // the client URL, plain HTTP on loopback in these clusters).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoordinationV1Api } from '@kubernetes/client-node';
@@ -47,15 +47,37 @@ async function releaseDeadControlPlaneLeases(): Promise<void> {
   for (const lease of leases) await coordination.deleteNamespacedLease(lease).catch(() => undefined);
 }
 
+/** The last lines of the control plane's component logs, to say why it did not come back. */
+function componentLogTails(): string {
+  const { cluster, workdir } = clusterDir();
+  const logs = join(workdir, 'clusters', cluster, 'logs');
+  return ['etcd', 'kube-apiserver']
+    .map((c) => {
+      const text = existsSync(join(logs, `${c}.log`)) ? readFileSync(join(logs, `${c}.log`), 'utf8') : '';
+      return `== ${c}.log\n${text.split('\n').slice(-15).join('\n')}`;
+    })
+    .join('\n');
+}
+
 /**
  * Stops every process of the control plane (etcd, API server, controllers, kwok) at once and starts
- * them again; resolves when the API server answers again.
+ * them again; resolves when the API server answers again. kwokctl does not restart a component
+ * that dies while starting (on a loaded machine the API server sometimes does): then the whole
+ * start is tried again, up to three times.
  */
 export async function restartControlPlane(): Promise<{ downAt: number; upAt: number }> {
   const downAt = Date.now();
-  await kwokctl('stop', 'cluster');
-  await kwokctl('start', 'cluster');
-  await waitFor('the API server to answer again', apiServerAnswers, 120_000);
+  for (let attempt = 1; ; attempt++) {
+    await kwokctl('stop', 'cluster');
+    await kwokctl('start', 'cluster');
+    try {
+      await waitFor('the API server to answer again', apiServerAnswers, 60_000);
+      break;
+    } catch (err) {
+      if (attempt === 3) throw new Error(`${(err as Error).message}\n${componentLogTails()}`);
+      console.warn(`the control plane did not come back (attempt ${attempt}); starting it again\n${componentLogTails()}`);
+    }
+  }
   const upAt = Date.now();
   await releaseDeadControlPlaneLeases();
   return { downAt, upAt };

@@ -5,6 +5,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
 import { operatorKubeConfig } from '../../integration/support/identity.ts';
 import { batch, createNamespace, deleteNamespace, installCrd, waitFor } from '../../integration/support/kube.ts';
+import { restartControlPlane } from './control-plane.ts';
 import { kubeconfigFile } from './operator-process.ts';
 
 export interface ChaosEnvironment {
@@ -31,7 +32,9 @@ export async function controlPlaneWorks(namespace: string): Promise<void> {
 export function chaosEnvironment(prefix: string): ChaosEnvironment {
   const env = {} as ChaosEnvironment;
   beforeAll(async () => {
-    await waitFor('the API server', () => installCrd().then(() => true), 120_000);
+    const installed = () => installCrd().then(() => true);
+    // A control plane that an earlier file restarted and that did not come back is started again.
+    await waitFor('the API server', installed, 30_000).catch(() => restartControlPlane().then(() => waitFor('the API server', installed, 60_000)));
     env.ns = await createNamespace(prefix);
     await controlPlaneWorks(env.ns);
     env.kubeconfig = kubeconfigFile(await operatorKubeConfig(), prefix);
