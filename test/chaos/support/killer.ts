@@ -1,7 +1,8 @@
 // SIGKILLs an operator process at random moments and starts it again at once (as a Deployment's
 // restart would), spread over a number of runs so that kills fall between Job creations, status
-// writes and Lease renewals alike; one in ten lands during start-up (caches filling, actors being
-// restored). Seeded, so a failing sequence can be replayed with HESTIA_CHAOS_SEED.
+// writes and Lease renewals alike: each at a random 0.5–4 s after the process became ready and the
+// runs reached the kill's threshold; one in ten lands during start-up instead (caches filling,
+// actors being restored). Seeded: HESTIA_CHAOS_SEED draws the same again.
 import type { OperatorProcess } from './operator-process.ts';
 
 export interface KillRecord {
@@ -87,7 +88,8 @@ export async function killAtRandomMoments(operator: OperatorProcess, options: Ki
     else {
       await until(async () => runs() >= thresholds[i]! && (await operator.ready()), finished);
       if (finished()) break;
-      await sleep(random() * 1_000);
+      // Some work between kills: killed at once each time, the operator would only ever start up.
+      await sleep(500 + random() * 3_500);
     }
     const record: KillRecord = { at: Date.now(), runsBefore: runs(), wasReady: await operator.ready(), downMs: null };
     records.push(record);
