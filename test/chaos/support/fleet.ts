@@ -23,7 +23,7 @@ export interface FleetPlan {
 export const KEEP_EVERY_JOB: Partial<RunnerSpec> = { successfulRunsHistoryLimit: 100_000, failedRunsHistoryLimit: 100_000, ttlSecondsAfterFinished: 86_400 };
 
 /** How long one run may take to start, faults included, before it counts as missed. */
-const RUN_START_TIMEOUT_MS = 180_000;
+const RUN_START_TIMEOUT_MS = 300_000;
 
 export interface DriverOutcome {
   /** Runner name → runs expected from the triggers actually made (event-triggered Runners). */

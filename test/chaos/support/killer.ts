@@ -1,8 +1,8 @@
 // SIGKILLs an operator process at random moments and starts it again at once (as a Deployment's
 // restart would), spread over a number of runs so that kills fall between Job creations, status
-// writes and Lease renewals alike: each at a random 0.5–4 s after the process became ready and the
-// runs reached the kill's threshold; one in ten lands during start-up instead (caches filling,
-// actors being restored). Seeded: HESTIA_CHAOS_SEED draws the same again.
+// writes and Lease renewals alike: each at a random 0.5–4 s (0.2–1 s when behind) after the process
+// became ready and the runs reached the kill's threshold; one in ten lands during start-up instead
+// (caches filling, actors being restored). Seeded: HESTIA_CHAOS_SEED draws the same again.
 import type { OperatorProcess } from './operator-process.ts';
 
 export interface KillRecord {
@@ -88,8 +88,11 @@ export async function killAtRandomMoments(operator: OperatorProcess, options: Ki
     else {
       await until(async () => runs() >= thresholds[i]! && (await operator.ready()), finished);
       if (finished()) break;
-      // Some work between kills: killed at once each time, the operator would only ever start up.
-      await sleep(500 + random() * 3_500);
+      // Some work between kills (killed at once every time, the operator would only ever start up),
+      // less when the runs are already past the next kill's threshold, so that every kill lands
+      // while there are runs to disturb.
+      const behind = i + 1 < kills && runs() >= thresholds[i + 1]!;
+      await sleep(behind ? 200 + random() * 800 : 500 + random() * 3_500);
     }
     const record: KillRecord = { at: Date.now(), runsBefore: runs(), wasReady: await operator.ready(), downMs: null };
     records.push(record);
