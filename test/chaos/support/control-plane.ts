@@ -3,25 +3,28 @@
 // the client URL, plain HTTP on loopback in these clusters).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoordinationV1Api } from '@kubernetes/client-node';
-import { core, kc, waitFor } from '../../integration/support/kube.ts';
+import { CoordinationV1Api, type V1Job } from '@kubernetes/client-node';
+import { batch, core, kc, waitFor } from '../../integration/support/kube.ts';
 
 const coordination = kc.makeApiClient(CoordinationV1Api);
 
-function clusterDir(): { bin: string; cluster: string; workdir: string } {
+function clusterDir(): { bin: string; cluster: string; dir: string; workdir: string } {
   const bin = process.env.HESTIA_KUBE_BIN_DIR;
   const cluster = process.env.HESTIA_CLUSTER_NAME;
   if (!bin || !cluster) throw new Error('run through test/cluster/with-cluster.sh');
   const workdir = process.env.HESTIA_KWOK_WORKDIR ?? join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME!, '.cache'), 'hestia', 'kwok');
-  return { bin, cluster, workdir };
+  return { bin, cluster, dir: join(workdir, 'clusters', cluster), workdir };
 }
 
 async function kwokctl(...args: string[]): Promise<void> {
   const { bin, cluster, workdir } = clusterDir();
   await promisify(execFile)(join(bin, 'kwokctl'), ['--name', cluster, ...args], { env: { ...process.env, KWOK_WORKDIR: workdir } });
 }
+
+const kwokConfig = (): string => readFileSync(join(clusterDir().dir, 'kwok.yaml'), 'utf8');
 
 /** The API server's address, as the tests' kubeconfig has it. */
 export function apiServerAddress(): { host: string; port: number } {
@@ -30,6 +33,40 @@ export function apiServerAddress(): { host: string; port: number } {
 }
 
 const apiServerAnswers = async (): Promise<boolean> => (await core.readNamespace({ name: 'default' })).metadata?.name === 'default';
+
+/** Whether something accepts TCP connections on this loopback port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const answer = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => answer(true));
+    socket.once('error', () => answer(false));
+    socket.setTimeout(2_000, () => answer(false));
+  });
+}
+
+/** Every port the control plane's components listen on (kwok.yaml lists them). */
+const componentPorts = (): number[] => [...kwokConfig().matchAll(/^\s+port: (\d+)$/gm)].map((m) => Number(m[1]));
+
+let probes = 0;
+
+/** Resolves once a Job completes: the API server, the scheduler, the Job controller and kwok all work. */
+export async function controlPlaneWorks(namespace: string, timeoutMs = 120_000): Promise<void> {
+  const name = `control-plane-probe-${process.pid}-${probes++}`;
+  const job: V1Job = {
+    metadata: { name, namespace },
+    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'probe', image: 'busybox' }] } } },
+  };
+  await waitFor('a probe Job to be created', () => batch.createNamespacedJob({ namespace, body: job }).then(() => true), timeoutMs);
+  await waitFor('the probe Job to complete', async () => {
+    const read = await batch.readNamespacedJob({ namespace, name });
+    return read.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
+  }, timeoutMs);
+  await batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' });
+}
 
 /**
  * The Leases that the killed control-plane processes held. Their new instances would wait for them
@@ -49,45 +86,45 @@ async function releaseDeadControlPlaneLeases(): Promise<void> {
 
 /** The last lines of the control plane's component logs, to say why it did not come back. */
 function componentLogTails(): string {
-  const { cluster, workdir } = clusterDir();
-  const logs = join(workdir, 'clusters', cluster, 'logs');
-  return ['etcd', 'kube-apiserver']
+  const logs = join(clusterDir().dir, 'logs');
+  return ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok-controller']
     .map((c) => {
       const text = existsSync(join(logs, `${c}.log`)) ? readFileSync(join(logs, `${c}.log`), 'utf8') : '';
-      return `== ${c}.log\n${text.split('\n').slice(-15).join('\n')}`;
+      return `== ${c}.log\n${text.split('\n').slice(-8).join('\n')}`;
     })
     .join('\n');
 }
 
 /**
  * Stops every process of the control plane (etcd, API server, controllers, kwok) at once and starts
- * them again; resolves when the API server answers again. kwokctl does not restart a component
- * that dies while starting (on a loaded machine the API server sometimes does): then the whole
- * start is tried again, up to three times.
+ * them again; resolves once a Job runs to completion again. kwokctl neither waits for the stopped
+ * processes to let go of their ports (a new one finding its port taken exits at once, "address
+ * already in use") nor restarts a component that dies: the harness waits for the ports, and starts
+ * the whole control plane again (up to three times) if it does not work within a minute.
  */
 export async function restartControlPlane(): Promise<{ downAt: number; upAt: number }> {
   const downAt = Date.now();
+  const ports = componentPorts();
   for (let attempt = 1; ; attempt++) {
     await kwokctl('stop', 'cluster');
+    await waitFor('the stopped control plane to let go of its ports', async () => (await Promise.all(ports.map(listening))).every((l) => !l), 60_000);
     await kwokctl('start', 'cluster');
     try {
       await waitFor('the API server to answer again', apiServerAnswers, 60_000);
-      break;
+      const upAt = Date.now();
+      await releaseDeadControlPlaneLeases();
+      await controlPlaneWorks('default', 60_000);
+      return { downAt, upAt };
     } catch (err) {
       if (attempt === 3) throw new Error(`${(err as Error).message}\n${componentLogTails()}`);
       console.warn(`the control plane did not come back (attempt ${attempt}); starting it again\n${componentLogTails()}`);
     }
   }
-  const upAt = Date.now();
-  await releaseDeadControlPlaneLeases();
-  return { downAt, upAt };
 }
 
 function etcdUrl(): string {
-  const { cluster, workdir } = clusterDir();
-  const config = readFileSync(join(workdir, 'clusters', cluster, 'kwok.yaml'), 'utf8');
-  const url = config.match(/--advertise-client-urls=(\S+)/)?.[1];
-  if (!url) throw new Error(`no etcd client URL in ${cluster}'s kwok.yaml`);
+  const url = kwokConfig().match(/--advertise-client-urls=(\S+)/)?.[1];
+  if (!url) throw new Error(`no etcd client URL in ${clusterDir().cluster}'s kwok.yaml`);
   return url.split(',')[0]!;
 }
 
