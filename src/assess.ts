@@ -72,7 +72,7 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
   const upstreamReady =
     spec.runnerSelector === undefined || (watchedUpstreams.length > 0 && watchedUpstreams.every((u) => u.ready));
 
-  const trigger = runner.metadata.annotations?.[ANNOTATION_TRIGGER] ?? null;
+  const trigger = boundedTrigger(runner.metadata.annotations?.[ANNOTATION_TRIGGER] ?? null);
   const parts = [
     `spec@${specRevisionHash(runner)}`,
     ...workloads.map(
@@ -93,7 +93,7 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
     scheduled: typeof spec.schedule === 'string' && spec.schedule.length > 0,
     concurrencyPolicy: spec.concurrencyPolicy === 'Replace' ? 'Replace' : 'Forbid',
     revision: shortHash(parts.join('\n')),
-    parts,
+    parts: boundedParts(parts),
     trigger,
   };
 
@@ -104,6 +104,32 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
     problems,
     cycle,
   };
+}
+
+/** Parts kept in the machine (and so in status.snapshot) by name; the rest are summarised in one. */
+export const MAX_NAMED_PARTS = 48;
+/** The identity of the part that stands for the inputs beyond MAX_NAMED_PARTS. */
+export const OTHER_PARTS = 'others';
+
+/**
+ * The parts a Runner's snapshot keeps, whatever it selects: the revision is a hash of every part,
+ * but the parts themselves only serve to tell people what triggered a run. The spec and the manual
+ * trigger always stay named, then workloads and upstreams in order; the rest become one part whose
+ * value changes when any of them changes ("changes among 1,952 other inputs").
+ */
+export function boundedParts(sorted: readonly string[]): string[] {
+  if (sorted.length <= MAX_NAMED_PARTS) return [...sorted];
+  const first = (p: string) => (p.startsWith('spec@') || p.startsWith('trigger@') ? 0 : 1);
+  const byPriority = [...sorted].sort((a, b) => first(a) - first(b));
+  const named = byPriority.slice(0, MAX_NAMED_PARTS - 1);
+  const rest = byPriority.slice(MAX_NAMED_PARTS - 1);
+  return [...named.sort(), `${OTHER_PARTS}@${rest.length}:${shortHash(rest.join('\n'))}`];
+}
+
+/** A manual-trigger value as the machine keeps it: long values by their head and a hash. */
+export function boundedTrigger(value: string | null): string | null {
+  if (value === null || value.length <= 128) return value;
+  return `${value.slice(0, 100)}…${shortHash(value)}`;
 }
 
 function blockedMessage(

@@ -223,7 +223,7 @@ describe('a Runner restored from its persisted snapshot', () => {
       value && typeof value === 'object' && !Array.isArray(value)
         ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
         : value));
-    const restored = createActor(runnerMachine, { snapshot: persisted }).start();
+    const restored = createActor(runnerMachine, { snapshot: persisted, input: { inputs: ready, at: 'unused' } }).start();
     const before = JSON.stringify(restored.getPersistedSnapshot());
     restored.send({ type: 'INPUTS', at: 'later', inputs: { ...ready } });
     expect(JSON.stringify(restored.getPersistedSnapshot())).toBe(before);
