@@ -1,17 +1,16 @@
 // What a Runner's inputs look like right now (SPEC §3.1–3.3): a pure function of the Runner and
 // the cached objects it selects. The operator sends the result to the Runner's actor as INPUTS.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { RunnerInputs } from '../machines/runner.ts';
 import { ANNOTATION_TRIGGER, type Runner, type WatchedResource } from './api/runner.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
 import { waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
-import { podTemplateHash, readinessOf, type WorkloadKind } from './readiness.ts';
+import type { WorkloadKind, WorkloadView } from './readiness.ts';
 import { describeProblems, type SpecProblem } from './spec.ts';
 
 export interface SelectedWorkload {
   kind: WorkloadKind;
-  object: KubernetesObject;
+  object: WorkloadView;
 }
 
 export interface Assessment {
@@ -47,7 +46,7 @@ export function specRevisionHash(runner: Runner): string {
   return shortHash(canonicalJson(Object.fromEntries(relevant)));
 }
 
-const refOf = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+const refOf = (o: { metadata?: { namespace?: string; name?: string } }) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
 
 const upstreamSucceeded = (upstream: Runner): boolean => upstream.status?.lastRun?.result === 'Succeeded';
 
@@ -61,7 +60,7 @@ function upstreamDetail(upstream: Runner): string {
 export function assess({ runner, workloads, upstreams, problems, cycle }: AssessArgs): Assessment {
   const spec = runner.spec ?? ({} as Runner['spec']);
   const watchedWorkloads = workloads
-    .map(({ kind, object }) => ({ kind, ...refOf(object), ...readinessOf(kind, object) }))
+    .map(({ kind, object }) => ({ kind, ...refOf(object), ...object.readiness }))
     .sort(byKindNamespaceName);
   const watchedUpstreams = upstreams
     .map((u) => ({ kind: 'Runner' as const, ...refOf(u), ready: upstreamSucceeded(u), message: upstreamDetail(u) }))
@@ -76,7 +75,7 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
   const parts = [
     `spec@${specRevisionHash(runner)}`,
     ...workloads.map(
-      ({ kind, object }) => `${kind}/${refOf(object).namespace}/${refOf(object).name}@${podTemplateHash(object)}.${(object.metadata?.uid ?? '').slice(0, 8)}`,
+      ({ kind, object }) => `${kind}/${refOf(object).namespace}/${refOf(object).name}@${object.templateHash}.${(object.metadata?.uid ?? '').slice(0, 8)}`,
     ),
     ...upstreams
       .filter(upstreamSucceeded)

@@ -7,6 +7,7 @@ import { runnerMachine, type RunnerContext, type RunnerStateName } from '../../m
 import type { Runner } from '../../src/api/runner.ts';
 import { assess, boundedParts, boundedTrigger, MAX_NAMED_PARTS, type SelectedWorkload } from '../../src/assess.ts';
 import { describeTrigger } from '../../src/messages.ts';
+import { viewOfWorkload } from '../../src/readiness.ts';
 import { listedWatchedResources, MAX_WATCHED_LISTED, renderStatus } from '../../src/status.ts';
 
 const runner = (trigger?: string): Runner => ({
@@ -16,11 +17,11 @@ const runner = (trigger?: string): Runner => ({
 
 const deployment = (i: number, image = 'v1', available = 1): SelectedWorkload => ({
   kind: 'Deployment',
-  object: {
+  object: viewOfWorkload('Deployment')({
     metadata: { name: `service-with-a-realistic-name-${i}`, namespace: `team-${i % 40}`, uid: `uid-${i}-0000-0000`, generation: 1 },
     spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image }] } } },
     status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: available },
-  } as SelectedWorkload['object'],
+  } as never),
 });
 
 function statusAfterTwoRuns(count: number, trigger?: string) {
