@@ -47,3 +47,28 @@ export function summarise(entries: AuditEntry[]): Record<string, number> {
   }
   return counts;
 }
+
+/** Requests that change something: every verb but get, list and watch. */
+export const writes = (entries: AuditEntry[]) => entries.filter((e) => !['get', 'list', 'watch'].includes(e.verb));
+
+/** Lease reads and renewals: leader election at work, not work on Runners. */
+export const notLease = (e: AuditEntry) => e.objectRef?.resource !== 'leases';
+
+/**
+ * Waits until `username` has made no new non-watch request (in `namespace`, if given; lease
+ * requests aside) for `quietMs`. Polls the audit log; gives up after `timeoutMs`.
+ */
+export async function waitUntilQuiet(username: string, since: Date, quietMs = 1500, namespace?: string, timeoutMs = 60_000): Promise<void> {
+  let last = -1;
+  let stableSince = Date.now();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = nonWatch(requestsBy(username, since, namespace)).filter(notLease).length;
+    if (n !== last) {
+      last = n;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) return;
+    if (Date.now() > deadline) throw new Error(`${username} did not go quiet within ${timeoutMs} ms (${n} requests since ${since.toISOString()})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
