@@ -45,17 +45,18 @@ export class RunnerActors {
     this.options = options;
   }
 
-  /** Starts every Runner's actor, restored from its snapshot where it has one that fits the machine. */
+  /** Resumes the actor of every Runner whose snapshot fits the machine; returns how many. */
   restore(runners: Iterable<Runner>): number {
-    const restored = new Map<string, Record<string, unknown>>();
+    const system = (this.system ??= new ActorSystem(this.options.machine, this.options.inspect));
+    let restored = 0;
     for (const runner of runners) {
       const snapshot = restorableSnapshot(runner.status?.snapshot);
-      if (snapshot) restored.set(runner.metadata.uid!, snapshot);
-      else if (runner.status?.snapshot) this.options.log.warn({ runner: runnerKey(runner) }, 'status.snapshot does not fit the machine; starting this Runner afresh');
+      if (snapshot) {
+        system.restore(runner.metadata.uid!, snapshot);
+        restored += 1;
+      } else if (runner.status?.snapshot) this.options.log.warn({ runner: runnerKey(runner) }, 'status.snapshot does not fit the machine; starting this Runner afresh');
     }
-    this.system = new ActorSystem(this.options.machine, restored, this.options.inspect);
-    this.system.start();
-    return restored.size;
+    return restored;
   }
 
   stop(): void {
@@ -83,7 +84,7 @@ export class RunnerActors {
   add(runner: Runner, assessment: Assessment): RunnerRuntime {
     const uid = runner.metadata.uid!;
     const key = runnerKey(runner);
-    if (!this.system!.has(uid)) this.system!.send({ type: 'RUNNER.ADDED', uid, input: { inputs: assessment.inputs, at: this.now() } });
+    if (!this.system!.has(uid)) this.system!.spawn(uid, { inputs: assessment.inputs, at: this.now() });
     const stalled = runner.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
     const rt: RunnerRuntime = {
       uid,
@@ -107,7 +108,7 @@ export class RunnerActors {
       rt.unsubscribe();
       this.runtimes.delete(key);
     }
-    this.system?.send({ type: 'RUNNER.REMOVED', uid });
+    this.system?.remove(uid);
   }
 
   /** A new assessment: the actor gets it as INPUTS (equal inputs change nothing in the machine). */
@@ -119,8 +120,7 @@ export class RunnerActors {
   }
 
   send(uid: string, event: RunnerEvent): void {
-    if (!this.system?.has(uid)) return;
-    this.system.send({ type: 'RUNNER.EVENT', uid, event });
+    this.system?.send(uid, event);
   }
 
   // ---- Time: schedule ticks and the stable-state timeout -----------------------------------

@@ -132,10 +132,10 @@ describe('hestia run --inspect', () => {
       10_000,
     );
 
-    // Registered as a Runner machine, spawned by the operator's root actor.
+    // Registered as a Runner machine; each Runner's actor is a root of its own (src/actor-system.ts).
     const actor = direct.of(session).find((m) => m.type === '@xstate.actor')!;
     expect(JSON.parse(actor.definition!)).toMatchObject({ id: 'runner' });
-    expect(actor.parentId).toBeTruthy();
+    expect(actor.parentId).toBeUndefined();
 
     // Its snapshots go WaitingForWorkloads → Running → Succeeded, and the run is the Job's.
     expect(direct.states(session)).toEqual(['WaitingForWorkloads', 'Running', 'Succeeded']);
