@@ -6,7 +6,7 @@ export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
 
-.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-cluster dev cluster-build bench \
+.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build bench \
         diagram install uninstall deploy undeploy run docker-check
 
 all: test
@@ -34,14 +34,19 @@ test-disruptive: deps
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project disruptive --reporter=default --reporter=json --outputFile.json=$(RESULTS)/disruptive.json
 
+# A backlog of writes under API Priority and Fairness: a cluster with request limits on.
+test-throttled: deps
+	@mkdir -p $(RESULTS)
+	HESTIA_QPS_LIMITS_DISABLED=false test/cluster/with-cluster.sh npx vitest run --project throttled --reporter=default --reporter=json --outputFile.json=$(RESULTS)/throttled.json
+
 # Self-tests of the control-plane harness itself (runs under its own fresh cluster).
 test-cluster:
 	@mkdir -p $(RESULTS)
 	test/cluster/selftest.sh | tee $(RESULTS)/cluster.log
 
 ## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests.
-test: typecheck test-unit test-cluster test-integration test-disruptive
-	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/disruptive.json
+test: typecheck test-unit test-cluster test-integration test-throttled test-disruptive
+	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/throttled.json $(RESULTS)/disruptive.json
 
 ## Time from a Deployment being ready to its Job, with 5, 105 and 311 Runners (bench/time-to-job.ts).
 bench: deps

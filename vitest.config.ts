@@ -22,6 +22,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'throttled',
+          // A control plane of its own with API Priority and Fairness on (the others run without limits).
+          include: ['test/throttled/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'disruptive',
           // Tests that damage their control plane (an API server stop/start leaves kwok's simulated
           // pods stuck): each run gets a cluster of its own, after the integration suite.

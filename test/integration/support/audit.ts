@@ -9,7 +9,10 @@ export interface AuditEntry {
   user: { username: string };
   requestURI: string;
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
+  /** When the request was answered (its ResponseComplete stage). */
+  stageTimestamp: string;
 }
 
 export function auditLogPath(): string {
