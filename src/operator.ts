@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { findCycles } from './cycles.ts';
 import { eventRecorder, type Recorder } from './events.ts';
 import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobNameForRun, jobOutcome } from './job.ts';
+import { jobEndReporter } from './job-failure.ts';
 import { errorText, objectKey, ResilientInformer, type InformerSource } from './k8s/informer.ts';
 import type { WorkloadKind } from './readiness.ts';
 import { runnerEffects } from './runner-effects.ts';
@@ -99,6 +100,7 @@ export class Operator {
   private system: ActorSystem | null = null;
   private readonly statusWriter: StatusWriter;
   private readonly effects: ReturnType<typeof runnerEffects>;
+  private readonly jobEnded: ReturnType<typeof jobEndReporter>;
   private started = false;
 
   constructor(options: OperatorOptions) {
@@ -123,6 +125,10 @@ export class Operator {
       options.statusCoalesceMs ?? 100,
       (key, error) => this.setReconcileError(key, error),
     );
+    const isActiveRun = (uid: string, runKey: string) => {
+      const run = this.system?.view(uid)?.context.run;
+      return run?.key === runKey && run.result === null;
+    };
     this.effects = runnerEffects({
       kc: this.kc,
       log: this.log,
@@ -131,13 +137,17 @@ export class Operator {
       runnerByUid: (uid) => this.runnerByUid(uid),
       cachedJob: (ns, name) => this.jobs.get(ns, name),
       jobOfRun: (uid, runKey) => this.jobOfRun(uid, runKey),
-      isActiveRun: (uid, runKey) => {
-        const run = this.system?.view(uid)?.context.run;
-        return run?.key === runKey && run.result === null;
-      },
+      isActiveRun,
       verifiedObjects: (uid) => this.verifiedObjects(uid),
       blockedMessage: (uid) => this.runtime.get(this.keyByUid.get(uid) ?? '')?.assessment?.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.sendToRunner(uid, event)),
+    });
+    this.jobEnded = jobEndReporter({
+      kc: this.kc,
+      log: this.log,
+      now: () => this.clock.now(),
+      isActiveRun,
+      send: (uid, event) => this.sendToRunner(uid, event),
     });
   }
 
@@ -515,7 +525,7 @@ export class Operator {
     const outcome = jobOutcome(job);
     if (outcome.phase === 'Running') return;
     const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
-    if (key) this.sendToRunner(uid, { type: 'JOB.FINISHED', at: this.now(), key, succeeded: outcome.phase === 'Succeeded', message: outcome.message });
+    if (key) this.jobEnded(uid, key, job, outcome);
     this.pruneHistory(uid);
   }
 
