@@ -70,7 +70,18 @@ export function waitVerdict(runner: Runner, target: WaitTarget, behind: readonly
   if (run?.result === 'Succeeded') return { outcome: 'succeeded', run };
   if (run?.result === 'Failed') return { outcome: 'failed', run };
   if (run) return { outcome: 'pending', why: `Job ${run.jobName} is running (${run.trigger})` };
-  return blockOf(runner) ?? { outcome: 'pending', why: status.message ?? status.state };
+  return blockOf(runner) ?? { outcome: 'pending', why: startAwaited(target, status.message ?? status.state) };
+}
+
+function startAwaited(target: WaitTarget, message: string): string {
+  switch (target.kind) {
+    case 'current':
+      return message;
+    case 'after':
+      return `a run after ${target.baselineJob ? `Job ${target.baselineJob}` : 'now'} to start; Runner: ${message}`;
+    case 'trigger':
+      return `the run of trigger "${target.value}" to start; Runner: ${message}`;
+  }
 }
 
 export type WatchedWorkload = WatchedResource & { kind: WorkloadKind };
