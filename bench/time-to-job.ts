@@ -7,7 +7,9 @@
 import { spawn } from 'node:child_process';
 import { AppsV1Api, KubeConfig, type V1Deployment, type V1Job } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { ResilientInformer } from '../src/k8s/informer.ts';
+import { KubeClient } from '../src/k8s/client.ts';
+import { Informer } from '../src/k8s/informer.ts';
+import { connectionOf } from '../src/k8s/kubeconfig.ts';
 import { readinessOf } from '../src/readiness.ts';
 import {
   createNamespace, createRunner, deploymentAvailable, deploymentManifest, ENABLE, installCrd, rollOut, runnerManifest, waitFor, waitForRunner,
@@ -31,8 +33,9 @@ async function main(): Promise<void> {
   try {
     const readyAt = new Map<string, number>(); // Deployment generation → when it was first seen ready
     const jobAt = new Map<string, number>(); // Job name → when it was first seen
-    const deployments = new ResilientInformer<V1Deployment>(kc, { apiVersion: 'apps/v1', kind: 'Deployment', path: `/apis/apps/v1/namespaces/${ns}/deployments` }, log);
-    const jobs = new ResilientInformer<V1Job>(kc, { apiVersion: 'batch/v1', kind: 'Job', path: `/apis/batch/v1/namespaces/${ns}/jobs` }, log);
+    const client = new KubeClient(await connectionOf(kc));
+    const deployments = new Informer<V1Deployment>(client, { apiVersion: 'apps/v1', kind: 'Deployment', path: `/apis/apps/v1/namespaces/${ns}/deployments` }, log);
+    const jobs = new Informer<V1Job>(client, { apiVersion: 'batch/v1', kind: 'Job', path: `/apis/batch/v1/namespaces/${ns}/jobs` }, log);
     deployments.onChange((_, d) => {
       const key = String(d.metadata?.generation);
       if (readinessOf('Deployment', d).ready && !readyAt.has(key)) readyAt.set(key, performance.now());

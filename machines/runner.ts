@@ -98,6 +98,26 @@ export interface RunnerMachineInput {
 // ---------------------------------------------------------------------------------------------
 // Pure decisions, exported for unit tests and for the operator's status rendering.
 
+/**
+ * Whether two observations are the same. Field by field, not by serialising: a snapshot restored
+ * from the API server has its keys in another order, and that must not count as a change.
+ */
+export function sameInputs(a: RunnerInputs, b: RunnerInputs): boolean {
+  return (
+    a.valid === b.valid &&
+    a.suspended === b.suspended &&
+    a.cycle === b.cycle &&
+    a.workloadsReady === b.workloadsReady &&
+    a.upstreamReady === b.upstreamReady &&
+    a.scheduled === b.scheduled &&
+    a.concurrencyPolicy === b.concurrencyPolicy &&
+    a.revision === b.revision &&
+    a.trigger === b.trigger &&
+    a.parts.length === b.parts.length &&
+    a.parts.every((part, i) => part === b.parts[i])
+  );
+}
+
 export const inputsSatisfied = (i: RunnerInputs): boolean =>
   i.valid && !i.cycle && !i.suspended && i.workloadsReady && i.upstreamReady;
 
@@ -173,7 +193,7 @@ export const runnerMachine = setup({
     isActiveRun: ({ context, event }) =>
       event.type === 'JOB.FINISHED' && runIsActive(context) && context.run?.key === event.key,
     inputsChanged: ({ context, event }) =>
-      event.type === 'INPUTS' && JSON.stringify(event.inputs) !== JSON.stringify(context.inputs),
+      event.type === 'INPUTS' && !sameInputs(event.inputs, context.inputs),
     tickCanRun: ({ context }) => tickCanRun(context),
     dueTickBlocked: ({ context }) => context.dueTick !== null && !tickCanRun(context),
     runFinished: ({ context }) => !runIsActive(context),

@@ -1,17 +1,16 @@
 // What a Runner's inputs look like right now (SPEC §3.1–3.3): a pure function of the Runner and
 // the cached objects it selects. The operator sends the result to the Runner's actor as INPUTS.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { RunnerInputs } from '../machines/runner.ts';
 import { ANNOTATION_TRIGGER, type Runner, type WatchedResource } from './api/runner.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
 import { waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
-import { podTemplateHash, readinessOf, type WorkloadKind } from './readiness.ts';
+import type { WorkloadKind, WorkloadView } from './readiness.ts';
 import { describeProblems, type SpecProblem } from './spec.ts';
 
 export interface SelectedWorkload {
   kind: WorkloadKind;
-  object: KubernetesObject;
+  object: WorkloadView;
 }
 
 export interface Assessment {
@@ -47,7 +46,7 @@ export function specRevisionHash(runner: Runner): string {
   return shortHash(canonicalJson(Object.fromEntries(relevant)));
 }
 
-const refOf = (o: KubernetesObject) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
+const refOf = (o: { metadata?: { namespace?: string; name?: string } }) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
 
 const upstreamSucceeded = (upstream: Runner): boolean => upstream.status?.lastRun?.result === 'Succeeded';
 
@@ -61,7 +60,7 @@ function upstreamDetail(upstream: Runner): string {
 export function assess({ runner, workloads, upstreams, problems, cycle }: AssessArgs): Assessment {
   const spec = runner.spec ?? ({} as Runner['spec']);
   const watchedWorkloads = workloads
-    .map(({ kind, object }) => ({ kind, ...refOf(object), ...readinessOf(kind, object) }))
+    .map(({ kind, object }) => ({ kind, ...refOf(object), ...object.readiness }))
     .sort(byKindNamespaceName);
   const watchedUpstreams = upstreams
     .map((u) => ({ kind: 'Runner' as const, ...refOf(u), ready: upstreamSucceeded(u), message: upstreamDetail(u) }))
@@ -72,11 +71,11 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
   const upstreamReady =
     spec.runnerSelector === undefined || (watchedUpstreams.length > 0 && watchedUpstreams.every((u) => u.ready));
 
-  const trigger = runner.metadata.annotations?.[ANNOTATION_TRIGGER] ?? null;
+  const trigger = boundedTrigger(runner.metadata.annotations?.[ANNOTATION_TRIGGER] ?? null);
   const parts = [
     `spec@${specRevisionHash(runner)}`,
     ...workloads.map(
-      ({ kind, object }) => `${kind}/${refOf(object).namespace}/${refOf(object).name}@${podTemplateHash(object)}.${(object.metadata?.uid ?? '').slice(0, 8)}`,
+      ({ kind, object }) => `${kind}/${refOf(object).namespace}/${refOf(object).name}@${object.templateHash}.${(object.metadata?.uid ?? '').slice(0, 8)}`,
     ),
     ...upstreams
       .filter(upstreamSucceeded)
@@ -93,7 +92,7 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
     scheduled: typeof spec.schedule === 'string' && spec.schedule.length > 0,
     concurrencyPolicy: spec.concurrencyPolicy === 'Replace' ? 'Replace' : 'Forbid',
     revision: shortHash(parts.join('\n')),
-    parts,
+    parts: boundedParts(parts),
     trigger,
   };
 
@@ -104,6 +103,32 @@ export function assess({ runner, workloads, upstreams, problems, cycle }: Assess
     problems,
     cycle,
   };
+}
+
+/** Parts kept in the machine (and so in status.snapshot) by name; the rest are summarised in one. */
+export const MAX_NAMED_PARTS = 48;
+/** The identity of the part that stands for the inputs beyond MAX_NAMED_PARTS. */
+export const OTHER_PARTS = 'others';
+
+/**
+ * The parts a Runner's snapshot keeps, whatever it selects: the revision is a hash of every part,
+ * but the parts themselves only serve to tell people what triggered a run. The spec and the manual
+ * trigger always stay named, then workloads and upstreams in order; the rest become one part whose
+ * value changes when any of them changes ("changes among 1,952 other inputs").
+ */
+export function boundedParts(sorted: readonly string[]): string[] {
+  if (sorted.length <= MAX_NAMED_PARTS) return [...sorted];
+  const first = (p: string) => (p.startsWith('spec@') || p.startsWith('trigger@') ? 0 : 1);
+  const byPriority = [...sorted].sort((a, b) => first(a) - first(b));
+  const named = byPriority.slice(0, MAX_NAMED_PARTS - 1);
+  const rest = byPriority.slice(MAX_NAMED_PARTS - 1);
+  return [...named.sort(), `${OTHER_PARTS}@${rest.length}:${shortHash(rest.join('\n'))}`];
+}
+
+/** A manual-trigger value as the machine keeps it: long values by their head and a hash. */
+export function boundedTrigger(value: string | null): string | null {
+  if (value === null || value.length <= 128) return value;
+  return `${value.slice(0, 100)}…${shortHash(value)}`;
 }
 
 function blockedMessage(

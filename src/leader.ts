@@ -1,7 +1,8 @@
 // Leader election with a coordination.k8s.io Lease, so that of several operator replicas one
 // acts at a time. Writes use the Lease's resourceVersion: two candidates can never both win.
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeClient } from './k8s/client.ts';
 import { errorText } from './k8s/informer.ts';
 
 export interface LeaseSettings {
@@ -25,15 +26,18 @@ export function leaseState(lease: V1Lease | undefined, identity: string, now: Da
   return now.getTime() > expires ? 'free' : 'held';
 }
 
+/** Lease times are MicroTime: RFC 3339 with microseconds. */
+const microTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly client: KubeClient;
   private readonly settings: LeaseSettings;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(kc: KubeConfig, settings: LeaseSettings, log: Logger) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+  constructor(client: KubeClient, settings: LeaseSettings, log: Logger) {
+    this.client = client;
     this.settings = settings;
     this.log = log.child({ lease: `${settings.namespace}/${settings.name}`, identity: settings.identity });
   }
@@ -74,7 +78,8 @@ export class LeaderElector {
     const { namespace, name, identity, durationSeconds } = this.settings;
     const now = new Date();
     try {
-      const lease = await this.api.readNamespacedLease({ namespace, name }).catch((err: unknown) => {
+      const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+      const lease = await this.client.get<V1Lease>(`${leases}/${encodeURIComponent(name)}`).catch((err: unknown) => {
         if ((err as { code?: number }).code === 404) return undefined;
         throw err;
       });
@@ -83,12 +88,13 @@ export class LeaderElector {
       const spec = {
         holderIdentity: identity,
         leaseDurationSeconds: durationSeconds,
-        renewTime: new V1MicroTime(now),
-        acquireTime: state === 'ours' && lease?.spec?.acquireTime ? lease.spec.acquireTime : new V1MicroTime(now),
+        renewTime: microTime(now),
+        acquireTime: state === 'ours' && lease?.spec?.acquireTime ? lease.spec.acquireTime : microTime(now),
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (state === 'free' && lease ? 1 : 0),
       };
-      if (!lease) await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
-      else await this.api.replaceNamespacedLease({ namespace, name, body: { metadata: lease.metadata, spec } });
+      const kind = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
+      if (!lease) await this.client.create(leases, { ...kind, metadata: { name, namespace }, spec });
+      else await this.client.replace(`${leases}/${encodeURIComponent(name)}`, { ...kind, metadata: lease.metadata, spec });
       return true;
     } catch (err) {
       // 409: another candidate wrote first. Anything else: try again at the next period.

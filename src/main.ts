@@ -2,12 +2,13 @@
 // serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM. With `inspectUrl`
 // (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
 import { createServer, type RequestListener } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
+import { KubeClient } from './k8s/client.ts';
+import { loadConnection } from './k8s/kubeconfig.ts';
 import { LeaderElector, type LeaseSettings } from './leader.ts';
 import { createLogger } from './log.ts';
-import { Operator } from './operator.ts';
+import { Operator } from './operator/operator.ts';
 
 export interface RunOperatorOptions {
   /** Send the Runner actors' inspection events to this WebSocket (Stately inspector protocol). */
@@ -16,11 +17,10 @@ export interface RunOperatorOptions {
 
 export async function runOperator(options: RunOperatorOptions = {}): Promise<void> {
   const log = createLogger();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const inspector = options.inspectUrl ? createRunnerInspector(options.inspectUrl) : undefined;
+  const client = new KubeClient(await loadConnection());
+  const inspector = options.inspectUrl ? await createRunnerInspector(options.inspectUrl) : undefined;
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
-  const operator = new Operator({ kubeConfig, log, ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const operator = new Operator({ client, log, ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
   const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
@@ -58,7 +58,7 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
 
   const lease = leaseSettingsFrom(process.env);
   if (lease) {
-    const elector = new LeaderElector(kubeConfig, lease, log);
+    const elector = new LeaderElector(client, lease, log);
     log.info({ lease: `${lease.namespace}/${lease.name}` }, 'waiting to become leader');
     await elector.acquire();
     // Losing the Lease means another replica may act: stop at once, as controller-runtime does.

@@ -92,6 +92,7 @@ function displayName(identity: string): { kind: string; ref: string } {
 
 function describeChange(identity: string, value: string, previous: string | undefined): string {
   if (identity === 'spec') return 'spec change';
+  if (identity === 'others') return `changes among ${Number.parseInt(value, 10).toLocaleString('en-US')} other inputs`;
   if (identity === 'trigger') return `manual trigger "${value}"`;
   const { kind, ref } = displayName(identity);
   if (WORKLOAD_KINDS.has(kind)) return previous === undefined ? `new workload ${kind} ${ref}` : `rollout of ${kind} ${ref}`;

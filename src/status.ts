@@ -73,13 +73,14 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
     state,
     message,
     revision: assessment.inputs.revision,
-    watchedResources: assessment.watchedResources.map(({ name, namespace, kind, ready, message }) => ({
+    watchedResources: listedWatchedResources(assessment.watchedResources).map(({ name, namespace, kind, ready, message }) => ({
       name,
       namespace,
       kind,
       ready,
       ...(message ? { message } : {}),
     })),
+    watchedResourcesCount: assessment.watchedResources.length,
     snapshot: args.snapshot,
   };
   if (lastRun) status.lastRun = lastRun;
@@ -89,6 +90,16 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
   if (args.nextScheduleTime) status.nextScheduleTime = args.nextScheduleTime;
   if (context.progressingSince) status.progressingSince = context.progressingSince;
   return status;
+}
+
+/** How many inputs status.watchedResources lists: a Runner selecting thousands keeps a small status. */
+export const MAX_WATCHED_LISTED = 100;
+
+/** The inputs status lists: all when few; else those not ready first, in their usual order. */
+export function listedWatchedResources<T extends { ready: boolean }>(all: readonly T[]): T[] {
+  if (all.length <= MAX_WATCHED_LISTED) return [...all];
+  const kept = new Set([...all.filter((w) => !w.ready), ...all.filter((w) => w.ready)].slice(0, MAX_WATCHED_LISTED));
+  return all.filter((w) => kept.has(w));
 }
 
 function jobCompleted(lastRun: LastRunStatus | undefined): Condition {

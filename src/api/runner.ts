@@ -74,7 +74,9 @@ export interface RunnerStatus {
   lastScheduleTime?: string;
   nextScheduleTime?: string;
   progressingSince?: string;
+  /** At most MAX_WATCHED_LISTED entries, those not ready first; watchedResourcesCount has the total. */
   watchedResources?: WatchedResource[];
+  watchedResourcesCount?: number;
   /** The Runner actor's persisted XState snapshot, from which it is restored after a restart. */
   snapshot?: Record<string, unknown>;
 }

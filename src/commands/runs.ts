@@ -27,6 +27,7 @@ export async function runsCommand(flags: { namespace?: string; kubeconfig?: stri
 }
 
 function warn<T>(what: string, err: unknown, fallback: T): T {
-  process.stderr.write(`hestia runs: could not list the ${apiErrorText(err, what)}; showing the rest\n`);
+  const e = err as { code?: number; message?: string };
+  process.stderr.write(`hestia runs: could not list the ${what} (${e.code ? `HTTP ${e.code}` : (e.message ?? String(err))}); showing the rest\n`);
   return fallback;
 }

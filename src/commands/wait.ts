@@ -118,6 +118,12 @@ export async function triggerCommand(
   const timeoutMs = timeoutFrom(flags.timeout);
   const conn = connect(flags);
   const value = flags.value ?? newTriggerValue();
+  const before = await conn.getRunner(name).catch((err: unknown) => {
+    throw new Error(apiErrorText(err, `Runner ${conn.namespace}/${name}`));
+  });
+  if (before.metadata.annotations?.[ANNOTATION_TRIGGER] === value) {
+    throw new UsageError(`hestia trigger: ${ANNOTATION_TRIGGER} is "${value}" already, which requests nothing new: pass another --value (or none)`);
+  }
   await conn.custom
     .patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, namespace: conn.namespace, plural: PLURAL, name, body: { metadata: { annotations: { [ANNOTATION_TRIGGER]: value } } } },

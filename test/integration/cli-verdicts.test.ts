@@ -144,6 +144,9 @@ describe('hestia trigger --wait', () => {
     const ok = await hestia('trigger', 'passing', '--wait', '--timeout=60s', '--value', 'ci-42');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('Trigger:  manual trigger "ci-42"');
+    const again = await hestia('trigger', 'passing', '--wait', '--value', 'ci-42');
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('runner.stakater.com/trigger is "ci-42" already, which requests nothing new: pass another --value');
     const bad = await hestia('trigger', 'failing', '--wait', '--timeout=60s');
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/Trigger: +manual trigger "cli-/);

@@ -9,12 +9,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createRunnerInspector, DEFAULT_INSPECT_URL, inspectUrlFrom, InspectUrlError, type RunnerInspector } from '../../src/inspect.ts';
-import { Operator } from '../../src/operator.ts';
+import { Operator } from '../../src/operator/operator.ts';
 import {
   createDeployment, createNamespace, createRunner, deleteNamespace, ENABLE, installCrd, jobsOf, runnerManifest, waitFor,
   waitForRunner,
 } from './support/kube.ts';
-import { operatorKubeConfig } from './support/identity.ts';
+import { operatorClient } from './support/identity.ts';
 
 /** What @statelyai/inspect sends (its StatelyInspectionEvent, the fields this test reads). */
 interface InspectionMessage {
@@ -85,10 +85,10 @@ beforeAll(async () => {
   await new Promise((resolve, reject) => pageClient!.once('open', resolve).once('error', reject));
 
   // As `hestia run --inspect=<url>` does (src/main.ts), here for two inspectors at once.
-  inspectors.push(createRunnerInspector(inspectUrlFrom([`--inspect=${serverUrl}`], {})!));
-  inspectors.push(createRunnerInspector(inspectUrlFrom([], { HESTIA_INSPECT: `ws://127.0.0.1:${bridgePort}` })!));
+  inspectors.push(await createRunnerInspector(inspectUrlFrom([`--inspect=${serverUrl}`], {})!));
+  inspectors.push(await createRunnerInspector(inspectUrlFrom([], { HESTIA_INSPECT: `ws://127.0.0.1:${bridgePort}` })!));
   operator = new Operator({
-    kubeConfig: await operatorKubeConfig(),
+    client: await operatorClient(),
     log: pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' }),
     inspect: (event) => inspectors.forEach((i) => i.inspect(event)),
   });

@@ -33,7 +33,7 @@ import {
 import { GROUP, PLURAL, VERSION, type Runner, type RunnerSpec } from '../../src/api/runner.ts';
 import { specRevisionHash } from '../../src/assess.ts';
 import { AdjustableClock } from '../../src/clock.ts';
-import type { Operator } from '../../src/operator.ts';
+import type { Operator } from '../../src/operator/operator.ts';
 import { podTemplateHash } from '../../src/readiness.ts';
 import {
   apps, core, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, getRunner, installCrd, jobsOf, waitFor,

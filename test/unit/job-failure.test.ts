@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { failureMessage, terminationDetail, TERMINATION_TEXT_LIMIT } from '../../src/job-failure.ts';
+import { failureMessage, terminationDetail, TERMINATION_TEXT_LIMIT } from '../../src/operator/job-failure.ts';
 
 const pod = (name: string, containers: V1Pod['status']): V1Pod => ({ metadata: { name }, status: containers });
 const terminated = (name: string, exitCode: number, finishedAt: string, extra: { reason?: string; message?: string } = {}) => ({

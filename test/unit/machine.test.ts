@@ -213,3 +213,20 @@ describe('persistence', () => {
     expect(effects).toEqual([]);
   });
 });
+
+describe('a Runner restored from its persisted snapshot', () => {
+  it('takes the same inputs with keys in another order as no change: the snapshot stays byte-identical', () => {
+    const r = runner();
+    r.finish('1:revision:r1');
+    // The API server stores status.snapshot with its keys sorted; a restart restores that.
+    const persisted = JSON.parse(JSON.stringify(r.actor.getPersistedSnapshot(), (_key, value: unknown) =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
+        : value));
+    const restored = createActor(runnerMachine, { snapshot: persisted, input: { inputs: ready, at: 'unused' } }).start();
+    const before = JSON.stringify(restored.getPersistedSnapshot());
+    restored.send({ type: 'INPUTS', at: 'later', inputs: { ...ready } });
+    expect(JSON.stringify(restored.getPersistedSnapshot())).toBe(before);
+    expect(restored.getSnapshot().context.now).not.toBe('later');
+  });
+});

@@ -6,6 +6,7 @@ import type { Runner } from '../../src/api/runner.ts';
 import { assess } from '../../src/assess.ts';
 import { renderStatus } from '../../src/status.ts';
 import { canonicalJson } from '../../src/canonical-json.ts';
+import { viewOfWorkload } from '../../src/readiness.ts';
 
 const runner: Runner = {
   metadata: { name: 'smoke', namespace: 'qa', uid: 'u1', generation: 3 },
@@ -14,11 +15,11 @@ const runner: Runner = {
 
 const deployment = (available: number) => ({
   kind: 'Deployment' as const,
-  object: {
+  object: viewOfWorkload('Deployment')({
     metadata: { name: 'cart', namespace: 'shop', uid: 'd1', generation: 1 },
     spec: { replicas: 3, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } },
     status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: available },
-  },
+  } as never),
 });
 
 function rendered(available: number, events: ((send: (e: never) => void) => void) | null = null, previous?: Runner['status']) {

@@ -2,7 +2,7 @@
 // the real operator running in this process; all torn down after the file.
 import { afterAll, beforeAll } from 'vitest';
 import type { Clock } from '../../../src/clock.ts';
-import type { Operator } from '../../../src/operator.ts';
+import type { Operator } from '../../../src/operator/operator.ts';
 import { createNamespace, deleteNamespace, installCrd } from './kube.ts';
 import { startOperator } from './operator.ts';
 

@@ -3,6 +3,8 @@
 // the operator's requests from the test's own.
 import { readFileSync } from 'node:fs';
 import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeClient } from '../../../src/k8s/client.ts';
+import { connectionOf } from '../../../src/k8s/kubeconfig.ts';
 import { core, kc } from './kube.ts';
 
 export const OPERATOR_NAMESPACE = 'hestia-system';
@@ -21,6 +23,11 @@ async function applyOnce(objects: KubernetesObject[]): Promise<void> {
 }
 
 let cached: KubeConfig | undefined;
+
+/** The operator's own client, authenticated as its ServiceAccount. */
+export async function operatorClient(): Promise<KubeClient> {
+  return new KubeClient(await connectionOf(await operatorKubeConfig()));
+}
 
 /** A KubeConfig that authenticates as the operator's ServiceAccount (created on first use). */
 export async function operatorKubeConfig(): Promise<KubeConfig> {

@@ -1,18 +1,22 @@
 // The only place a Runner actor's actions touch the API: the pure machine names its effects,
 // this module implements them. Every write is idempotent: a Job's name is a function of the
 // Runner and the run, so a retry or a restart that creates it again gets 409 and moves on.
-import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
+// Job writes take the first lane of the write queue: a backlog of status writes never delays them.
+import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { runnerMachine, type RunnerContext, type RunnerEvent } from '../machines/runner.ts';
-import type { Runner } from './api/runner.ts';
-import type { EventType, Recorder } from './events.ts';
-import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from './job.ts';
-import { errorText } from './k8s/informer.ts';
-import { withDefaults } from './spec.ts';
-import { lastRunStatus } from './status.ts';
+import { runnerMachine, type RunnerContext, type RunnerEvent } from '../../machines/runner.ts';
+import type { Runner } from '../api/runner.ts';
+import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../job.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import type { EventType, Recorder } from '../k8s/events.ts';
+import { errorText } from '../k8s/informer.ts';
+import type { WriteQueue } from '../k8s/write-queue.ts';
+import { withDefaults } from '../spec.ts';
+import { lastRunStatus } from '../status.ts';
 
 export interface EffectDeps {
-  kc: KubeConfig;
+  client: KubeClient;
+  queue: WriteQueue;
   log: Logger;
   recorder: Recorder;
   now: () => Date;
@@ -37,8 +41,10 @@ const RETRY_MAX_MS = 30_000;
 const isPermanent = (code: number | undefined): boolean =>
   code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429;
 
+const jobsPath = (namespace: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`;
+
 export function runnerEffects(deps: EffectDeps) {
-  const batch = deps.kc.makeApiClient(BatchV1Api);
+  const { client, queue } = deps;
   const at = () => deps.now().toISOString();
 
   const event = (runner: Runner, type: EventType, reason: string, message: string) =>
@@ -63,12 +69,12 @@ export function runnerEffects(deps: EffectDeps) {
       ...(settings.deadlineSeconds !== undefined ? { deadlineSeconds: settings.deadlineSeconds } : {}),
     });
     try {
-      await batch.createNamespacedJob({ namespace, body: job });
+      await queue.run('job', () => client.create(jobsPath(namespace), job));
       log.info('created Job');
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code === 409) {
-        const existing = deps.cachedJob(namespace, name) ?? (await batch.readNamespacedJob({ namespace, name }).catch(() => undefined));
+        const existing = deps.cachedJob(namespace, name) ?? (await client.get<V1Job>(`${jobsPath(namespace)}/${encodeURIComponent(name)}`).catch(() => undefined));
         if (existing && controllingRunnerUid(existing) !== uid) {
           deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `a Job named ${name} exists and does not belong to this Runner` });
           return;
@@ -107,8 +113,8 @@ export function runnerEffects(deps: EffectDeps) {
   }
 
   async function deleteJobNamed(runner: Runner, name: string): Promise<void> {
-    await batch
-      .deleteNamespacedJob({ namespace: runner.metadata.namespace!, name, propagationPolicy: 'Background' })
+    await queue
+      .run('job', () => client.delete(`${jobsPath(runner.metadata.namespace!)}/${encodeURIComponent(name)}`, { propagationPolicy: 'Background' }))
       .catch((err: unknown) => {
         if ((err as { code?: number }).code !== 404) deps.log.warn({ job: name, err: errorText(err) }, 'could not delete Job');
       });

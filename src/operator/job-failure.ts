@@ -3,11 +3,12 @@
 // status.lastRun.message, the RunFailed Event and `hestia wait`. Reading the container's words
 // needs the Job's pods: one LIST per failed run (by the Job's controller-uid label), sent only
 // while the run is the Runner's active one, never per watch event.
-import { CoreV1Api, type KubeConfig, type V1ContainerStatus, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { RunnerEvent } from '../machines/runner.ts';
-import type { JobOutcome } from './job.ts';
-import { errorText } from './k8s/informer.ts';
+import type { RunnerEvent } from '../../machines/runner.ts';
+import type { JobOutcome } from '../job.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { errorText } from '../k8s/informer.ts';
 
 /** A termination message may be 4 KiB; status and Events keep the first part. */
 export const TERMINATION_TEXT_LIMIT = 1024;
@@ -52,7 +53,7 @@ export const failureMessage = (jobMessage: string, detail: string | null): strin
   detail ? `${jobMessage}; ${detail}` : jobMessage;
 
 export interface JobEndDeps {
-  kc: KubeConfig;
+  client: KubeClient;
   log: Logger;
   now: () => Date;
   isActiveRun(uid: string, runKey: string): boolean;
@@ -64,24 +65,15 @@ export interface JobEndDeps {
  * been read (at most LIST_TIMEOUT_MS later; without the detail if they cannot be).
  */
 export function jobEndReporter(deps: JobEndDeps) {
-  const core = deps.kc.makeApiClient(CoreV1Api);
   const reading = new Set<string>();
 
-  async function podsOf(job: V1Job): Promise<V1Pod[]> {
-    const list = core.listNamespacedPod({
-      namespace: job.metadata!.namespace!,
-      labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}`,
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${LIST_TIMEOUT_MS} ms`)), LIST_TIMEOUT_MS);
-    });
-    try {
-      return (await Promise.race([list, timeout])).items;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const podsOf = async (job: V1Job): Promise<V1Pod[]> =>
+    (
+      await deps.client.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(job.metadata!.namespace!)}/pods`, {
+        query: { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}` },
+        timeoutMs: LIST_TIMEOUT_MS,
+      })
+    ).items;
 
   return function jobEnded(uid: string, runKey: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>): void {
     const finished = (message: string): RunnerEvent => ({
