@@ -63,6 +63,11 @@ export interface RunnerStatus {
   observedGeneration?: number;
   state?: string;
   message?: string;
+  /**
+   * The revision of the inputs as the operator sees them now (SPEC §3.3). When `lastRun.revision`
+   * equals it, the latest run is the run of the current revision (what `hestia wait` waits for).
+   */
+  revision?: string;
   lastSuccessfulRunTime?: string;
   lastFailedRunTime?: string;
   lastRun?: LastRunStatus;

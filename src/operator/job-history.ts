@@ -4,7 +4,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome } from '../job.ts';
+import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome, type JobOutcome } from '../job.ts';
 import { objectKey } from '../k8s/informer.ts';
 import { Relation } from '../selection.ts';
 import { withDefaults } from '../spec.ts';
@@ -14,6 +14,8 @@ export interface JobHistoryDeps {
   job(key: string): V1Job | undefined;
   runnerByUid(uid: string): Runner | undefined;
   send(uid: string, event: RunnerEvent): void;
+  /** Tells the Runner's actor that the Job of run `key` finished (src/operator/job-failure.ts). */
+  jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>): void;
   deleteJob(runner: Runner, name: string): void;
   now(): string;
 }
@@ -48,7 +50,7 @@ export class JobHistory {
     const outcome = jobOutcome(job);
     if (outcome.phase === 'Running') return;
     const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
-    if (key) this.deps.send(uid, { type: 'JOB.FINISHED', at: this.deps.now(), key, succeeded: outcome.phase === 'Succeeded', message: outcome.message });
+    if (key) this.deps.jobEnded(uid, key, job, outcome);
     this.prune(uid);
   }
 

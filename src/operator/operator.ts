@@ -18,6 +18,7 @@ import { validateRunnerSpec } from '../spec.ts';
 import { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
+import { jobEndReporter } from './job-failure.ts';
 import { JobHistory } from './job-history.ts';
 import { recoverRun } from './recovery.ts';
 import { runnerEffects } from './runner-effects.ts';
@@ -71,6 +72,10 @@ export class Operator {
       },
       namespaceLabels: (ns) => this.caches.namespaceLabels(ns),
     });
+    const isActiveRun = (uid: string, runKey: string) => {
+      const run = this.actors.view(uid)?.context.run;
+      return run?.key === runKey && run.result === null;
+    };
     this.effects = runnerEffects({
       client,
       queue: this.queue,
@@ -80,10 +85,7 @@ export class Operator {
       runnerByUid: (uid) => this.caches.runnerByUid(uid),
       cachedJob: (ns, name) => this.caches.jobs.get(ns, name),
       jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
-      isActiveRun: (uid, runKey) => {
-        const run = this.actors.view(uid)?.context.run;
-        return run?.key === runKey && run.result === null;
-      },
+      isActiveRun,
       verifiedObjects: (uid) => this.verifiedObjects(uid),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
@@ -105,6 +107,7 @@ export class Operator {
       job: (key) => this.caches.job(key),
       runnerByUid: (uid) => this.caches.runnerByUid(uid),
       send: (uid, event) => this.actors.send(uid, event),
+      jobEnded: jobEndReporter({ client, log, now: () => this.clock.now(), isActiveRun, send: (uid, event) => this.actors.send(uid, event) }),
       deleteJob: (runner, name) => void this.effects.deleteJobNamed(runner, name),
       now: () => this.now(),
     });
