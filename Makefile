@@ -6,7 +6,7 @@ export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
 
-.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build bench \
+.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build bench bench-full \
         diagram install uninstall deploy undeploy run docker-check
 
 all: test
@@ -48,9 +48,18 @@ test-cluster:
 test: typecheck test-unit test-cluster test-integration test-throttled test-disruptive
 	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/throttled.json $(RESULTS)/disruptive.json
 
-## Time from a Deployment being ready to its Job, with 5, 105 and 311 Runners (bench/time-to-job.ts).
+## Benchmarks (BENCHMARKS.md, bench/results.json): 10, 100 and 1,000 Runners and the cron storm, 3 runs, each on
+## a fresh control plane; bench-full adds 5,000 Runners. The floor (bench/floor.ts) runs beside the operator.
+BENCH_RUNS ?= 3
 bench: deps
-	test/cluster/with-cluster.sh node bench/time-to-job.ts
+	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
+	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 10,100,1000 --cron 1000 --out .cache/bench/small-$$r.json || exit 1; done
+	node bench/report.ts
+
+bench-full: deps
+	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
+	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 5000 --out .cache/bench/full-$$r.json || exit 1; done
+	node bench/report.ts
 
 cluster-build:
 	test/cluster/build.sh

@@ -39,7 +39,7 @@ export async function startNode(script: string, env: NodeJS.ProcessEnv): Promise
       const m = text.match(/Debugger listening on (ws:\/\/\S+)/);
       if (m) resolve(m[1]!);
       for (const line of chunk.split('\n')) {
-        if (line && !/Debugger listening|For help, see|Debugger attached|Waiting for the debugger/.test(line)) process.stderr.write(line + '\n');
+        if (line && !/Debugger listening|Debugger ending|For help, see|Debugger attached|Waiting for the debugger/.test(line)) process.stderr.write(line + '\n');
       }
     });
   });

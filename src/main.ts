@@ -20,7 +20,8 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   const client = new KubeClient(await loadConnection());
   const inspector = options.inspectUrl ? await createRunnerInspector(options.inspectUrl) : undefined;
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
-  const operator = new Operator({ client, log, ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const writeConcurrency = Number(process.env.HESTIA_WRITE_CONCURRENCY) || undefined;
+  const operator = new Operator({ client, log, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
   const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);

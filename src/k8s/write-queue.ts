@@ -1,4 +1,5 @@
-// Every write the operator sends goes through one queue with a bounded number in flight, so that
+// Every write the operator sends goes through one queue with a bounded number in flight (16 by
+// default, HESTIA_WRITE_CONCURRENCY), so that
 // 5,000 Runners created at once (or an operator restart under them) never open 5,000 requests.
 // Lanes are served in priority order: a Job create jumps ahead of a backlog of status writes, so
 // the time from "ready" to "Job" does not grow while the backlog drains. A 429 (API Priority and
@@ -18,8 +19,11 @@ interface Task {
   reject: (err: unknown) => void;
 }
 
+/** Enough to create a thousand Jobs of one cron tick within a second or two; few enough to be gentle. */
+export const DEFAULT_WRITE_CONCURRENCY = 16;
+
 export interface WriteQueueOptions {
-  /** Writes in flight at most (default 8). */
+  /** Writes in flight at most (default DEFAULT_WRITE_CONCURRENCY). */
   concurrency?: number;
   /** Pause after a 429 without Retry-After (default 1 s). */
   defaultRetryAfterMs?: number;
@@ -39,7 +43,7 @@ export class WriteQueue {
 
   constructor(log: Logger, options: WriteQueueOptions = {}) {
     this.log = log;
-    this.concurrency = options.concurrency ?? 8;
+    this.concurrency = options.concurrency ?? DEFAULT_WRITE_CONCURRENCY;
     this.defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   }
 

@@ -33,7 +33,7 @@ export interface OperatorOptions {
   clock?: Clock;
   /** How long status changes of one Runner are gathered into one write. */
   statusCoalesceMs?: number;
-  /** Writes in flight at most (status writes, Job creates, Events). */
+  /** Writes in flight at most (status writes, Job creates, Events); the write queue's default if absent. */
   writeConcurrency?: number;
   recorder?: Recorder;
   /** Receives XState inspection events of every Runner actor (`hestia run --inspect`). */
@@ -60,7 +60,7 @@ export class Operator {
     const { client, log } = options;
     this.log = log;
     this.clock = options.clock ?? systemClock;
-    this.queue = new WriteQueue(log, { concurrency: options.writeConcurrency ?? 8 });
+    this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
     this.caches = new Caches(client, log);
     this.kinds = new WorkloadKinds(client, log);

@@ -1,6 +1,6 @@
 // SPEC §6, §9 at volume: hundreds of Runners created at once, with API Priority and Fairness
-// holding the operator to a few seats and refusing the rest with 429. The operator keeps at most 8
-// writes in flight, waits as the server's Retry-After says, loses nothing and runs nothing twice;
+// holding the operator to a few seats and refusing the rest with 429. The operator keeps at most
+// DEFAULT_WRITE_CONCURRENCY writes in flight, waits as the server's Retry-After says, loses nothing and runs nothing twice;
 // and a rollout made while the backlog drains gets its Job ahead of it. Runs on a control plane of
 // its own with API Priority and Fairness on (make test-throttled).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
 } from '../integration/support/kube.ts';
 import { operatorEnvironment } from '../integration/support/environment.ts';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { DEFAULT_WRITE_CONCURRENCY } from '../../src/k8s/write-queue.ts';
 
 const BACKLOG = 200;
 const env = operatorEnvironment('throttled', { beforeStart: limitOperatorSeats });
@@ -65,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('a backlog of writes under API Priority and Fairness', () => {
-  it(`creates ${BACKLOG} Runners at once: 429s honoured, at most 8 writes in flight, every Runner run exactly once, a rollout served first`, async () => {
+  it(`creates ${BACKLOG} Runners at once: 429s honoured, a bounded number of writes in flight, every Runner run exactly once, a rollout served first`, async () => {
     await createDeployment(env.ns, 'watched', { app: 'watched', ...ENABLE }, 0);
     await createRunner(runnerManifest(env.ns, 'watcher', { workloadSelector: { matchLabels: { app: 'watched' } } }));
     await waitFor('the watcher to run once', async () => (await jobCount(env.ns)) === 1, 120_000);
@@ -94,8 +95,8 @@ describe('a backlog of writes under API Priority and Fairness', () => {
 
     expect(refused.length).toBeGreaterThan(0);
     expect(env.operator.stats.writesThrottled).toBeGreaterThan(0);
-    expect(env.operator.stats.writesInFlightMax).toBeLessThanOrEqual(8);
-    expect(mostAtOnce(requests.filter((e) => e.verb !== 'watch'))).toBeLessThanOrEqual(8);
+    expect(env.operator.stats.writesInFlightMax).toBeLessThanOrEqual(DEFAULT_WRITE_CONCURRENCY);
+    expect(mostAtOnce(requests.filter((e) => e.verb !== 'watch'))).toBeLessThanOrEqual(DEFAULT_WRITE_CONCURRENCY);
     // Exactly once: one successful create per Runner, and the cluster holds one Job each.
     expect(jobCreates.filter((e) => e.objectRef?.namespace === backlogNs)).toHaveLength(BACKLOG);
     expect(backlogStatusAfter.length).toBeGreaterThan(0);
