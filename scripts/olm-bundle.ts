@@ -51,7 +51,7 @@ export const BUNDLE_ANNOTATIONS: Record<string, string> = {
 const GENERATED = 'Generated from deploy/ by scripts/olm-bundle.ts: do not edit, run `make bundle`.';
 
 export function toYaml(object: unknown): string {
-  return dump(object, { lineWidth: -1, noRefs: true, quotingType: '"' });
+  return dump(object, { lineWidth: -1, noRefs: true });
 }
 
 const DESCRIPTION = `Hestia runs your end-to-end tests, smoke checks and data checks as Kubernetes Jobs exactly when the system
