@@ -80,9 +80,10 @@ function catalogDockerfile(): string {
 /** Every file of the catalog, by path relative to the repository. */
 export function renderCatalog(sources: DeploySources, names: ReleaseNames, icon: string): Map<string, string> {
   const header = '# Generated from deploy/ by scripts/olm-catalog.ts: do not edit, run `make catalog`.\n';
-  const documents = catalogObjects(sources, names, icon).map((o) => `---\n${toYaml(o)}`);
+  // No `---` before the first document: opm would read the header comment as an object without a schema.
+  const documents = catalogObjects(sources, names, icon).map(toYaml);
   return new Map([
-    [CATALOG_FILE, header + documents.join('')],
+    [CATALOG_FILE, header + documents.join('---\n')],
     ['catalog.Dockerfile', catalogDockerfile()],
   ]);
 }
