@@ -89,7 +89,7 @@ export function clusterServiceVersion(sources: DeploySources, names: ReleaseName
         categories: 'Developer Tools,Integration & Delivery',
         containerImage: names.operatorImage,
         description: 'Runs verification Jobs (e2e tests, smoke checks) when the system under test is truly ready.',
-        // OLM's console offers the Runner CRD's samples from alm-examples; the Deployment is the operator's own.
+        // The console's install form proposes the namespace deploy/ uses.
         'operators.operatorframework.io/suggested-namespace': deployment.metadata!.namespace!,
       },
     },

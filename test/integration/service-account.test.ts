@@ -6,8 +6,7 @@
 //
 // The manager Deployment of deploy/default gets a simulated pod from kwok, which never runs its process: it
 // cannot hold the Lease, and this test's process takes it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
