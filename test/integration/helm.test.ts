@@ -146,6 +146,7 @@ describe('the Helm chart', () => {
       .toContain("additional properties 'verbs' not allowed");
     expect(refusal('--set', 'metrics.serviceMonitor.enabled=true')).toContain('metrics.serviceMonitor.enabled needs metrics.enabled');
     expect(refusal('--set', 'logLevel=loud')).toContain("at '/logLevel'");
+    expect(refusal('--set', 'replicaCount=2', '--set', 'leaderElection.enabled=false')).toContain('replicaCount above 1 needs leaderElection.enabled');
   });
 });
 
