@@ -16,7 +16,11 @@ export GOFLAGS=-mod=mod
 # "path version" per module of the build list, replacements resolved (the control plane replaces the
 # k8s.io staging modules).
 selected() { (cd "$1" && go list -m -f '{{.Path}} {{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' all | sort); }
-upgrades=$(join <(selected "$dir") <(selected "$HERE/../cluster/k8s") | while read -r path ours theirs; do
+# The control plane's module is read from a copy: listing its build list records go.mod checksums in go.sum.
+cluster=$(mktemp -d)
+trap 'rm -rf "$cluster"' EXIT
+cp "$HERE"/../cluster/k8s/go.mod "$HERE"/../cluster/k8s/go.sum "$HERE"/../cluster/k8s/*.go "$cluster"/
+upgrades=$(join <(selected "$dir") <(selected "$cluster") | while read -r path ours theirs; do
   [ "$ours" = "$theirs" ] && continue
   newest=$(printf '%s\n%s\n' "${ours#v}" "${theirs#v}" | sort -V | tail -1)
   if [ "v$newest" = "$theirs" ]; then echo "$path@$theirs"; fi
