@@ -5,9 +5,14 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
+# Images of an OLM release (OPERATOR_IMG, BUNDLE_IMG, CATALOG_IMG): unset, they are the names the committed
+# bundle/ and catalog/ carry (defaultReleaseNames in scripts/olm-bundle.ts).
+olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2)))
+HELM = $(shell test/tools/build.sh helm | tail -1)
 
-.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build bench bench-full \
-        diagram install uninstall deploy undeploy run docker-check
+.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build \
+        bench bench-full diagram install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
+        catalog-build helm-lint chart-crds
 
 all: test
 
@@ -74,12 +79,42 @@ run: deps
 diagram: deps
 	node src/cli.ts diagram
 
-# Familiar entry points of the original operator (need KUBECONFIG pointing at a cluster).
+# Familiar entry points of the original operator and of kubebuilder projects (need KUBECONFIG pointing at a cluster).
+## The Runner CRD.
 install:
-	$(KUBECTL) apply -f crds/
+	$(KUBECTL) apply -k deploy/crd
 uninstall:
-	$(KUBECTL) delete --ignore-not-found -f crds/
+	$(KUBECTL) delete --ignore-not-found -k deploy/crd
+## Namespace hestia-system, RBAC and the operator Deployment running IMG (deploy/default).
 deploy:
-	cd deploy/default && $(KUBECTL) kustomize . | sed 's|image: hestia:dev|image: $(IMG)|' | $(KUBECTL) apply -f -
+	$(KUBECTL) kustomize deploy/default | sed 's|image: hestia:dev|image: $(IMG)|' | $(KUBECTL) apply -f -
 undeploy:
 	$(KUBECTL) delete --ignore-not-found -k deploy/default
+
+# Image builds need a Docker engine; without one they stop with a message instead of a docker error.
+define docker-build
+	@command -v docker >/dev/null 2>&1 || { echo "$@: no docker command here: cannot build $(2). The Dockerfiles are checked statically by 'make test-unit' (test/unit/dockerfile.test.ts, test/unit/olm-packaging.test.ts)." >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "$@: docker cannot reach a Docker engine (docker info failed): cannot build $(2)." >&2; exit 1; }
+	docker build -f $(1) -t $(2) .
+endef
+## The operator image IMG from the Dockerfile.
+docker-build:
+	$(call docker-build,Dockerfile,$(IMG))
+
+## OLM: bundle/ and bundle.Dockerfile from deploy/ (scripts/olm-bundle.ts); the catalog in catalog/ (scripts/olm-catalog.ts).
+bundle: deps
+	node scripts/olm.ts bundle --image $(call olm-image,OPERATOR,operator)
+catalog: deps
+	node scripts/olm.ts catalog --image $(call olm-image,OPERATOR,operator) --bundle-image $(call olm-image,BUNDLE,bundle)
+bundle-build:
+	$(call docker-build,bundle.Dockerfile,$(call olm-image,BUNDLE,bundle))
+catalog-build:
+	$(call docker-build,catalog.Dockerfile,$(call olm-image,CATALOG,catalog))
+
+## Helm: lint the chart in charts/hestia with helm built from Go modules (test/tools/helm).
+helm-lint:
+	$(HELM) lint --strict charts/hestia
+	$(HELM) lint --strict charts/hestia -f charts/hestia/ci/namespaced-values.yaml
+## Copies the Runner CRD into the chart (test/unit/helm-chart.test.ts fails when the copy differs).
+chart-crds:
+	cp crds/e2e.stakater.com_runners.yaml charts/hestia/crds/

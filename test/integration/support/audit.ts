@@ -6,8 +6,10 @@ export interface AuditEntry {
   auditID: string;
   stage: string;
   verb: string;
-  user: { username: string };
+  user: { username: string; extra?: Record<string, string[]> };
   requestURI: string;
+  /** The answer's HTTP status (403: forbidden by RBAC). */
+  responseStatus?: { code?: number };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
