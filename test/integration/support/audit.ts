@@ -11,7 +11,6 @@ export interface AuditEntry {
   /** The answer's HTTP status (403: forbidden by RBAC). */
   responseStatus?: { code?: number };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
   requestReceivedTimestamp: string;
   /** When the request was answered (its ResponseComplete stage). */
   stageTimestamp: string;
