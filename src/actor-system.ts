@@ -4,7 +4,8 @@
 // that Runner starts fresh (logged), never crashing the operator.
 import { createActor, type Actor, type AnyActorRef, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import { operatorMachine, type OperatorEvent } from '../machines/operator.ts';
-import { RUNNER_STATES, type RunnerContext, type RunnerStateName } from '../machines/runner.ts';
+import type { RunnerContext, RunnerStateName } from '../machines/runner.ts';
+import { migrateSnapshot, runnerStateOf } from '../machines/runner-snapshot.ts';
 
 export interface RunnerSnapshotView {
   state: RunnerStateName;
@@ -12,15 +13,13 @@ export interface RunnerSnapshotView {
   persisted: Record<string, unknown>;
 }
 
-/** A persisted Runner snapshot we can resume from, or null. */
+/** A persisted Runner snapshot we can resume from (one written by an earlier version of the machine migrated), or null. */
 export function restorableSnapshot(value: unknown): Record<string, unknown> | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const s = value as { status?: unknown; value?: unknown; context?: unknown };
-  if (s.status !== 'active' || typeof s.value !== 'string') return null;
-  if (!(RUNNER_STATES as readonly string[]).includes(s.value)) return null;
+  const s = migrateSnapshot(value);
+  if (s === null) return null;
   const c = s.context as Partial<RunnerContext> | undefined;
   if (!c || typeof c !== 'object' || typeof c.inputs !== 'object' || typeof c.now !== 'string' || typeof c.runs !== 'number') return null;
-  return value as Record<string, unknown>;
+  return s;
 }
 
 export class ActorSystem {
@@ -65,9 +64,11 @@ export class ActorSystem {
   view(uid: string): RunnerSnapshotView | null {
     const child = this.child(uid);
     if (!child) return null;
-    const snapshot = child.getSnapshot() as { value: RunnerStateName; context: RunnerContext };
+    const snapshot = child.getSnapshot() as { value: unknown; context: RunnerContext };
+    const state = runnerStateOf(snapshot.value);
+    if (state === null) return null;
     return {
-      state: snapshot.value,
+      state,
       context: snapshot.context,
       persisted: child.getPersistedSnapshot() as Record<string, unknown>,
     };
