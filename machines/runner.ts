@@ -25,7 +25,6 @@ import {
 } from './runner-context.ts';
 
 export * from './runner-context.ts';
-export { dueRunReason, restingState } from './runner-decisions.ts';
 
 /** The context as an INPUTS event would leave it, so that a guard of that event can judge the new inputs. */
 const observed = (context: RunnerContext, event: RunnerEvent): RunnerContext =>
