@@ -10,7 +10,7 @@ import { machineGraph, type DiagramState, type MachineGraph } from './graph.ts';
 const quoted = (s: string): string => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 const html = (s: string): string => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-const FONT = 'Helvetica,Arial,sans-serif';
+const FONT = 'Helvetica';
 const GROUP_COLOUR = '#5b6b7f';
 const DECISION_FILL = '#f4f1e8';
 
