@@ -8,7 +8,8 @@
 // cost time and memory in proportion to all the others (at 5,000 Runners, gigabytes of garbage
 // while they were created). Independent actors cost the same whatever their number.
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
-import { RUNNER_STATES, type RunnerContext, type RunnerEvent, type RunnerMachineInput, type RunnerStateName } from '../machines/runner.ts';
+import type { RunnerContext, RunnerEvent, RunnerMachineInput, RunnerStateName } from '../machines/runner.ts';
+import { migrateSnapshot, runnerStateOf } from '../machines/runner-snapshot.ts';
 
 export interface RunnerSnapshotView {
   state: RunnerStateName;
@@ -16,15 +17,13 @@ export interface RunnerSnapshotView {
   persisted: Record<string, unknown>;
 }
 
-/** A persisted Runner snapshot we can resume from, or null. */
+/** A persisted Runner snapshot we can resume from (one written by an earlier version of the machine migrated), or null. */
 export function restorableSnapshot(value: unknown): Record<string, unknown> | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const s = value as { status?: unknown; value?: unknown; context?: unknown };
-  if (s.status !== 'active' || typeof s.value !== 'string') return null;
-  if (!(RUNNER_STATES as readonly string[]).includes(s.value)) return null;
+  const s = migrateSnapshot(value);
+  if (s === null) return null;
   const c = s.context as Partial<RunnerContext> | undefined;
   if (!c || typeof c !== 'object' || typeof c.inputs !== 'object' || typeof c.now !== 'string' || typeof c.runs !== 'number') return null;
-  return value as Record<string, unknown>;
+  return s;
 }
 
 type InspectFn = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -78,9 +77,11 @@ export class ActorSystem {
   view(uid: string): RunnerSnapshotView | null {
     const actor = this.actors.get(uid);
     if (!actor) return null;
-    const snapshot = actor.getSnapshot() as { value: RunnerStateName; context: RunnerContext };
+    const snapshot = actor.getSnapshot() as { value: unknown; context: RunnerContext };
+    const state = runnerStateOf(snapshot.value);
+    if (state === null) return null;
     return {
-      state: snapshot.value,
+      state,
       context: snapshot.context,
       persisted: actor.getPersistedSnapshot() as Record<string, unknown>,
     };

@@ -8,6 +8,7 @@ import { createInspectorServer } from '@statelyai/inspect/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import { createRunnerInspector, DEFAULT_INSPECT_URL, inspectUrlFrom, InspectUrlError, type RunnerInspector } from '../../src/inspect.ts';
 import { Operator } from '../../src/operator/operator.ts';
 import {
@@ -40,9 +41,9 @@ class Collector {
   of(sessionId: string): InspectionMessage[] {
     return this.messages.filter((m) => m.sessionId === sessionId);
   }
-  /** The states of the actor's snapshots, in order, without repeats. */
+  /** The Runner states (status.state) of the actor's snapshots, in order, without repeats. */
   states(sessionId: string): unknown[] {
-    const values = this.of(sessionId).filter((m) => m.type === '@xstate.snapshot').map((m) => m.snapshot?.value);
+    const values = this.of(sessionId).filter((m) => m.type === '@xstate.snapshot').map((m) => runnerStateOf(m.snapshot?.value));
     return values.filter((v, i) => i === 0 || v !== values[i - 1]);
   }
 }
@@ -140,8 +141,8 @@ describe('hestia run --inspect', () => {
     // Its snapshots go WaitingForWorkloads → Running → Succeeded, and the run is the Job's.
     expect(direct.states(session)).toEqual(['WaitingForWorkloads', 'Running', 'Succeeded']);
     const snapshots = direct.of(session).filter((m) => m.type === '@xstate.snapshot');
-    const running = snapshots.find((m) => m.snapshot?.value === 'Running')!;
-    const succeeded = snapshots.find((m) => m.snapshot?.value === 'Succeeded')!;
+    const running = snapshots.find((m) => runnerStateOf(m.snapshot?.value) === 'Running')!;
+    const succeeded = snapshots.find((m) => runnerStateOf(m.snapshot?.value) === 'Succeeded')!;
     const key = running.snapshot?.context?.run?.key;
     expect(key).toMatch(/^1:revision:/);
     expect(succeeded.snapshot?.context?.run).toMatchObject({ key, result: 'Succeeded' });

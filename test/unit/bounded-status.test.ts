@@ -3,7 +3,8 @@
 // the real control plane in test/integration/scale.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { runnerMachine, type RunnerContext, type RunnerStateName } from '../../machines/runner.ts';
+import { runnerMachine, type RunnerContext } from '../../machines/runner.ts';
+import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import type { Runner } from '../../src/api/runner.ts';
 import { assess, boundedParts, boundedTrigger, MAX_NAMED_PARTS, type SelectedWorkload } from '../../src/assess.ts';
 import { describeTrigger } from '../../src/messages.ts';
@@ -34,7 +35,7 @@ function statusAfterTwoRuns(count: number, trigger?: string) {
   actor.send({ type: 'INPUTS', at: 't2', inputs: a2.inputs });
   const snap = actor.getSnapshot();
   const status = renderStatus({
-    runner: runner(trigger), state: snap.value as RunnerStateName, context: snap.context as RunnerContext,
+    runner: runner(trigger), state: runnerStateOf(snap.value)!, context: snap.context as RunnerContext,
     snapshot: actor.getPersistedSnapshot() as Record<string, unknown>, assessment: a2, now: 't2',
     nextScheduleTime: null, stableStateTimedOut: false, reconcileError: null,
   });

@@ -1,8 +1,12 @@
 // Every command of the CLI (hestia, kubectl hestia) explains itself, and wrong use says what to change.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../src/commands/help.ts';
+
+// Each test starts a Node process (about half a second alone); the whole unit suite runs files in
+// parallel on two cores, so give each the time a loaded machine needs.
+vi.setConfig({ testTimeout: 30_000 });
 
 const cli = (...args: string[]) =>
   promisify(execFile)(process.execPath, ['src/cli.ts', ...args], { env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } }).then(

@@ -1,7 +1,8 @@
 // Status rendering (SPEC §5): pure, so these need no cluster.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { runnerMachine, type RunnerContext, type RunnerInputs, type RunnerStateName } from '../../machines/runner.ts';
+import { runnerMachine, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
+import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import type { Runner } from '../../src/api/runner.ts';
 import { assess } from '../../src/assess.ts';
 import { renderStatus } from '../../src/status.ts';
@@ -29,7 +30,7 @@ function rendered(available: number, events: ((send: (e: never) => void) => void
   const snap = actor.getSnapshot();
   return renderStatus({
     runner: { ...runner, status: previous },
-    state: snap.value as RunnerStateName,
+    state: runnerStateOf(snap.value)!,
     context: snap.context as RunnerContext,
     snapshot: actor.getPersistedSnapshot() as Record<string, unknown>,
     assessment,
