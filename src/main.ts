@@ -8,6 +8,7 @@ import { KubeClient } from './k8s/client.ts';
 import { loadConnection } from './k8s/kubeconfig.ts';
 import { LeaderElector, type LeaseSettings } from './leader.ts';
 import { createLogger } from './log.ts';
+import { tuneHeap } from './memory.ts';
 import { Operator } from './operator/operator.ts';
 
 export interface RunOperatorOptions {
@@ -16,7 +17,9 @@ export interface RunOperatorOptions {
 }
 
 export async function runOperator(options: RunOperatorOptions = {}): Promise<void> {
+  const heapSettings = tuneHeap();
   const log = createLogger();
+  log.info({ heapSettings }, 'starting');
   const client = new KubeClient(await loadConnection());
   const inspector = options.inspectUrl ? await createRunnerInspector(options.inspectUrl) : undefined;
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
