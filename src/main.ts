@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
 import { KubeClient } from './k8s/client.ts';
 import { loadConnection } from './k8s/kubeconfig.ts';
+import { watchScopeFrom } from './k8s/watch-scope.ts';
 import { LeaderElector, type LeaseSettings } from './leader.ts';
 import { createLogger } from './log.ts';
 import { tuneHeap } from './memory.ts';
@@ -24,7 +25,8 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   const inspector = options.inspectUrl ? await createRunnerInspector(options.inspectUrl) : undefined;
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
   const writeConcurrency = Number(process.env.HESTIA_WRITE_CONCURRENCY) || undefined;
-  const operator = new Operator({ client, log, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const scope = watchScopeFrom(process.env);
+  const operator = new Operator({ client, log, scope, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
   const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);

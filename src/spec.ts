@@ -71,6 +71,15 @@ export function validateRunnerSpec(spec: unknown): SpecProblem[] {
 }
 
 /** One line for a condition or an Event: "spec.schedule: ...; spec.jobName: ...". */
+/**
+ * What a valid spec still cannot do where the operator runs: an operator that watches only some
+ * namespaces (HESTIA_NAMESPACES) may not read Namespaces, so it cannot evaluate a namespaceSelector.
+ */
+export function problemsInScope(spec: unknown, namespaceScoped: boolean): SpecProblem[] {
+  if (!namespaceScoped || !isRecord(spec) || spec.namespaceSelector === undefined) return [];
+  return [problem('spec.namespaceSelector', 'cannot be used while the operator watches only some namespaces (HESTIA_NAMESPACES): it may not read Namespace labels; remove it, selectors already look only in those namespaces')];
+}
+
 export function describeProblems(problems: readonly SpecProblem[]): string {
   return problems.map((p) => p.message).join('; ');
 }

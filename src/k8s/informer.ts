@@ -10,8 +10,10 @@ export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
   /** e.g. `apps/v1` */
   apiVersion: string;
   kind: string;
-  /** Collection path across namespaces (or in one), e.g. `/apis/apps/v1/deployments`. */
-  path: string;
+  /** The resource's plural name, e.g. `deployments`. */
+  plural: string;
+  /** Cluster-scoped kinds (Namespace, CustomResourceDefinition) have no namespace to narrow to. */
+  clusterScoped?: boolean;
   labelSelector?: string;
   fieldSelector?: string;
   /** What of an object is kept in the cache (default: all of it). */
@@ -22,6 +24,12 @@ export type ChangeHandler<T> = (previous: T | undefined, current: T) => void;
 export type DeleteHandler<T> = (last: T) => void;
 
 export const objectKey = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/** `/apis/apps/v1/deployments`, or `/apis/apps/v1/namespaces/shop/deployments` in one namespace. */
+export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
+}
 
 const PAGE_SIZE = 500;
 const RESTART_BASE_MS = 500;
@@ -43,6 +51,8 @@ export interface CacheHealth {
 
 export class Informer<T extends KubernetesObject = KubernetesObject> implements CacheHealth {
   readonly source: InformerSource<T>;
+  /** The collection watched: across namespaces, or in the one given to the constructor. */
+  readonly path: string;
   private readonly client: KubeClient;
   private readonly log: Logger;
   private readonly store = new Map<string, T>();
@@ -59,10 +69,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   lists = 0;
   synced = false;
 
-  constructor(client: KubeClient, source: InformerSource<T>, log: Logger) {
+  constructor(client: KubeClient, source: InformerSource<T>, log: Logger, namespace?: string) {
     this.client = client;
     this.source = source;
-    this.log = log.child({ informer: source.kind });
+    this.path = collectionPath(source.apiVersion, source.plural, source.clusterScoped ? undefined : namespace);
+    this.log = log.child({ informer: source.kind, ...(namespace ? { namespace } : {}) });
   }
 
   onChange(handler: ChangeHandler<T>): void {
@@ -132,7 +143,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
-      const page = await this.client.get<ObjectList>(this.source.path, {
+      const page = await this.client.get<ObjectList>(this.path, {
         limit: PAGE_SIZE,
         continue: continueToken,
         labelSelector: this.source.labelSelector,
@@ -152,7 +163,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     const seconds = WATCH_SECONDS_MIN + Math.floor(Math.random() * WATCH_SECONDS_MIN);
     this.abort = new AbortController();
     await this.client.watch<KubernetesObject>(
-      this.source.path,
+      this.path,
       {
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,

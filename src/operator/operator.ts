@@ -14,7 +14,8 @@ import { eventRecorder, type Recorder } from '../k8s/events.ts';
 import type { CacheHealth } from '../k8s/informer.ts';
 import { WriteQueue } from '../k8s/write-queue.ts';
 import type { WorkloadKind, WorkloadView } from '../readiness.ts';
-import { validateRunnerSpec } from '../spec.ts';
+import { problemsInScope, validateRunnerSpec } from '../spec.ts';
+import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
 import { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
@@ -38,6 +39,8 @@ export interface OperatorOptions {
   recorder?: Recorder;
   /** Receives XState inspection events of every Runner actor (`hestia run --inspect`). */
   inspect?: (event: InspectionEvent) => void;
+  /** Every namespace (default), or only some (HESTIA_NAMESPACES). */
+  scope?: WatchScope;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -54,6 +57,7 @@ export class Operator {
   private readonly jobHistory: JobHistory;
   private readonly statusWriter: StatusWriter;
   private readonly effects: ReturnType<typeof runnerEffects>;
+  private readonly scope: WatchScope;
   private started = false;
 
   constructor(options: OperatorOptions) {
@@ -62,8 +66,9 @@ export class Operator {
     this.clock = options.clock ?? systemClock;
     this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
-    this.caches = new Caches(client, log);
-    this.kinds = new WorkloadKinds(client, log);
+    this.scope = options.scope ?? CLUSTER_WIDE;
+    this.caches = new Caches(client, log, this.scope);
+    this.kinds = new WorkloadKinds(client, log, this.scope);
     this.selections = new Selections({
       runner: (key) => this.caches.runner(key),
       workloadLabels: (wkey) => {
@@ -162,11 +167,11 @@ export class Operator {
     this.caches.jobs.onChange((_, job) => this.jobHistory.changed(job));
     this.caches.jobs.onDelete((job) => this.jobHistory.deleted(job));
     // A new namespace holds nothing yet; only a label change can change what selectors see.
-    this.caches.namespaces.onChange((prev, cur) => {
+    this.caches.namespaces?.onChange((prev, cur) => {
       if (prev && !sameJson(prev.metadata?.labels, cur.metadata?.labels)) this.reassess(this.selections.namespaceLabelsChanged());
     });
     this.started = true;
-    this.log.info({ runners: runners.length, restored }, 'operator started');
+    this.log.info({ runners: runners.length, restored, namespaces: this.scope.namespaces ?? 'all' }, 'operator started');
   }
 
   async stop(): Promise<void> {
@@ -229,7 +234,8 @@ export class Operator {
       if (object) workloads.push({ kind, object });
     }
     const upstreams = [...this.selections.upstreamsOf(key)].map((k) => this.caches.runner(k)).filter((r): r is CachedRunner => r !== undefined);
-    return assess({ runner, workloads, upstreams, problems: validateRunnerSpec(runner.spec), cycle: this.selections.cycleOf(key) });
+    const problems = [...validateRunnerSpec(runner.spec), ...problemsInScope(runner.spec, this.scope.namespaces !== null)];
+    return assess({ runner, workloads, upstreams, problems, cycle: this.selections.cycleOf(key) });
   }
 
   private reassess(keys: Iterable<string>): void {

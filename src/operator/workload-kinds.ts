@@ -2,12 +2,14 @@
 // enabled workloads (the label selector is applied by the API server: most workloads of a real
 // cluster are not enabled, and are never sent to the operator). DeploymentConfigs are watched
 // only where their API is served (SPEC §6): the operator starts without it, and starts watching
-// them once their CustomResourceDefinition is Established.
+// them once their CustomResourceDefinition is Established — or, in namespace-scoped mode, where
+// it may not read CustomResourceDefinitions, once asking again finds the API.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LABEL_ENABLE } from '../api/runner.ts';
 import { ApiError, type KubeClient } from '../k8s/client.ts';
-import { errorText, Informer, type CacheHealth } from '../k8s/informer.ts';
+import { collectionPath, errorText, type CacheHealth } from '../k8s/informer.ts';
+import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
 import { viewOfWorkload, type WorkloadKind, type WorkloadView } from '../readiness.ts';
 import { slimCrd } from './cached-objects.ts';
 
@@ -18,17 +20,19 @@ export const WORKLOAD_API_VERSIONS: Record<WorkloadKind, string> = {
   DeploymentConfig: 'apps.openshift.io/v1',
 };
 
-const PATHS: Record<WorkloadKind, string> = {
-  Deployment: '/apis/apps/v1/deployments',
-  StatefulSet: '/apis/apps/v1/statefulsets',
-  DaemonSet: '/apis/apps/v1/daemonsets',
-  DeploymentConfig: '/apis/apps.openshift.io/v1/deploymentconfigs',
+const PLURALS: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  DeploymentConfig: 'deploymentconfigs',
 };
+/** How often a namespace-scoped operator asks again whether DeploymentConfigs are served. */
+const DEPLOYMENT_CONFIG_REPROBE_MS = 300_000;
 
 const DEPLOYMENT_CONFIG_CRD = 'deploymentconfigs.apps.openshift.io';
 const ALWAYS_SERVED: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 
-export type WorkloadCache = Informer<WorkloadView>;
+export type WorkloadCache = WatchCache<WorkloadView>;
 /** Called for a kind's cache once it is in sync, with handlers to attach; later kinds too. */
 export type KindStarted = (kind: WorkloadKind, cache: WorkloadCache) => void;
 
@@ -36,21 +40,27 @@ export class WorkloadKinds {
   private readonly client: KubeClient;
   private readonly log: Logger;
   private readonly caches = new Map<WorkloadKind, WorkloadCache>();
-  private readonly crds: Informer<KubernetesObject & { established: boolean }>;
+  private readonly scope: WatchScope;
+  /** Tells when the DeploymentConfig CRD is Established; absent in namespace-scoped mode. */
+  private readonly crds: WatchCache<KubernetesObject & { established: boolean }> | null;
   private onStarted: KindStarted | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(client: KubeClient, log: Logger) {
+  constructor(client: KubeClient, log: Logger, scope: WatchScope) {
     this.client = client;
     this.log = log;
-    this.crds = new Informer(client, {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-      fieldSelector: `metadata.name=${DEPLOYMENT_CONFIG_CRD}`,
-      slim: slimCrd,
-    }, log);
+    this.scope = scope;
+    this.crds = scope.namespaces === null
+      ? watchCache(client, {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          plural: 'customresourcedefinitions',
+          clusterScoped: true,
+          fieldSelector: `metadata.name=${DEPLOYMENT_CONFIG_CRD}`,
+          slim: slimCrd,
+        }, log, scope)
+      : null;
   }
 
   /** Starts the caches of the kinds served now; resolves when they are in sync. */
@@ -61,14 +71,16 @@ export class WorkloadKinds {
     else {
       this.log.info('the DeploymentConfig API (apps.openshift.io/v1) is not served; skipping it until it appears');
       // Unknown (not a 404: e.g. an aggregated API server still starting): ask again, with backoff.
+      // Without CustomResourceDefinitions to watch (namespace-scoped), ask again now and then.
       if (served === 'unknown') this.probeLater(5_000);
+      else if (!this.crds) this.probeLater(DEPLOYMENT_CONFIG_REPROBE_MS);
     }
-    this.crds.onChange((_, crd) => {
+    this.crds?.onChange((_, crd) => {
       if (!crd.established || this.caches.has('DeploymentConfig')) return;
       this.log.info('the DeploymentConfig API appeared; watching DeploymentConfigs');
       void this.startKind('DeploymentConfig');
     });
-    await this.crds.start();
+    await this.crds?.start();
   }
 
   /** From now on, `started` is told of every kind's cache, those running now first. */
@@ -80,7 +92,7 @@ export class WorkloadKinds {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.probeTimer);
-    await Promise.all([this.crds.stop(), ...[...this.caches.values()].map((c) => c.stop())]);
+    await Promise.all([this.crds?.stop(), ...[...this.caches.values()].map((c) => c.stop())]);
   }
 
   get(kind: WorkloadKind, namespace: string, name: string): WorkloadView | undefined {
@@ -88,18 +100,18 @@ export class WorkloadKinds {
   }
 
   get health(): CacheHealth[] {
-    return [this.crds, ...this.caches.values()];
+    return [...(this.crds ? [this.crds] : []), ...this.caches.values()];
   }
 
   private async startKind(kind: WorkloadKind): Promise<void> {
     if (this.caches.has(kind) || this.stopped) return;
-    const cache: WorkloadCache = new Informer(this.client, {
+    const cache: WorkloadCache = watchCache(this.client, {
       apiVersion: WORKLOAD_API_VERSIONS[kind],
       kind,
-      path: PATHS[kind],
+      plural: PLURALS[kind],
       labelSelector: `${LABEL_ENABLE}=true`,
       slim: viewOfWorkload(kind),
-    }, this.log);
+    }, this.log, this.scope);
     this.caches.set(kind, cache);
     try {
       await cache.start();
@@ -110,8 +122,9 @@ export class WorkloadKinds {
   }
 
   private async deploymentConfigsServed(): Promise<boolean | 'unknown'> {
+    const namespace = this.scope.namespaces?.[0];
     try {
-      await this.client.get(PATHS.DeploymentConfig, { limit: 1 });
+      await this.client.get(collectionPath(WORKLOAD_API_VERSIONS.DeploymentConfig, PLURALS.DeploymentConfig, namespace), { limit: 1 });
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.code === 404) return false;
@@ -128,7 +141,8 @@ export class WorkloadKinds {
           this.log.info('the DeploymentConfig API is served now; watching DeploymentConfigs');
           return this.startKind('DeploymentConfig');
         }
-        if (served === 'unknown') this.probeLater(Math.min(delayMs * 2, 300_000));
+        if (served === 'unknown') this.probeLater(Math.min(delayMs * 2, DEPLOYMENT_CONFIG_REPROBE_MS));
+        else if (!this.crds) this.probeLater(DEPLOYMENT_CONFIG_REPROBE_MS);
       });
     }, delayMs);
   }

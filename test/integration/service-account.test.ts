@@ -7,13 +7,11 @@
 // The manager Deployment of deploy/default gets a simulated pod from kwok, which never runs its process: it
 // cannot hold the Lease, and this test's process takes it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogPath, requestsBy, summarise, type AuditEntry } from './support/audit.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, OPERATOR_USER } from './support/identity.ts';
+import { credentialId, serviceAccountToken, tokenOnlyKubeconfig } from './support/tokens.ts';
 import { apps, core, createDeployment, createNamespace, createRunner, deleteNamespace, deploymentAvailable, ENABLE, jobsOf, kc, runnerManifest, waitFor, waitForRunner } from './support/kube.ts';
 
 const kubectl = process.env.HESTIA_KUBECTL;
@@ -27,28 +25,6 @@ let started: Date;
 let tokenId: string;
 let operator: ChildProcess | undefined;
 let operatorOutput = '';
-
-/** The token's id as the API server records it with every request made with it (user.extra). */
-function credentialId(token: string): string {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string };
-  return `JTI=${payload.jti}`;
-}
-
-/** A kubeconfig holding the API server's address and CA, and the token: nothing else to authenticate with. */
-function tokenOnlyKubeconfig(token: string): string {
-  const cluster = kc.getCurrentCluster()!;
-  const caData = cluster.caData ?? readFileSync(cluster.caFile!).toString('base64');
-  const only = new KubeConfig();
-  only.loadFromOptions({
-    clusters: [{ name: 'hestia', server: cluster.server, caData, skipTLSVerify: false }],
-    users: [{ name: OPERATOR_SERVICE_ACCOUNT, token }],
-    contexts: [{ name: 'hestia', cluster: 'hestia', user: OPERATOR_SERVICE_ACCOUNT }],
-    currentContext: 'hestia',
-  });
-  const file = join(mkdtempSync(join(tmpdir(), 'hestia-sa-')), 'kubeconfig');
-  writeFileSync(file, only.exportConfig(), { mode: 0o600 });
-  return file;
-}
 
 /** A failure says what the operator logged. */
 const showingOutput = <T>(wait: Promise<T>): Promise<T> =>
@@ -80,14 +56,9 @@ describe('the ServiceAccount of deploy/default', () => {
       return pods.items.some((p) => p.status?.phase === 'Running');
     });
 
-    const { status } = await core.createNamespacedServiceAccountToken({
-      namespace: OPERATOR_NAMESPACE,
-      name: OPERATOR_SERVICE_ACCOUNT,
-      body: { spec: { audiences: [], expirationSeconds: 3600 } },
-    });
-    const token = status!.token!;
+    const token = await serviceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT);
     tokenId = credentialId(token);
-    const kubeconfig = tokenOnlyKubeconfig(token);
+    const kubeconfig = tokenOnlyKubeconfig(token, OPERATOR_SERVICE_ACCOUNT);
 
     operator = spawn(process.execPath, ['src/main.ts'], {
       env: {
