@@ -7,7 +7,7 @@ KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
 
 .PHONY: all deps typecheck test test-unit test-integration test-disruptive test-cluster dev cluster-build bench \
-        diagram install uninstall deploy undeploy run docker-check
+        diagram crd-schema install uninstall deploy undeploy run docker-check
 
 all: test
 
@@ -59,6 +59,10 @@ run: deps
 
 diagram: deps
 	node src/cli.ts diagram
+
+## Regenerate the CRD's spec.template schema from the PodTemplateSpec of the test cluster's Kubernetes version.
+crd-schema: deps
+	test/cluster/with-cluster.sh node scripts/pod-template-schema.ts
 
 # Familiar entry points of the original operator (need KUBECONFIG pointing at a cluster).
 install:

@@ -25,6 +25,14 @@ const CONCURRENCY_POLICIES: readonly ConcurrencyPolicy[] = ['Forbid', 'Replace']
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const JOB_RESTART_POLICIES = ['Never', 'OnFailure'];
 const INT32_MAX = 2_147_483_647;
+const QUOTE_MAX = 80;
+// A message goes into a condition (at most 32,768 characters) and an Event: a spec with many problems is summed up.
+const MESSAGE_PROBLEMS_MAX = 10;
+// A pod template's deepest real paths (affinity terms, volume claim templates) are about 12 levels below it; far
+// deeper values are unknown fields that could only hurt (the API server accepts 10,000 levels).
+export const MAX_TEMPLATE_DEPTH = 32;
+// What the API server allows for an object's annotations together (keys and values).
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -39,12 +47,15 @@ type Problems = SpecProblem[];
 const problem = (field: string, text: string): SpecProblem => ({ field, message: `${field}: ${text}` });
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A value as it appears in a message: JSON, cut to QUOTE_MAX characters (a value may be megabytes long). */
 const quoted = (value: unknown): string => {
+  let text: string;
   try {
-    return JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    text = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : String(value);
   }
+  return text.length > QUOTE_MAX ? `${text.slice(0, QUOTE_MAX)}… (${text.length} characters)` : text;
 };
 
 /** Every problem with a Runner's spec; an empty list means the operator can act on it. */
@@ -72,7 +83,9 @@ export function validateRunnerSpec(spec: unknown): SpecProblem[] {
 
 /** One line for a condition or an Event: "spec.schedule: ...; spec.jobName: ...". */
 export function describeProblems(problems: readonly SpecProblem[]): string {
-  return problems.map((p) => p.message).join('; ');
+  const shown = problems.slice(0, MESSAGE_PROBLEMS_MAX).map((p) => p.message);
+  const more = problems.length - shown.length;
+  return [...shown, ...(more > 0 ? [`and ${more} more problem${more === 1 ? '' : 's'}`] : [])].join('; ');
 }
 
 /**
@@ -132,12 +145,56 @@ function checkTemplate(value: unknown, field: string): Problems {
     return [problem(field, 'is required: a pod template with at least one container')];
   }
   if (!isRecord(value)) return [problem(field, 'must be a pod template object')];
+  const tooDeep = deeperThan(value, MAX_TEMPLATE_DEPTH, field);
+  if (tooDeep) return [problem(tooDeep, `is nested more than ${MAX_TEMPLATE_DEPTH} levels deep below ${field}, deeper than any pod field`)];
   const podSpec = value.spec;
   if (!isRecord(podSpec)) return [problem(`${field}.spec`, 'is required: a pod spec with at least one container')];
   return [
+    ...checkPodMetadata(value.metadata, `${field}.metadata`),
     ...checkContainers(podSpec.containers, `${field}.spec.containers`),
     ...checkJobRestartPolicy(podSpec.restartPolicy, `${field}.spec.restartPolicy`),
   ];
+}
+
+/** The path of the first value found more than `limit` levels below `root`, or undefined; iterative on purpose. */
+function deeperThan(root: unknown, limit: number, field: string): string | undefined {
+  const work: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: field, depth: 0 }];
+  while (work.length > 0) {
+    const { value, path, depth } = work.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limit) return path;
+    const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`.${k}`, v] as const);
+    for (const [step, child] of entries) work.push({ value: child, path: `${path}${step}`, depth: depth + 1 });
+  }
+  return undefined;
+}
+
+// The Job API refuses a pod template whose labels or annotations the API server would refuse on any object.
+function checkPodMetadata(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, 'must be an object (labels, annotations)')];
+  return [...checkLabels(value.labels, `${field}.labels`), ...checkAnnotations(value.annotations, `${field}.annotations`)];
+}
+
+function checkLabels(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, 'must be a map of label keys to values')];
+  return Object.entries(value).flatMap(([key, labelValue]) => [
+    ...checkLabelKey(key, `${field}[${key}]`),
+    ...checkLabelValue(labelValue, `${field}[${key}]`),
+  ]);
+}
+
+function checkAnnotations(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, 'must be a map of annotation keys to string values')];
+  const out: Problems = Object.entries(value).flatMap(([key, text]) => [
+    ...checkLabelKey(key, `${field}[${key}]`).map((p) => ({ ...p, message: p.message.replace('label key', 'annotation key') })),
+    ...(typeof text === 'string' ? [] : [problem(`${field}[${key}]`, `must be a string, got ${quoted(text)}`)]),
+  ]);
+  const bytes = Object.entries(value).reduce((n, [k, v]) => n + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0), 0);
+  if (bytes > ANNOTATIONS_MAX_BYTES) out.push(problem(field, `are ${bytes} bytes together; at most ${ANNOTATIONS_MAX_BYTES} are allowed`));
+  return out;
 }
 
 function checkContainers(value: unknown, field: string): Problems {
@@ -169,18 +226,9 @@ function checkSelector(value: unknown, field: string): Problems {
   if (value === undefined || value === null) return [];
   if (!isRecord(value)) return [problem(field, 'must be a label selector object (matchLabels, matchExpressions)')];
   return [
-    ...checkMatchLabels(value.matchLabels, `${field}.matchLabels`),
+    ...checkLabels(value.matchLabels, `${field}.matchLabels`),
     ...checkMatchExpressions(value.matchExpressions, `${field}.matchExpressions`),
   ];
-}
-
-function checkMatchLabels(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be a map of label keys to values')];
-  return Object.entries(value).flatMap(([key, labelValue]) => [
-    ...checkLabelKey(key, `${field}[${key}]`),
-    ...checkLabelValue(labelValue, `${field}[${key}]`),
-  ]);
 }
 
 function checkMatchExpressions(value: unknown, field: string): Problems {
