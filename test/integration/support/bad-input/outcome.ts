@@ -119,7 +119,8 @@ async function acceptedOutcome(namespace: string, runner: Runner): Promise<Outco
   if (runner.spec.schedule && !runner.spec.suspend && !stalled && !runner.status?.nextScheduleTime) {
     return { kind: 'wrong', why: `scheduled, but no nextScheduleTime: ${statusText(runner)}` };
   }
-  if (!jobName) return { kind: 'accepted', state };
+  const shown = stalled ? `${state}/${stalledOf(runner)!.reason}` : state;
+  if (!jobName) return { kind: 'accepted', state: shown };
   const ending = await waitFor(`Job ${jobName}, or word that it could not be created`, async () => {
     const r = await getRunner(namespace, runner.metadata.name!);
     if (r.status?.lastRun?.message?.startsWith('could not create Job')) return { refusedBy: r };
@@ -127,7 +128,7 @@ async function acceptedOutcome(namespace: string, runner: Runner): Promise<Outco
     return job?.metadata?.ownerReferences?.some((o) => o.uid === runner.metadata.uid && o.controller) ? { refusedBy: null } : undefined;
   }, SETTLE_MS).catch(() => undefined);
   if (!ending) return { kind: 'wrong', why: `its Job ${jobName} never appeared (state ${state})` };
-  return ending.refusedBy ? jobRefusedOutcome(namespace, ending.refusedBy) : { kind: 'accepted', state };
+  return ending.refusedBy ? jobRefusedOutcome(namespace, ending.refusedBy) : { kind: 'accepted', state: shown };
 }
 
 /**
@@ -154,17 +155,18 @@ function statusText(runner: Runner | undefined): string {
   return JSON.stringify({ generation: runner.metadata.generation, stalled, ...status }).slice(0, 1200);
 }
 
-/** "accepted: Succeeded" style keys for the per-outcome table. */
+/** The row of the per-outcome table a case counts in. */
 export function outcomeKey(outcome: Outcome): string {
   switch (outcome.kind) {
     case 'refused':
-      return 'refused at admission';
+      if (outcome.code === 413) return 'refused at admission: request too large';
+      return /\bmetadata\./.test(outcome.message) ? 'refused at admission: name or labels' : 'refused at admission: CRD schema or CEL rule';
     case 'invalidSpec':
       return 'Stalled/InvalidSpec';
     case 'accepted':
-      return `accepted, ${outcome.state}`;
+      return `correct behaviour: ${outcome.state}`;
     case 'jobRefused':
-      return 'accepted, run failed: the API server refused its Job';
+      return 'correct behaviour: run Failed, the API server refused its Job';
     case 'wrong':
       return 'WRONG';
   }
