@@ -1,21 +1,18 @@
 // What a Runner's spec may say, checked without I/O.
 //
 // The CRD schema and its CEL rules refuse most bad input at admission (crds/e2e.stakater.com_runners.yaml), but
-// not all of it: CEL cannot parse a cron expression or know the IANA zone list, and a Runner stored before the
-// CRD was tightened (or by the original Go operator's looser CRD) may still be there. Whatever reaches the
-// operator is therefore checked again here; a Runner with problems is reported as Stalled/InvalidSpec with
-// these messages and never runs. This module must never throw, whatever it is given.
+// not all of it: CEL cannot parse a cron expression or know the IANA zone list, the pod schema checks types but not
+// label syntax, and a Runner stored before the CRD was tightened (or by the original Go operator's looser CRD) may
+// still be there. Whatever reaches the operator is therefore checked again here; a Runner with problems is reported
+// as Stalled/InvalidSpec with these messages and never runs. This module must never throw, whatever it is given.
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { CronExpressionParser } from 'cron-parser';
 import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from './api/runner.ts';
 import { parseDuration } from './duration.ts';
+import { checkLabelKey, checkLabels, checkLabelValue, checkPodMetadata } from './spec-labels.ts';
+import { isRecord, problem, quoted, type Problems, type SpecProblem } from './spec-problem.ts';
 
-export interface SpecProblem {
-  /** Path of the offending field, e.g. `spec.workloadSelector.matchExpressions[0].operator`. */
-  field: string;
-  /** A sentence for people that starts with the field, e.g. `spec.schedule: "61 * * * *" is not a valid ...`. */
-  message: string;
-}
+export type { SpecProblem } from './spec-problem.ts';
 
 /** The longest `jobName`: a Job name may have 63 characters and the operator appends "-" and a 10-character run suffix. */
 export const MAX_JOB_NAME_PREFIX = 52;
@@ -25,38 +22,17 @@ const CONCURRENCY_POLICIES: readonly ConcurrencyPolicy[] = ['Forbid', 'Replace']
 const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const JOB_RESTART_POLICIES = ['Never', 'OnFailure'];
 const INT32_MAX = 2_147_483_647;
-const QUOTE_MAX = 80;
 // A message goes into a condition (at most 32,768 characters) and an Event: a spec with many problems is summed up.
 const MESSAGE_PROBLEMS_MAX = 10;
 // A pod template's deepest real paths (affinity terms, volume claim templates) are about 12 levels below it; far
 // deeper values are unknown fields that could only hurt (the API server accepts 10,000 levels).
 export const MAX_TEMPLATE_DEPTH = 32;
-// What the API server allows for an object's annotations together (keys and values).
-const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 // What the IANA database names look like ("UTC", "Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+1").
 // Intl also accepts UTC offsets such as "+01:00", which are not zones and would not survive a move to another
 // implementation, so the shape is checked first.
 const IANA_ZONE_SHAPE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-
-type Problems = SpecProblem[];
-
-const problem = (field: string, text: string): SpecProblem => ({ field, message: `${field}: ${text}` });
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-/** A value as it appears in a message: JSON, cut to QUOTE_MAX characters (a value may be megabytes long). */
-const quoted = (value: unknown): string => {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : String(value);
-  }
-  return text.length > QUOTE_MAX ? `${text.slice(0, QUOTE_MAX)}… (${text.length} characters)` : text;
-};
 
 /** Every problem with a Runner's spec; an empty list means the operator can act on it. */
 export function validateRunnerSpec(spec: unknown): SpecProblem[] {
@@ -169,34 +145,6 @@ function deeperThan(root: unknown, limit: number, field: string): string | undef
   return undefined;
 }
 
-// The Job API refuses a pod template whose labels or annotations the API server would refuse on any object.
-function checkPodMetadata(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be an object (labels, annotations)')];
-  return [...checkLabels(value.labels, `${field}.labels`), ...checkAnnotations(value.annotations, `${field}.annotations`)];
-}
-
-function checkLabels(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be a map of label keys to values')];
-  return Object.entries(value).flatMap(([key, labelValue]) => [
-    ...checkLabelKey(key, `${field}[${key}]`),
-    ...checkLabelValue(labelValue, `${field}[${key}]`),
-  ]);
-}
-
-function checkAnnotations(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be a map of annotation keys to string values')];
-  const out: Problems = Object.entries(value).flatMap(([key, text]) => [
-    ...checkLabelKey(key, `${field}[${key}]`).map((p) => ({ ...p, message: p.message.replace('label key', 'annotation key') })),
-    ...(typeof text === 'string' ? [] : [problem(`${field}[${key}]`, `must be a string, got ${quoted(text)}`)]),
-  ]);
-  const bytes = Object.entries(value).reduce((n, [k, v]) => n + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0), 0);
-  if (bytes > ANNOTATIONS_MAX_BYTES) out.push(problem(field, `are ${bytes} bytes together; at most ${ANNOTATIONS_MAX_BYTES} are allowed`));
-  return out;
-}
-
 function checkContainers(value: unknown, field: string): Problems {
   if (!Array.isArray(value) || value.length === 0) return [problem(field, 'must list at least one container')];
   const seen = new Set<string>();
@@ -253,29 +201,6 @@ function checkRequirement(value: unknown, field: string): Problems {
   }
   valueList.forEach((item: unknown, index) => out.push(...checkLabelValue(item, `${field}.values[${index}]`)));
   return out;
-}
-
-// A label key is an optional DNS subdomain prefix and "/" followed by a name of at most 63 characters.
-function checkLabelKey(value: unknown, field: string): Problems {
-  const bad = (why: string) => [problem(field, `${quoted(value)} is not a valid label key: ${why}`)];
-  if (typeof value !== 'string' || value === '') return bad('it must be a non-empty string');
-  const slash = value.lastIndexOf('/');
-  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
-  const name = value.slice(slash + 1);
-  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
-    return bad('the prefix must be a DNS subdomain such as "example.com"');
-  }
-  if (name.length > 63 || !LABEL_NAME.test(name)) {
-    return bad('the name must be at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric');
-  }
-  return [];
-}
-
-function checkLabelValue(value: unknown, field: string): Problems {
-  if (typeof value === 'string' && (value === '' || (value.length <= 63 && LABEL_NAME.test(value)))) return [];
-  return [
-    problem(field, `${quoted(value)} is not a valid label value (at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric)`),
-  ];
 }
 
 // Counts and seconds: whole numbers from 0 up to what the Job field they end up in can hold.

@@ -174,14 +174,14 @@ const anySpec = fc.oneof(
 );
 
 const runnerName = fc.oneof(
-  { weight: 8, arbitrary: dns1123Label },
+  { weight: 16, arbitrary: dns1123Label },
   // The longest names a custom resource may have (253 characters, DNS subdomain): Job names and labels derive from them.
   { weight: 1, arbitrary: fc.integer({ min: 64, max: 253 }).map((n) => Array.from({ length: n }, (_, i) => ((i + 1) % 40 === 0 && i < n - 1 ? '.' : 'n')).join('')) },
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom('Upper', 'a_b', 'n'.repeat(254)), unicodeString) },
 );
 
 const metadataLabels = fc.oneof(
-  { weight: 4, arbitrary: fc.dictionary(labelKey, labelValue, { maxKeys: 3 }) },
+  { weight: 8, arbitrary: fc.dictionary(labelKey, labelValue, { maxKeys: 3 }) },
   { weight: 1, arbitrary: fc.dictionary(fc.oneof(labelKey, unicodeString, fc.constant('k'.repeat(64))), fc.oneof(labelValue, fc.constant('v'.repeat(64)), unicodeString), { minKeys: 1, maxKeys: 3 }) },
 );
 
@@ -190,7 +190,7 @@ export const runnerManifest = fc
   .record({
     name: runnerName,
     labels: fc.option(metadataLabels, { nil: undefined }),
-    trigger: fc.option(fc.oneof(fc.string({ maxLength: 20 }), hugeString), { nil: undefined }),
+    trigger: fc.option(fc.oneof({ weight: 6, arbitrary: fc.string({ maxLength: 20 }) }, { weight: 1, arbitrary: hugeString }), { nil: undefined }),
     spec: anySpec,
   })
   .map(({ name, labels, trigger, spec }): GeneratedRunner => ({
