@@ -65,9 +65,12 @@ describe('the end of an integration run', () => {
   const config = 'test/unit/fixtures/audit-teardown/vitest.config.ts';
   const vitest = new URL('../../node_modules/vitest/vitest.mjs', import.meta.url).pathname;
 
-  function runWithAuditLog(text: string) {
-    const file = join(mkdtempSync(join(tmpdir(), 'hestia-audit-')), 'audit.log');
+  /** `rotated` goes where the API server moves a full log: audit-<time>.log beside audit.log. */
+  function runWithAuditLog(text: string, rotated?: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'hestia-audit-'));
+    const file = join(dir, 'audit.log');
     writeFileSync(file, text);
+    if (rotated !== undefined) writeFileSync(join(dir, 'audit-2026-11-27T12-00-00.000.log'), rotated);
     return spawnSync(process.execPath, [vitest, 'run', '--config', config], {
       env: { ...process.env, HESTIA_AUDIT_LOG: file },
       encoding: 'utf8',
@@ -76,7 +79,7 @@ describe('the end of an integration run', () => {
 
   it('passes when the operator only read workloads', () => {
     const run = runWithAuditLog([line('list', 'apps', 'deployments'), line('create', 'batch', 'jobs')].join('\n'));
-    expect(run.stdout).toContain(`audit log: 2 requests by ${OPERATOR_USER}, none of them a write`);
+    expect(run.stdout).toContain(`audit log (1 file): 2 requests by ${OPERATOR_USER}, none of them a write`);
     expect(run.status).toBe(0);
   });
 
@@ -84,6 +87,12 @@ describe('the end of an integration run', () => {
     const run = runWithAuditLog([line('list', 'apps', 'deployments'), line('patch', 'apps', 'deployments')].join('\n'));
     expect(run.stdout + run.stderr).toContain('wrote to workloads 1 time(s)');
     expect(run.stdout + run.stderr).toContain('patch deployments shop/cart (HTTP 200)');
+    expect(run.status).not.toBe(0);
+  }, 30_000);
+
+  it('reads the files the API server rotated out of the log too', () => {
+    const run = runWithAuditLog(line('list', 'apps', 'deployments'), line('update', 'apps', 'statefulsets'));
+    expect(run.stdout + run.stderr).toContain('update statefulsets shop/cart (HTTP 200)');
     expect(run.status).not.toBe(0);
   }, 30_000);
 });

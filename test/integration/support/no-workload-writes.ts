@@ -8,10 +8,10 @@ export default function setup(): () => void {
   return () => {
     const log = process.env.HESTIA_AUDIT_LOG;
     if (!log) throw new Error('HESTIA_AUDIT_LOG is not set: run the suite through test/cluster/with-cluster.sh');
-    const { requests, writes } = workloadWritesInLog(OPERATOR_USER, log);
+    const { files, requests, writes } = workloadWritesInLog(OPERATOR_USER, log);
     if (writes.length > 0) {
       throw new Error(`the operator (${OPERATOR_USER}) wrote to workloads ${writes.length} time(s), see ${log}:\n  ${writes.join('\n  ')}`);
     }
-    console.log(`audit log: ${requests} requests by ${OPERATOR_USER}, none of them a write to a Deployment, StatefulSet, DaemonSet or DeploymentConfig`);
+    console.log(`audit log (${files} file${files === 1 ? '' : 's'}): ${requests} requests by ${OPERATOR_USER}, none of them a write to a Deployment, StatefulSet, DaemonSet or DeploymentConfig`);
   };
 }

@@ -1,7 +1,8 @@
 // SPEC §6 "the operator never writes to workloads", proven from the API server's audit log: every request the
 // operator's identity made (as itself, or impersonated by someone) that would change a Deployment, StatefulSet,
 // DaemonSet or DeploymentConfig, or any of their subresources. Attempts count too, refused or not.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export interface AuditLine {
   auditID: string;
@@ -46,6 +47,23 @@ export function workloadWritesBy(user: string, auditLogText: string): WorkloadWr
   return { requests: seen.size, writes };
 }
 
-export function workloadWritesInLog(user: string, auditLogPath: string): WorkloadWriteReport {
-  return workloadWritesBy(user, readFileSync(auditLogPath, 'utf8'));
+/**
+ * The audit log and the files the API server rotated out of it: it rotates at 100 MB (`--audit-log-maxsize`
+ * unset) into `audit-<time>.log` beside it, and a whole integration suite writes more than that.
+ */
+export function auditLogFiles(auditLogPath: string): string[] {
+  const dir = dirname(auditLogPath);
+  const name = basename(auditLogPath, '.log');
+  const rotated = readdirSync(dir).filter((f) => f.startsWith(`${name}-`) && f.endsWith('.log')).sort();
+  return [...rotated.map((f) => join(dir, f)), auditLogPath];
+}
+
+export function workloadWritesInLog(user: string, auditLogPath: string): WorkloadWriteReport & { files: number } {
+  const files = auditLogFiles(auditLogPath);
+  const reports = files.map((f) => workloadWritesBy(user, readFileSync(f, 'utf8')));
+  return {
+    files: files.length,
+    requests: reports.reduce((n, r) => n + r.requests, 0),
+    writes: reports.flatMap((r) => r.writes),
+  };
 }
