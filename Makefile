@@ -11,7 +11,7 @@ olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2))
 HELM = $(shell test/tools/build.sh helm | tail -1)
 
 .PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build \
-        bench bench-full diagram install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
+        bench bench-full diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
         catalog-build helm-lint chart-crds
 
 all: test
@@ -78,6 +78,10 @@ run: deps
 
 diagram: deps
 	node src/cli.ts diagram
+
+## Regenerate the CRD's spec.template schema from the PodTemplateSpec of the test cluster's Kubernetes version.
+crd-schema: deps
+	test/cluster/with-cluster.sh node scripts/pod-template-schema.ts
 
 # Familiar entry points of the original operator and of kubebuilder projects (need KUBECONFIG pointing at a cluster).
 ## The Runner CRD.

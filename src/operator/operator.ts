@@ -8,6 +8,7 @@ import type { InspectionEvent } from 'xstate';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import { API_VERSION, type Runner } from '../api/runner.ts';
 import { assess, type Assessment, type SelectedWorkload } from '../assess.ts';
+import { canonicalJson } from '../canonical-json.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { eventRecorder, type Recorder } from '../k8s/events.ts';
@@ -43,7 +44,8 @@ export interface OperatorOptions {
   scope?: WatchScope;
 }
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+// canonicalJson, not JSON.stringify: it does not recurse, so no Runner is too deeply nested to compare.
+const sameJson = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
 export class Operator {
   private readonly log: Logger;

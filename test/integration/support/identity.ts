@@ -6,10 +6,9 @@ import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } f
 import { KubeClient } from '../../../src/k8s/client.ts';
 import { connectionOf } from '../../../src/k8s/kubeconfig.ts';
 import { core, kc } from './kube.ts';
+import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from './operator-user.ts';
 
-export const OPERATOR_NAMESPACE = 'hestia-system';
-export const OPERATOR_SERVICE_ACCOUNT = 'hestia-operator';
-export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+export { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, OPERATOR_USER } from './operator-user.ts';
 
 const RBAC_FILES = ['service_account.yaml', 'role.yaml', 'role_binding.yaml', 'leader_election_role.yaml', 'leader_election_role_binding.yaml'];
 
