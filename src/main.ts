@@ -1,8 +1,8 @@
 // The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
 // serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM. With `inspectUrl`
 // (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
-import { createServer, type RequestListener } from 'node:http';
 import { hostname } from 'node:os';
+import { serveEndpoints } from './endpoints.ts';
 import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
 import { KubeClient } from './k8s/client.ts';
 import { loadConnection } from './k8s/kubeconfig.ts';
@@ -10,6 +10,7 @@ import { watchScopeFrom } from './k8s/watch-scope.ts';
 import { LeaderElector, type LeaseSettings } from './leader.ts';
 import { createLogger } from './log.ts';
 import { tuneHeap } from './memory.ts';
+import { createMetrics } from './metrics.ts';
 import { Operator } from './operator/operator.ts';
 
 export interface RunOperatorOptions {
@@ -26,28 +27,16 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
   const writeConcurrency = Number(process.env.HESTIA_WRITE_CONCURRENCY) || undefined;
   const scope = watchScopeFrom(process.env);
-  const operator = new Operator({ client, log, scope, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const metrics = createMetrics();
+  let leading = false;
+  const operator = new Operator({ client, log, scope, metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
-  const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
-  const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
-  const handler: RequestListener = (req, res) => {
-    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
-    if (req.url === '/readyz') return void res.writeHead(operator.ready ? 200 : 503).end(operator.ready ? 'ok' : 'watch caches not in sync');
-    if (req.url === '/metrics') {
-      const s = operator.stats;
-      const lines = [
-        `hestia_runners ${s.runners}`,
-        `hestia_status_writes_total ${s.statusWrites}`,
-        `hestia_status_writes_skipped_total ${s.statusWritesSkipped}`,
-        `hestia_watch_restarts_total ${s.watchRestarts}`,
-        `hestia_ready ${operator.ready ? 1 : 0}`,
-      ];
-      return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(lines.join('\n') + '\n');
-    }
-    res.writeHead(404).end();
-  };
-  // Probes on the health port, Prometheus on the metrics port (0 turns either off); both answer every path.
-  const servers = [healthPort, metricsPort].filter((p) => p > 0).map((p) => createServer(handler).listen(p, '0.0.0.0'));
+  metrics.observe({ operator, isLeader: () => leading });
+  const servers = serveEndpoints({
+    ports: [Number(process.env.HESTIA_HEALTH_PORT ?? 8081), Number(process.env.HESTIA_METRICS_PORT ?? 8080)],
+    ready: () => operator.ready,
+    registry: metrics.registry,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -70,6 +59,7 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
     // Losing the Lease means another replica may act: stop at once, as controller-runtime does.
     elector.keepRenewing(() => process.exit(1));
   }
+  leading = true;
   await operator.start();
 }
 

@@ -72,6 +72,14 @@ export class RunnerActors {
     return this.runtimes.size;
   }
 
+  /** The state of every Runner's actor. */
+  *states(): Iterable<string> {
+    for (const rt of this.runtimes.values()) {
+      const state = this.view(rt.uid)?.state;
+      if (state) yield state;
+    }
+  }
+
   view(uid: string): RunnerSnapshotView | null {
     return this.system?.view(uid) ?? null;
   }

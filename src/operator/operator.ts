@@ -23,7 +23,8 @@ import { Caches } from './caches.ts';
 import { jobEndReporter } from './job-failure.ts';
 import { JobHistory } from './job-history.ts';
 import { recoverRun } from './recovery.ts';
-import { runnerEffects } from './runner-effects.ts';
+import { runnerEffects, type RunToCreate } from './runner-effects.ts';
+import { NO_RUN_METRICS, type RunMetrics } from './run-metrics.ts';
 import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
 import { statusFor } from './status-render.ts';
 import { StatusWriter } from './status-writer.ts';
@@ -42,6 +43,8 @@ export interface OperatorOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Every namespace (default), or only some (HESTIA_NAMESPACES). */
   scope?: WatchScope;
+  /** Told of runs as they start, create their Job and finish (src/metrics.ts). */
+  metrics?: RunMetrics;
 }
 
 // canonicalJson, not JSON.stringify: it does not recurse, so no Runner is too deeply nested to compare.
@@ -96,6 +99,7 @@ export class Operator {
       verifiedObjects: (uid) => this.verifiedObjects(uid),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
+      metrics: options.metrics ?? NO_RUN_METRICS,
     });
     this.actors = new RunnerActors({
       machine: this.effects.machine,
@@ -148,6 +152,18 @@ export class Operator {
       writesThrottled: this.queue.throttled,
       writeBacklog: this.queue.backlog,
     };
+  }
+
+  /** How each watch cache is doing (for metrics). */
+  get watchCaches(): CacheHealth[] {
+    return this.informers;
+  }
+
+  /** How many Runners are in each state right now (for metrics). */
+  runnersByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const state of this.actors.states()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    return counts;
   }
 
   async start(): Promise<void> {
@@ -303,7 +319,7 @@ export class Operator {
       view: (uid: string) => this.actors.view(uid),
       jobOfRun: (uid: string, runKey: string): V1Job | undefined => this.jobHistory.jobOfRun(uid, runKey),
       jobChanged: (job: V1Job) => this.jobHistory.changed(job),
-      ensureJob: (uid: string, runKey: string, revision: string) => void this.effects.ensureJob(uid, runKey, revision),
+      ensureJob: (uid: string, run: RunToCreate) => void this.effects.ensureJob(uid, run),
       send: (uid: string, event: RunnerEvent) => this.actors.send(uid, event),
     };
   }

@@ -11,6 +11,7 @@ import type { Runner } from '../api/runner.ts';
 import type { Clock } from '../clock.ts';
 import { jobNameForRun } from '../job.ts';
 import { withDefaults } from '../spec.ts';
+import type { RunToCreate } from './runner-effects.ts';
 import { runnerKey } from './selections.ts';
 
 /** A run this young whose Job is missing was not created yet, even with ttlSecondsAfterFinished 0. */
@@ -23,7 +24,7 @@ export interface RecoveryDeps {
   jobOfRun(uid: string, runKey: string): V1Job | undefined;
   /** Tells the actor what the Job says, as a watch event would. */
   jobChanged(job: V1Job): void;
-  ensureJob(uid: string, runKey: string, revision: string): void;
+  ensureJob(uid: string, run: RunToCreate): void;
   send(uid: string, event: RunnerEvent): void;
 }
 
@@ -38,7 +39,7 @@ export function recoverRun(runner: Runner, deps: RecoveryDeps): void {
   const ttlMs = withDefaults(runner.spec).ttlSecondsAfterFinished * 1000;
   if (ageMs < Math.max(ttlMs, RECREATE_GRACE_MS)) {
     deps.log.info({ runner: runnerKey(runner), run: run.key }, 'restored a running Runner whose Job was never created; creating it');
-    deps.ensureJob(uid, run.key, run.revision);
+    deps.ensureJob(uid, run);
   } else {
     const message = `Job ${jobNameForRun(runner, run.key)} is gone (deleted, or removed after ttlSecondsAfterFinished while the operator was down): its result is unknown`;
     deps.send(uid, { type: 'JOB.FINISHED', at: now.toISOString(), key: run.key, succeeded: false, message });

@@ -5,6 +5,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { runnerMachine, type RunnerContext, type RunnerEvent } from '../../machines/runner.ts';
+import type { RunRecord } from '../../machines/runner-context.ts';
 import type { Runner } from '../api/runner.ts';
 import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../job.ts';
 import type { KubeClient } from '../k8s/client.ts';
@@ -13,6 +14,7 @@ import { errorText } from '../k8s/informer.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
 import { withDefaults } from '../spec.ts';
 import { lastRunStatus } from '../status.ts';
+import type { RunMetrics } from './run-metrics.ts';
 
 export interface EffectDeps {
   client: KubeClient;
@@ -32,7 +34,11 @@ export interface EffectDeps {
   blockedMessage(uid: string): string | null;
   /** Sends an event to a Runner's actor (later, never from inside a transition). */
   send(uid: string, event: RunnerEvent): void;
+  metrics: RunMetrics;
 }
+
+/** What a Job create needs of its run. */
+export type RunToCreate = Pick<RunRecord, 'key' | 'revision' | 'reason' | 'startedAt'>;
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -56,7 +62,8 @@ export function runnerEffects(deps: EffectDeps) {
     );
 
   /** Creates the run's Job, retrying transient failures; a Job that exists already is this run's. */
-  async function ensureJob(uid: string, runKey: string, revision: string, attempt = 0): Promise<void> {
+  async function ensureJob(uid: string, run: RunToCreate, attempt = 0): Promise<void> {
+    const { key: runKey, revision } = run;
     const runner = deps.runnerByUid(uid);
     if (!runner) return;
     const name = jobNameForRun(runner, runKey);
@@ -71,6 +78,7 @@ export function runnerEffects(deps: EffectDeps) {
     try {
       await queue.run('job', () => client.create(jobsPath(namespace), job));
       log.info('created Job');
+      deps.metrics.jobCreated(namespace, run.reason, (deps.now().getTime() - Date.parse(run.startedAt)) / 1000);
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code === 409) {
@@ -96,7 +104,7 @@ export function runnerEffects(deps: EffectDeps) {
       log.warn({ err: errorText(err), retryInMs: delay }, 'could not create Job; retrying');
       const timer = setTimeout(() => {
         retries.delete(timer);
-        if (deps.isActiveRun(uid, runKey)) void ensureJob(uid, runKey, revision, attempt + 1);
+        if (deps.isActiveRun(uid, runKey)) void ensureJob(uid, run, attempt + 1);
       }, delay);
       retries.add(timer);
     }
@@ -125,8 +133,7 @@ export function runnerEffects(deps: EffectDeps) {
   const machine = runnerMachine.provide({
     actions: {
       startJob: ({ context, self }) => {
-        const run = context.run;
-        if (run) void ensureJob(self.id, run.key, run.revision);
+        if (context.run) void ensureJob(self.id, context.run);
       },
       stopJob: ({ context, self }) => {
         const runner = runnerOf(self);
@@ -137,7 +144,9 @@ export function runnerEffects(deps: EffectDeps) {
       runStarted: ({ context, self }) => {
         const runner = runnerOf(self);
         const run = lastRunStatus(runner ?? ({} as Runner), context);
-        if (runner && run) event(runner, 'Normal', 'RunStarted', `Started Job ${run.jobName}: ${run.trigger}`);
+        if (!runner || !run) return;
+        event(runner, 'Normal', 'RunStarted', `Started Job ${run.jobName}: ${run.trigger}`);
+        deps.metrics.runStarted(runner.metadata.namespace!, run.reason);
       },
       runFinished: ({ context, self }) => reportFinished(self.id, context),
       tickSkipped: ({ context, self }) => {
@@ -147,6 +156,7 @@ export function runnerEffects(deps: EffectDeps) {
           ? 'the Runner is no longer scheduled'
           : (deps.blockedMessage(self.id) ?? 'the operator was not running at that time');
         event(runner, 'Warning', 'TickSkipped', `Skipped the run scheduled for ${context.lastSkippedTick}: ${why}`);
+        deps.metrics.tickSkipped(runner.metadata.namespace!);
       },
     },
   });
@@ -156,6 +166,7 @@ export function runnerEffects(deps: EffectDeps) {
     const run = runner ? lastRunStatus(runner, context) : undefined;
     if (!runner || !run) return;
     const ok = run.result === 'Succeeded';
+    deps.metrics.runFinished(runner.metadata.namespace!, run.reason, ok ? 'Succeeded' : 'Failed');
     event(runner, ok ? 'Normal' : 'Warning', ok ? 'RunSucceeded' : 'RunFailed', `Job ${run.jobName} ${ok ? 'succeeded' : 'failed'}: ${run.message ?? ''}`.trim());
     const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
     for (const target of deps.verifiedObjects(uid)) {
