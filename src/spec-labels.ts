@@ -1,5 +1,5 @@
-// Label keys and values, labels and annotations, checked as the API server checks them on any object: for the
-// selectors of a Runner, and for its pod template's metadata (which the Job API would otherwise refuse).
+// Label keys and values, labels and annotations, and label selectors, checked as the API server checks them on any
+// object: for the selectors of a Runner, and for its pod template's metadata (which the Job API would otherwise refuse).
 import { isRecord, problem, quoted, type Problems } from './spec-problem.ts';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -56,4 +56,39 @@ export function checkLabelValue(value: unknown, field: string): Problems {
   return [
     problem(field, `${quoted(value)} is not a valid label value (at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric)`),
   ];
+}
+
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+export function checkSelector(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, 'must be a label selector object (matchLabels, matchExpressions)')];
+  return [
+    ...checkLabels(value.matchLabels, `${field}.matchLabels`),
+    ...checkMatchExpressions(value.matchExpressions, `${field}.matchExpressions`),
+  ];
+}
+
+function checkMatchExpressions(value: unknown, field: string): Problems {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return [problem(field, 'must be a list of {key, operator, values}')];
+  return value.flatMap((expression: unknown, index) => checkRequirement(expression, `${field}[${index}]`));
+}
+
+function checkRequirement(value: unknown, field: string): Problems {
+  if (!isRecord(value)) return [problem(field, 'must be an object {key, operator, values}')];
+  const { key, operator, values } = value;
+  const out: Problems = [...checkLabelKey(key, `${field}.key`)];
+  const valueList = values === undefined || values === null ? [] : values;
+  if (!Array.isArray(valueList)) return [...out, problem(`${field}.values`, 'must be a list of strings')];
+
+  if (typeof operator !== 'string' || !SELECTOR_OPERATORS.includes(operator)) {
+    out.push(problem(`${field}.operator`, `${quoted(operator)} is not a valid operator (use ${SELECTOR_OPERATORS.join(', ')})`));
+  } else if ((operator === 'In' || operator === 'NotIn') && valueList.length === 0) {
+    out.push(problem(`${field}.values`, `must list at least one value for operator ${operator}`));
+  } else if ((operator === 'Exists' || operator === 'DoesNotExist') && valueList.length > 0) {
+    out.push(problem(`${field}.values`, `must be empty for operator ${operator}`));
+  }
+  valueList.forEach((item: unknown, index) => out.push(...checkLabelValue(item, `${field}.values[${index}]`)));
+  return out;
 }

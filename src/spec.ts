@@ -9,7 +9,8 @@ import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { CronExpressionParser } from 'cron-parser';
 import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from './api/runner.ts';
 import { parseDuration } from './duration.ts';
-import { checkLabelKey, checkLabels, checkLabelValue, checkPodMetadata } from './spec-labels.ts';
+import { checkPodMetadata, checkSelector } from './spec-labels.ts';
+import { checkProbes, checkResources } from './spec-inputs.ts';
 import { isRecord, problem, quoted, type Problems, type SpecProblem } from './spec-problem.ts';
 
 export type { SpecProblem } from './spec-problem.ts';
@@ -19,7 +20,6 @@ export const MAX_JOB_NAME_PREFIX = 52;
 
 const CRON_MACROS = ['@yearly', '@monthly', '@weekly', '@daily', '@hourly'];
 const CONCURRENCY_POLICIES: readonly ConcurrencyPolicy[] = ['Forbid', 'Replace'];
-const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const JOB_RESTART_POLICIES = ['Never', 'OnFailure'];
 const INT32_MAX = 2_147_483_647;
 // A message goes into a condition (at most 32,768 characters) and an Event: a spec with many problems is summed up.
@@ -54,6 +54,8 @@ export function validateRunnerSpec(spec: unknown): SpecProblem[] {
     ...checkConcurrencyPolicy(spec.concurrencyPolicy, 'spec.concurrencyPolicy'),
     ...checkJobName(spec.jobName, 'spec.jobName'),
     ...checkSuspend(spec.suspend, 'spec.suspend'),
+    ...checkResources(spec.resources, 'spec.resources'),
+    ...checkProbes(spec.probes, 'spec.probes'),
   ];
 }
 
@@ -177,39 +179,6 @@ function checkJobRestartPolicy(value: unknown, field: string): Problems {
     return [];
   }
   return [problem(field, `${quoted(value)} is not allowed for a Job's pod (use Never or OnFailure)`)];
-}
-
-function checkSelector(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be a label selector object (matchLabels, matchExpressions)')];
-  return [
-    ...checkLabels(value.matchLabels, `${field}.matchLabels`),
-    ...checkMatchExpressions(value.matchExpressions, `${field}.matchExpressions`),
-  ];
-}
-
-function checkMatchExpressions(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) return [problem(field, 'must be a list of {key, operator, values}')];
-  return value.flatMap((expression: unknown, index) => checkRequirement(expression, `${field}[${index}]`));
-}
-
-function checkRequirement(value: unknown, field: string): Problems {
-  if (!isRecord(value)) return [problem(field, 'must be an object {key, operator, values}')];
-  const { key, operator, values } = value;
-  const out: Problems = [...checkLabelKey(key, `${field}.key`)];
-  const valueList = values === undefined || values === null ? [] : values;
-  if (!Array.isArray(valueList)) return [...out, problem(`${field}.values`, 'must be a list of strings')];
-
-  if (typeof operator !== 'string' || !SELECTOR_OPERATORS.includes(operator)) {
-    out.push(problem(`${field}.operator`, `${quoted(operator)} is not a valid operator (use ${SELECTOR_OPERATORS.join(', ')})`));
-  } else if ((operator === 'In' || operator === 'NotIn') && valueList.length === 0) {
-    out.push(problem(`${field}.values`, `must list at least one value for operator ${operator}`));
-  } else if ((operator === 'Exists' || operator === 'DoesNotExist') && valueList.length > 0) {
-    out.push(problem(`${field}.values`, `must be empty for operator ${operator}`));
-  }
-  valueList.forEach((item: unknown, index) => out.push(...checkLabelValue(item, `${field}.values[${index}]`)));
-  return out;
 }
 
 // Counts and seconds: whole numbers from 0 up to what the Job field they end up in can hold.

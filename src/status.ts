@@ -73,14 +73,16 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
     state,
     message,
     revision: assessment.inputs.revision,
-    watchedResources: listedWatchedResources(assessment.watchedResources).map(({ name, namespace, kind, ready, message }) => ({
+    watchedResources: listedWatchedResources(assessment.watchedResources).map(({ name, namespace, kind, apiVersion, ready, message }) => ({
       name,
       namespace,
       kind,
+      ...(apiVersion ? { apiVersion } : {}),
       ready,
       ...(message ? { message } : {}),
     })),
     watchedResourcesCount: assessment.watchedResources.length,
+    ...(assessment.probes.length > 0 ? { probes: assessment.probes } : {}),
     snapshot: args.snapshot,
   };
   if (lastRun) status.lastRun = lastRun;

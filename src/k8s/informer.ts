@@ -22,6 +22,8 @@ export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
 
 export type ChangeHandler<T> = (previous: T | undefined, current: T) => void;
 export type DeleteHandler<T> = (last: T) => void;
+/** A LIST or WATCH failed (not a routine 410): the cache retries by itself, with backoff. */
+export type ErrorHandler = (error: unknown) => void;
 
 export const objectKey = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
@@ -58,6 +60,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   private readonly store = new Map<string, T>();
   private readonly changeHandlers: ChangeHandler<T>[] = [];
   private readonly deleteHandlers: DeleteHandler<T>[] = [];
+  private readonly errorHandlers: ErrorHandler[] = [];
+  private readonly syncHandlers: (() => void)[] = [];
+  /** A re-list was asked for (resync): the watch was ended on purpose, not by a failure. */
+  private resyncing = false;
   private resourceVersion: string | undefined;
   private abort: AbortController | undefined;
   private stopped = true;
@@ -82,6 +88,29 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   onDelete(handler: DeleteHandler<T>): void {
     this.deleteHandlers.push(handler);
+  }
+
+  onError(handler: ErrorHandler): void {
+    this.errorHandlers.push(handler);
+  }
+
+  /** Called whenever the cache comes into sync: after its first LIST, and again after a failure. */
+  onSync(handler: () => void): void {
+    this.syncHandlers.push(handler);
+  }
+
+  /**
+   * Lists again now, so that every object passes through `slim` once more (its projection changed);
+   * resolves once the new LIST is in the cache. Objects whose resourceVersion did not change are not
+   * told as changes.
+   */
+  async resync(): Promise<void> {
+    if (this.stopped) return;
+    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    this.resyncing = true;
+    this.resourceVersion = undefined;
+    this.abort?.abort();
+    await synced;
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -121,6 +150,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         failures = 0;
       } catch (err) {
         if (this.stopped) return;
+        if (this.resyncing) {
+          this.resyncing = false;
+          this.resourceVersion = undefined;
+          continue;
+        }
         if (err instanceof ApiError && err.code === 410) {
           this.log.info('watch expired (410 Gone); listing again');
           this.resourceVersion = undefined;
@@ -131,6 +165,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         failures += 1;
         const delay = Math.min(RESTART_BASE_MS * 2 ** (failures - 1), RESTART_MAX_MS);
         this.log.warn({ err: errorText(err), retryInMs: delay }, 'watch failed; restarting it');
+        for (const handler of this.errorHandlers) this.safely(() => handler(err));
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -138,6 +173,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   /** A paged LIST; objects gone since the last one are told as deleted, changed ones as changed. */
   private async relist(): Promise<void> {
+    this.resyncing = false;
     this.lists += 1;
     const fresh = new Map<string, T>();
     let continueToken: string | undefined;
@@ -207,8 +243,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 
   private markSynced(): void {
+    const was = this.synced;
     this.synced = true;
     for (const resolve of this.syncWaiters.splice(0)) resolve();
+    if (!was) for (const handler of this.syncHandlers) this.safely(handler);
   }
 
   private changed(object: T): void {

@@ -4,7 +4,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.ts';
-import { Informer, type CacheHealth, type ChangeHandler, type DeleteHandler, type InformerSource } from './informer.ts';
+import { Informer, type CacheHealth, type ChangeHandler, type DeleteHandler, type ErrorHandler, type InformerSource } from './informer.ts';
 
 /** `namespaces` null: every namespace. */
 export interface WatchScope {
@@ -25,8 +25,11 @@ export interface WatchCache<T extends KubernetesObject> extends CacheHealth {
   readonly size: number;
   onChange(handler: ChangeHandler<T>): void;
   onDelete(handler: DeleteHandler<T>): void;
+  onError(handler: ErrorHandler): void;
+  onSync(handler: () => void): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  resync(): Promise<void>;
 }
 
 /** A watch cache of one kind in the scope: an Informer, or one per namespace behind one face. */
@@ -78,6 +81,18 @@ class NamespacedCaches<T extends KubernetesObject> implements WatchCache<T> {
 
   onDelete(handler: DeleteHandler<T>): void {
     for (const i of this.all) i.onDelete(handler);
+  }
+
+  onError(handler: ErrorHandler): void {
+    for (const i of this.all) i.onError(handler);
+  }
+
+  onSync(handler: () => void): void {
+    for (const i of this.all) i.onSync(handler);
+  }
+
+  async resync(): Promise<void> {
+    await Promise.all(this.all.map((i) => i.resync()));
   }
 
   async start(): Promise<void> {

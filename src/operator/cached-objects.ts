@@ -93,3 +93,19 @@ export function slimCrd(o: KubernetesObject): KubernetesObject & { established: 
     established: conditions.some((c) => c.type === 'Established' && c.status === 'True'),
   };
 }
+
+/** A CustomResourceDefinition as spec.resources needs it: which kind of which group it serves, and whether it is Established. */
+export interface CrdKind extends KubernetesObject {
+  group: string;
+  kind: string;
+  established: boolean;
+}
+
+export function slimCrdKind(o: KubernetesObject): CrdKind {
+  const spec = (o as { spec?: { group?: unknown; names?: { kind?: unknown } } }).spec;
+  return {
+    ...slimCrd(o),
+    group: typeof spec?.group === 'string' ? spec.group : '',
+    kind: typeof spec?.names?.kind === 'string' ? spec.names.kind : '',
+  };
+}
