@@ -27,6 +27,8 @@ export interface DeploySources {
   serviceAccount: V1ServiceAccount;
   /** Everything the operator does across the cluster (deploy/rbac/role.yaml). */
   clusterRole: V1ClusterRole;
+  /** Read access to spec.resources' kinds, aggregated from labelled ClusterRoles (deploy/rbac/watched_resources_role.yaml). */
+  watchedResourcesRole: V1ClusterRole;
   /** Leader election, in the operator's own namespace. */
   leaderElectionRole: V1Role;
   deployment: V1Deployment;
@@ -71,7 +73,8 @@ export function readDeploySources(repoDir: string = REPO_DIR): DeploySources {
   return {
     crd: only(kustomizationObjects(deploy('crd')), 'CustomResourceDefinition', 'deploy/crd'),
     serviceAccount,
-    clusterRole: only(rbac, 'ClusterRole', 'deploy/rbac'),
+    clusterRole: only(rbac, 'ClusterRole', 'deploy/rbac', 'hestia-operator'),
+    watchedResourcesRole: only(rbac, 'ClusterRole', 'deploy/rbac', 'hestia-operator-watched-resources'),
     leaderElectionRole: only(rbac, 'Role', 'deploy/rbac'),
     deployment,
     metricsService: only(kustomizationObjects(deploy('prometheus')), 'Service', 'deploy/prometheus'),

@@ -59,8 +59,13 @@ under test is truly ready: after the workloads a Runner selects have finished ro
 Runners it selects have passed, or on a cron schedule while everything is ready. Each Runner is a state machine
 whose state, last run and reasons are in its status and Events.
 
-A workload is only ever selected when it carries the label \`runner.stakater.com/enable: "true"\`. The operator
-reads workloads and never writes to them.
+A Runner may also wait for objects of any kind (Flux HelmReleases, Argo CD Applications, Argo Rollouts, Knative
+Services, ...), ready by kstatus or by a CEL expression, and for HTTP endpoints that must answer before a run.
+
+A workload or resource is only ever selected when it carries the label \`runner.stakater.com/enable: "true"\`. The
+operator reads them and never writes to them. To let it read more kinds, bind the ClusterRole
+\`hestia-operator-watched-resources\` (shipped in this bundle) to the operator's ServiceAccount and add ClusterRoles
+labelled \`runner.stakater.com/aggregate-to-hestia: "true"\` with read rules for those kinds.
 `;
 
 /** The Deployment's pod spec, with the operator image the bundle installs. */
@@ -163,6 +168,8 @@ export function renderBundle(sources: DeploySources, names: ReleaseNames, icon: 
     [`bundle/manifests/${PACKAGE}.clusterserviceversion.yaml`, header + toYaml(clusterServiceVersion(sources, names, icon))],
     [`bundle/manifests/${crdName}`, header + toYaml(crd)],
     [`bundle/manifests/${sources.metricsService.metadata!.name}_v1_service.yaml`, header + toYaml(bundleService(sources))],
+    // Bundled for its aggregation rule; OLM cannot bind it (the install namespace is chosen at install time).
+    [`bundle/manifests/${sources.watchedResourcesRole.metadata!.name}_rbac.authorization.k8s.io_v1_clusterrole.yaml`, header + toYaml(sources.watchedResourcesRole)],
     ['bundle/metadata/annotations.yaml', header + toYaml({ annotations: BUNDLE_ANNOTATIONS })],
     ['bundle.Dockerfile', bundleDockerfile()],
   ]);

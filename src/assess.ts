@@ -1,6 +1,6 @@
 // What a Runner's inputs look like right now (SPEC §3.1–3.3): a pure function of the Runner and
 // the cached objects it selects. The operator sends the result to the Runner's actor as INPUTS.
-import type { RunnerInputs } from '../machines/runner.ts';
+import { inputsSatisfied, type RunnerInputs } from '../machines/runner-context.ts';
 import { ANNOTATION_TRIGGER, LABEL_ENABLE, type ProbeStatus, type ResourceInput, type Runner, type WatchedResource } from './api/runner.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
@@ -36,6 +36,8 @@ export interface Assessment {
   blockedMessage: string | null;
   /** What of workloads, resources and probes it waits for, one sentence each (empty when none holds it back). */
   waiting: string[];
+  /** Every input but the probes lets the Runner run now (the moment its probes are asked). */
+  satisfiedButProbes: boolean;
   problems: SpecProblem[];
   /** Members of the dependency cycle this Runner is in, as namespace/name. */
   cycle: string[] | null;
@@ -129,6 +131,7 @@ export function assess({ runner, workloads, upstreams, problems, cycle, resource
     watchedResources: [...watchedWorkloads, ...watchedResources, ...watchedUpstreams],
     probes: [],
     waiting,
+    satisfiedButProbes: inputsSatisfied(inputs),
     blockedMessage: blockedMessage(inputs, waiting, watchedUpstreams, problems, cycle),
     problems,
     cycle,

@@ -60,8 +60,8 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command as Command) {
     case 'run': {
-      const [{ runOperator }, { inspectUrlFrom }] = await Promise.all([import('./main.ts'), import('./inspect.ts')]);
-      await runOperator({ inspectUrl: inspectUrlFrom(rest, process.env) });
+      const [{ runOperator }, { inspectUrlFrom }, { probeOptionsFrom }] = await Promise.all([import('./main.ts'), import('./inspect.ts'), import('./operator/prober.ts')]);
+      await runOperator({ inspectUrl: inspectUrlFrom(rest, process.env), probes: probeOptionsFrom(rest, process.env) });
       return 0;
     }
     case 'wait': {

@@ -12,10 +12,13 @@ import { createLogger } from './log.ts';
 import { tuneHeap } from './memory.ts';
 import { createMetrics } from './metrics.ts';
 import { Operator } from './operator/operator.ts';
+import { probeOptionsFrom, type ProbeOptions } from './operator/prober.ts';
 
 export interface RunOperatorOptions {
   /** Send the Runner actors' inspection events to this WebSocket (Stately inspector protocol). */
   inspectUrl?: string;
+  /** Whether probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL, --allow-local-probes). */
+  probes?: ProbeOptions;
 }
 
 export async function runOperator(options: RunOperatorOptions = {}): Promise<void> {
@@ -29,7 +32,9 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   const scope = watchScopeFrom(process.env);
   const metrics = createMetrics();
   let leading = false;
-  const operator = new Operator({ client, log, scope, metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const probes = options.probes ?? probeOptionsFrom([], process.env);
+  if (probes.allowLocal) log.warn('probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL)');
+  const operator = new Operator({ client, log, scope, probes, metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   metrics.observe({ operator, isLeader: () => leading });
   const servers = serveEndpoints({
@@ -77,7 +82,8 @@ export function leaseSettingsFrom(env: NodeJS.ProcessEnv): LeaseSettings | null 
 }
 
 if (import.meta.main) {
-  runOperator({ inspectUrl: inspectUrlFrom(process.argv.slice(2), process.env) }).catch((err: unknown) => {
+  const args = process.argv.slice(2);
+  runOperator({ inspectUrl: inspectUrlFrom(args, process.env), probes: probeOptionsFrom(args, process.env) }).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

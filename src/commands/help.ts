@@ -73,20 +73,23 @@ ${CONNECTION}
 `,
   describe: `hestia describe RUNNER [flags] — why a Runner did or did not run (kubectl hestia describe …)
 
-Prints its state, what it waits for, each selected workload and upstream with its readiness, its
-latest run and the Jobs kept.
+Prints its state, what it waits for, each selected workload, resource and upstream with its readiness,
+what each probe answered last, its latest run and the Jobs kept.
 
 Flags:
 ${CONNECTION}
 `,
-  run: `hestia run [--inspect[=ws://HOST:PORT]] — run the operator
+  run: `hestia run [--inspect[=ws://HOST:PORT]] [--allow-local-probes] — run the operator
 
 Uses KUBECONFIG, else the in-cluster service account. --inspect (or HESTIA_INSPECT) sends every
-Runner actor to a Stately inspector WebSocket (docs/machine.md).
+Runner actor to a Stately inspector WebSocket (docs/machine.md). Probes (spec.probes) never reach
+loopback, link-local or cloud metadata addresses unless --allow-local-probes (or
+HESTIA_PROBE_ALLOW_LOCAL=true) is given: SECURITY.md says why.
 
 Flags:
-      --inspect[=URL]     Stately inspector WebSocket (default ws://localhost:8080)
-  -h, --help            this text
+      --inspect[=URL]       Stately inspector WebSocket (default ws://localhost:8080)
+      --allow-local-probes  let probes reach loopback and link-local addresses (a one-machine setup, tests)
+  -h, --help              this text
 `,
   diagram: `hestia diagram — write the Runner machine's diagrams to docs/ (docs/runner-machine.mmd and .svg)
 

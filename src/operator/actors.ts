@@ -34,6 +34,8 @@ export interface ActorsOptions {
   changed(key: string): void;
   /** The stable-state timeout of this Runner passed: its status must say so. */
   stableStateTimedOut(key: string): void;
+  /** Called before a tick is delivered (its probes are asked then); the tick waits for it. */
+  beforeTick?(key: string, tick: string): Promise<void>;
 }
 
 export class RunnerActors {
@@ -78,6 +80,12 @@ export class RunnerActors {
       const state = this.view(rt.uid)?.state;
       if (state) yield state;
     }
+  }
+
+  countByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const state of this.states()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    return counts;
   }
 
   view(uid: string): RunnerSnapshotView | null {
@@ -155,8 +163,9 @@ export class RunnerActors {
     if (!decision) return;
     const log = this.options.log.child({ runner: runnerKey(runner) });
     if ('run' in decision) {
-      log.info({ tick: decision.run.toISOString() }, 'running a tick missed while the operator was down');
-      this.send(rt.uid, { type: 'TICK', at: this.now(), tick: decision.run.toISOString() });
+      const tick = decision.run.toISOString();
+      log.info({ tick }, 'running a tick missed while the operator was down');
+      void this.beforeTick(runnerKey(runner), tick).then(() => this.send(rt.uid, { type: 'TICK', at: this.now(), tick }));
     } else {
       log.info({ tick: decision.skip.toISOString() }, 'skipping a tick missed while the operator was down');
       this.send(rt.uid, { type: 'TICK.MISSED', at: this.now(), tick: decision.skip.toISOString() });
@@ -173,11 +182,21 @@ export class RunnerActors {
     const now = clock.now();
     const next = this.scheduleOf(runner, rt) ? nextTickFor(runner, view.context.lastTick, now) : null;
     rt.tickTimer.set(clock, next, (tick) => {
-      this.send(rt.uid, { type: 'TICK', at: this.now(), tick });
-      this.armTimers(key);
+      void this.beforeTick(key, tick).then(() => {
+        this.send(rt.uid, { type: 'TICK', at: this.now(), tick });
+        this.armTimers(key);
+      });
     });
     const deadline = stableStateDeadline(runner, view.context.progressingSince);
     rt.stableTimer.set(clock, deadline && deadline > now ? deadline : null, () => this.options.stableStateTimedOut(key));
+  }
+
+  private async beforeTick(key: string, tick: string): Promise<void> {
+    try {
+      await this.options.beforeTick?.(key, tick);
+    } catch (err) {
+      this.options.log.warn({ runner: key, err }, 'could not prepare the tick; delivering it as it is');
+    }
   }
 
   private disarm(rt: RunnerRuntime): void {

@@ -2,12 +2,9 @@
 // exactly the Runners it concerns (found through indexes, never by listing the cluster), and each
 // change of a Runner actor is rendered to its status and written once, coalesced. This file only
 // wires the rooms together; each concern lives in its own module beside it.
-import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import type { RunnerEvent } from '../../machines/runner.ts';
-import { API_VERSION, type Runner } from '../api/runner.ts';
-import { assess, type Assessment, type SelectedWorkload } from '../assess.ts';
+import type { Runner } from '../api/runner.ts';
 import { canonicalJson } from '../canonical-json.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
@@ -15,20 +12,24 @@ import { eventRecorder, type Recorder } from '../k8s/events.ts';
 import type { CacheHealth } from '../k8s/informer.ts';
 import { WriteQueue } from '../k8s/write-queue.ts';
 import type { WorkloadKind, WorkloadView } from '../readiness.ts';
-import { problemsInScope, validateRunnerSpec } from '../spec.ts';
 import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
 import { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
 import { jobEndReporter } from './job-failure.ts';
 import { JobHistory } from './job-history.ts';
-import { recoverRun } from './recovery.ts';
-import { runnerEffects, type RunToCreate } from './runner-effects.ts';
+import { recoverRun, type RecoveryDeps } from './recovery.ts';
+import { runnerEffects } from './runner-effects.ts';
 import { NO_RUN_METRICS, type RunMetrics } from './run-metrics.ts';
+import { ProbeGates } from './probe-gates.ts';
+import { httpProber, type ProbeOptions } from './prober.ts';
+import { ResourceInputs } from './resource-inputs.ts';
+import { assessRunner, verifiedObjects, type InputSources } from './runner-inputs.ts';
+import { announceStall } from './stall-notice.ts';
 import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
 import { statusFor } from './status-render.ts';
 import { StatusWriter } from './status-writer.ts';
-import { WORKLOAD_API_VERSIONS, WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
+import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -45,6 +46,8 @@ export interface OperatorOptions {
   scope?: WatchScope;
   /** Told of runs as they start, create their Job and finish (src/metrics.ts). */
   metrics?: RunMetrics;
+  /** Whether probes may reach loopback and link-local addresses (default: no; SECURITY.md). */
+  probes?: ProbeOptions;
 }
 
 // canonicalJson, not JSON.stringify: it does not recurse, so no Runner is too deeply nested to compare.
@@ -63,6 +66,8 @@ export class Operator {
   private readonly statusWriter: StatusWriter;
   private readonly effects: ReturnType<typeof runnerEffects>;
   private readonly scope: WatchScope;
+  private readonly resources: ResourceInputs;
+  private readonly probes: ProbeGates;
   private started = false;
 
   constructor(options: OperatorOptions) {
@@ -82,6 +87,9 @@ export class Operator {
       },
       namespaceLabels: (ns) => this.caches.namespaceLabels(ns),
     });
+    const reassess = (keys: Iterable<string>) => this.reassess(keys);
+    this.resources = new ResourceInputs({ client, log, scope: this.scope, now: () => this.clock.now(), namespaceLabels: (ns) => this.caches.namespaceLabels(ns), reassess });
+    this.probes = new ProbeGates({ prober: httpProber(options.probes ?? { allowLocal: false }), clock: this.clock, log, changed: (key) => reassess([key]) });
     const isActiveRun = (uid: string, runKey: string) => {
       const run = this.actors.view(uid)?.context.run;
       return run?.key === runKey && run.result === null;
@@ -96,7 +104,7 @@ export class Operator {
       cachedJob: (ns, name) => this.caches.jobs.get(ns, name),
       jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
       isActiveRun,
-      verifiedObjects: (uid) => this.verifiedObjects(uid),
+      verifiedObjects: (uid) => verifiedObjects(this.caches.runnerByUid(uid), this.inputSources),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
       metrics: options.metrics ?? NO_RUN_METRICS,
@@ -112,6 +120,7 @@ export class Operator {
         this.statusWriter.schedule(key);
       },
       stableStateTimedOut: (key) => this.statusWriter.schedule(key),
+      beforeTick: (key, tick) => this.probes.beforeTick(key, tick, this.actors.runtime(key)?.assessment.satisfiedButProbes === true),
     });
     this.jobHistory = new JobHistory({
       log,
@@ -130,6 +139,11 @@ export class Operator {
       source: { render: (key) => statusFor(key, { runner: this.caches.runner(key), actors: this.actors, jobHistory: this.jobHistory, clock: this.clock }) },
       onResult: (key, error) => this.setReconcileError(key, error),
     });
+  }
+
+  private get inputSources(): InputSources {
+    const { caches, kinds, selections, resources, probes, actors, scope } = this;
+    return { caches, kinds, selections, resources, probes, actors, scope, now: () => this.now() };
   }
 
   private get informers(): CacheHealth[] {
@@ -154,16 +168,14 @@ export class Operator {
     };
   }
 
-  /** How each watch cache is doing (for metrics). */
+  /** How each watch cache is doing (for metrics), those of spec.resources' kinds included. */
   get watchCaches(): CacheHealth[] {
-    return this.informers;
+    return [...this.informers, ...this.resources.health];
   }
 
   /** How many Runners are in each state right now (for metrics). */
   runnersByState(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const state of this.actors.states()) counts.set(state, (counts.get(state) ?? 0) + 1);
-    return counts;
+    return this.actors.countByState();
   }
 
   async start(): Promise<void> {
@@ -172,6 +184,9 @@ export class Operator {
     // only then fresh inputs, so that a restart by itself changes nothing.
     const runners = [...this.caches.runners.list()];
     for (const runner of runners) this.selections.runnerAdded(runner);
+    // The kinds Runners name in spec.resources are listed (or found unserved or forbidden) before any actor acts.
+    for (const runner of runners) this.resources.runnerChanged(runner);
+    await this.resources.settled();
     this.kinds.whenStarted((kind, cache) => this.watchWorkloads(kind, cache));
     for (const job of this.caches.jobs.list()) this.jobHistory.index(job);
     const restored = this.actors.restore(runners);
@@ -186,7 +201,7 @@ export class Operator {
     this.caches.jobs.onDelete((job) => this.jobHistory.deleted(job));
     // A new namespace holds nothing yet; only a label change can change what selectors see.
     this.caches.namespaces?.onChange((prev, cur) => {
-      if (prev && !sameJson(prev.metadata?.labels, cur.metadata?.labels)) this.reassess(this.selections.namespaceLabelsChanged());
+      if (prev && !sameJson(prev.metadata?.labels, cur.metadata?.labels)) this.reassess(new Set([...this.selections.namespaceLabelsChanged(), ...this.resources.namespaceLabelsChanged()]));
     });
     this.started = true;
     this.log.info({ runners: runners.length, restored, namespaces: this.scope.namespaces ?? 'all' }, 'operator started');
@@ -198,7 +213,8 @@ export class Operator {
     this.effects.stop();
     this.queue.stop();
     this.actors.stop();
-    await Promise.all([this.caches.stop(), this.kinds.stop()]);
+    this.probes.stop();
+    await Promise.all([this.caches.stop(), this.kinds.stop(), this.resources.stop()]);
   }
 
   private now(): string {
@@ -209,8 +225,8 @@ export class Operator {
 
   private addActor(runner: Runner): void {
     const key = runnerKey(runner);
-    const rt = this.actors.add(runner, this.assessRunner(runner));
-    this.announceStall(runner, rt.assessment);
+    const rt = this.actors.add(runner, assessRunner(runner, this.inputSources));
+    announceStall(rt, runner, rt.assessment, this.log, this.recorder);
     this.actors.armTimers(key);
     this.statusWriter.schedule(key);
   }
@@ -219,6 +235,7 @@ export class Operator {
     if (prev && prev.metadata.uid !== cur.metadata.uid) this.runnerDeleted(prev);
     if (!prev || prev.metadata.uid !== cur.metadata.uid) {
       const concerned = this.selections.runnerAdded(cur);
+      this.resources.runnerChanged(cur);
       this.addActor(cur);
       return this.reassess(concerned);
     }
@@ -226,6 +243,7 @@ export class Operator {
     const affected = new Set<string>();
     if (prev.metadata.generation !== cur.metadata.generation || !sameJson(prev.spec, cur.spec)) {
       for (const k of this.selections.selectorsChanged(cur)) affected.add(k);
+      this.resources.runnerChanged(cur);
     }
     if (!sameJson(prev.metadata.labels, cur.metadata.labels)) for (const k of this.selections.runnerLabelsChanged(cur)) affected.add(k);
     if (!sameJson(prev.metadata.annotations, cur.metadata.annotations)) affected.add(key);
@@ -240,49 +258,20 @@ export class Operator {
     const key = runnerKey(runner);
     this.actors.remove(key, runner.metadata.uid!);
     this.statusWriter.forget(key);
+    this.resources.runnerRemoved(key);
+    this.probes.forget(key);
     this.reassess(this.selections.runnerRemoved(key));
-  }
-
-  private assessRunner(runner: Runner): Assessment {
-    const key = runnerKey(runner);
-    const workloads: SelectedWorkload[] = [];
-    for (const wkey of this.selections.workloadsOf(key)) {
-      const { kind, namespace, name } = parseWorkloadKey(wkey);
-      const object = this.kinds.get(kind, namespace, name);
-      if (object) workloads.push({ kind, object });
-    }
-    const upstreams = [...this.selections.upstreamsOf(key)].map((k) => this.caches.runner(k)).filter((r): r is CachedRunner => r !== undefined);
-    const problems = [...validateRunnerSpec(runner.spec), ...problemsInScope(runner.spec, this.scope.namespaces !== null)];
-    return assess({ runner, workloads, upstreams, problems, cycle: this.selections.cycleOf(key) });
   }
 
   private reassess(keys: Iterable<string>): void {
     for (const key of keys) {
       const runner = this.caches.runner(key);
       if (!runner || !this.actors.runtime(key)) continue;
-      const assessment = this.assessRunner(runner);
+      const assessment = assessRunner(runner, this.inputSources);
       this.actors.assessed(key, assessment);
-      this.announceStall(runner, assessment);
+      announceStall(this.actors.runtime(runnerKey(runner)), runner, assessment, this.log, this.recorder);
       this.statusWriter.schedule(key);
     }
-  }
-
-  /** An invalid spec or a dependency cycle is told once as a Warning Event on the Runner (SPEC §5). */
-  private announceStall(runner: Runner, a: Assessment): void {
-    const rt = this.actors.runtime(runnerKey(runner));
-    if (!rt) return;
-    const reason = !a.inputs.valid ? 'InvalidSpec' : a.cycle ? 'DependencyCycle' : null;
-    const notice = reason ? `${reason}: ${a.blockedMessage ?? ''}` : null;
-    if (notice === rt.announcedStall) return;
-    rt.announcedStall = notice;
-    if (!reason) return;
-    this.log.warn({ runner: runnerKey(runner), reason, message: a.blockedMessage }, 'Runner stalled');
-    this.recorder.record(
-      { apiVersion: API_VERSION, kind: 'Runner', namespace: runner.metadata.namespace!, name: runner.metadata.name!, uid: runner.metadata.uid! },
-      'Warning',
-      reason,
-      a.blockedMessage ?? reason,
-    );
   }
 
   private setReconcileError(key: string, error: string | null): void {
@@ -302,25 +291,16 @@ export class Operator {
     cache.onDelete((w) => this.reassess(this.selections.workloadRemoved(ref(w))));
   }
 
-  private verifiedObjects(uid: string) {
-    const key = this.caches.runnerKeyOfUid(uid);
-    if (!key) return [];
-    return [...this.selections.workloadsOf(key)].map((wkey) => {
-      const { kind, namespace, name } = parseWorkloadKey(wkey);
-      const uidOf = this.kinds.get(kind, namespace, name)?.metadata.uid;
-      return { apiVersion: WORKLOAD_API_VERSIONS[kind], kind, namespace, name, ...(uidOf ? { uid: uidOf } : {}) };
-    });
-  }
-
-  private recoveryDeps() {
+  private recoveryDeps(): RecoveryDeps {
+    const { log, clock, actors, jobHistory, effects } = this;
     return {
-      log: this.log,
-      clock: this.clock,
-      view: (uid: string) => this.actors.view(uid),
-      jobOfRun: (uid: string, runKey: string): V1Job | undefined => this.jobHistory.jobOfRun(uid, runKey),
-      jobChanged: (job: V1Job) => this.jobHistory.changed(job),
-      ensureJob: (uid: string, run: RunToCreate) => void this.effects.ensureJob(uid, run),
-      send: (uid: string, event: RunnerEvent) => this.actors.send(uid, event),
+      log,
+      clock,
+      view: (uid) => actors.view(uid),
+      jobOfRun: (uid, runKey) => jobHistory.jobOfRun(uid, runKey),
+      jobChanged: (job) => jobHistory.changed(job),
+      ensureJob: (uid, run) => void effects.ensureJob(uid, run),
+      send: (uid, event) => actors.send(uid, event),
     };
   }
 }

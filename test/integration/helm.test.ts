@@ -79,8 +79,12 @@ describe('the Helm chart', () => {
   it('renders, with the default values, the RBAC and Deployment of deploy/, and the API server accepts them', async () => {
     const ns = await namespace('helm-default');
     const { text, objects } = template(ns);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
-    expect(sortedRules(byKind(objects, 'ClusterRole')[0]!.rules)).toEqual(sortedRules((deploy.clusterRole as V1ClusterRole).rules!));
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
+    const clusterRole = (name: string) => byKind(objects, 'ClusterRole').find((o) => o.metadata.name === name)!;
+    expect(sortedRules(clusterRole('hestia').rules)).toEqual(sortedRules((deploy.clusterRole as V1ClusterRole).rules!));
+    // The same aggregation as deploy/rbac: installs extend what the operator may read with labelled ClusterRoles.
+    expect(clusterRole('hestia-watched-resources').aggregationRule).toEqual(deploy.watchedResourcesRole.aggregationRule);
+    expect(byKind(objects, 'ClusterRoleBinding').find((b) => b.metadata.name === 'hestia-watched-resources')!.roleRef.name).toBe('hestia-watched-resources');
     expect(byKind(objects, 'Role')[0]!.rules).toEqual((deploy.leaderElectionRole as V1Role).rules);
 
     const [deployment] = byKind(objects, 'Deployment') as unknown as V1Deployment[];

@@ -65,6 +65,10 @@ through Events.
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- end }}
+
+{{/* Read access to the kinds of rbac.extraWatchedResources (spec.resources): read verbs only. */}}
+{{- define "hestia.extraWatchedRules" -}}
 {{- range .Values.rbac.extraWatchedResources }}
 - apiGroups: {{ toJson .apiGroups }}
   resources: {{ toJson .resources }}

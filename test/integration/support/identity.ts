@@ -10,7 +10,7 @@ import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from './operator-user.ts
 
 export { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, OPERATOR_USER } from './operator-user.ts';
 
-const RBAC_FILES = ['service_account.yaml', 'role.yaml', 'role_binding.yaml', 'leader_election_role.yaml', 'leader_election_role_binding.yaml'];
+const RBAC_FILES = ['service_account.yaml', 'role.yaml', 'role_binding.yaml', 'watched_resources_role.yaml', 'watched_resources_role_binding.yaml', 'leader_election_role.yaml', 'leader_election_role_binding.yaml'];
 
 async function applyOnce(objects: KubernetesObject[]): Promise<void> {
   const api = kc.makeApiClient(KubernetesObjectApi);

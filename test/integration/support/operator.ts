@@ -7,7 +7,8 @@ import { operatorClient } from './identity.ts';
 
 export async function startOperator(options: { clock?: Clock } = {}): Promise<Operator> {
   const log = pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' });
-  const operator = new Operator({ client: await operatorClient(), log, ...(options.clock ? { clock: options.clock } : {}) });
+  // Tests probe HTTP servers of their own, on loopback.
+  const operator = new Operator({ client: await operatorClient(), log, probes: { allowLocal: true }, ...(options.clock ? { clock: options.clock } : {}) });
   await operator.start();
   return operator;
 }
