@@ -33,7 +33,7 @@ export function waitingForResourcesMessage(items: readonly WatchedItem[]): strin
   return waitingMessage(items, { one: 'resource', many: 'resources' }, (r) => `${r.kind ?? 'resource'} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`);
 }
 
-/** "waiting for probe checkout (answered 503, expected 200–399)"; with several, "waiting for 2 of 3 probes: ...". */
+/** "waiting for probe checkout (answered 503, not 200–399)"; with several, "waiting for 2 of 3 probes: ...". */
 export function waitingForProbesMessage(items: readonly WatchedItem[]): string {
   return waitingMessage(items, { one: 'probe', many: 'probes' }, (p) => p.name);
 }

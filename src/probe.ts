@@ -5,7 +5,7 @@ import { SPEC_DEFAULTS, type ProbeSpec } from './api/runner.ts';
 
 export interface ProbeAnswer {
   ok: boolean;
-  /** "answered 200", "answered 503 (expected 200–399)", "no answer within 5s", ... */
+  /** "answered 200", "answered 503, not 200–399", "no answer within 5s", ... */
   message: string;
 }
 
@@ -17,15 +17,17 @@ export function expectedStatus(probe: ProbeSpec, code: number): boolean {
   return codes && codes.length > 0 ? codes.includes(code) : code >= 200 && code <= 399;
 }
 
+/** "200–399", "200", "200 or 204", "200, 204 or 304". */
 export function describeExpected(probe: ProbeSpec): string {
   const codes = probe.http.expectStatus;
-  return codes && codes.length > 0 ? codes.join(', ') : '200–399';
+  if (!codes || codes.length === 0) return '200–399';
+  return codes.length === 1 ? String(codes[0]) : `${codes.slice(0, -1).join(', ')} or ${codes.at(-1)}`;
 }
 
 export function answerOf(probe: ProbeSpec, code: number): ProbeAnswer {
   return expectedStatus(probe, code)
     ? { ok: true, message: `answered ${code}` }
-    : { ok: false, message: `answered ${code} (expected ${describeExpected(probe)})` };
+    : { ok: false, message: `answered ${code}, not ${describeExpected(probe)}` };
 }
 
 export const timeoutSecondsOf = (probe: ProbeSpec): number => probe.timeoutSeconds ?? SPEC_DEFAULTS.probeTimeoutSeconds;

@@ -83,7 +83,7 @@ export interface ProbeStatus {
   name: string;
   url: string;
   ready: boolean;
-  /** "answered 200", "answered 503 (expected 200–399)", "not probed yet", ... */
+  /** "answered 200", "answered 503, not 200–399", "not probed yet", ... */
   message: string;
 }
 

@@ -80,7 +80,7 @@ describe('the Runner CRD', () => {
 });
 
 describe('admission accepts the Runners users write', () => {
-  const samples = ['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml'].flatMap((file) =>
+  const samples = ['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml', 'runner-helmrelease.yaml', 'runner-argocd-application.yaml', 'runner-probe.yaml'].flatMap((file) =>
     (loadAllYaml(readFileSync(new URL(`../../deploy/samples/${file}`, import.meta.url), 'utf8')) as Runner[])
       .filter((o) => o.kind === KIND)
       .map((runner) => [`${file}: ${runner.metadata.name}`, runner] as const),

@@ -39,11 +39,17 @@ describe('the committed OLM bundle and catalog', () => {
     expect(csv.metadata.annotations.containerImage).toBe(names.operatorImage);
   });
 
+  it('ship the ClusterRole of deploy/rbac that aggregates read access to the kinds of spec.resources', () => {
+    const [role] = yamlDocs('bundle/manifests/hestia-operator-watched-resources_rbac.authorization.k8s.io_v1_clusterrole.yaml');
+    expect(role).toEqual(sources.watchedResourcesRole);
+    expect(role!.aggregationRule.clusterRoleSelectors).toEqual([{ matchLabels: { 'runner.stakater.com/aggregate-to-hestia': 'true' } }]);
+  });
+
   it('own the Runner CRD, ship it unchanged, and offer the samples of deploy/samples as alm-examples', () => {
     expect(csv.spec.customresourcedefinitions.owned).toEqual([expect.objectContaining({ name: 'runners.e2e.stakater.com', version: 'v1alpha1', kind: 'Runner' })]);
     expect(yamlDocs('bundle/manifests/e2e.stakater.com_runners.yaml')[0]).toEqual(sources.crd);
     const examples = JSON.parse(csv.metadata.annotations['alm-examples']) as { metadata: { name: string }; spec: unknown }[];
-    expect(examples.map((e) => e.metadata.name)).toEqual(['my-generic-runner', 'my-scheduled-runner', 'runner-1', 'runner-2', 'my-failing-runner']);
+    expect(examples.map((e) => e.metadata.name)).toEqual(['my-generic-runner', 'my-scheduled-runner', 'runner-1', 'runner-2', 'my-failing-runner', 'podinfo-smoke', 'guestbook-e2e', 'checkout-probe']);
     expect(examples.map((e) => e.spec)).toEqual(sources.samples.map((s) => s.spec));
   });
 

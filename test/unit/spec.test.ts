@@ -12,8 +12,8 @@ const samples = (file: string): Array<{ kind: string; metadata: { name: string }
   loadAllYaml(readFileSync(new URL(`../../deploy/samples/${file}`, import.meta.url), 'utf8'));
 
 describe('validateRunnerSpec accepts what users write', () => {
-  it.each(['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml'])(
-    'accepts the sample Runners of %s (the SPEC §8 examples, unchanged)',
+  it.each(['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml', 'runner-helmrelease.yaml', 'runner-argocd-application.yaml', 'runner-probe.yaml'])(
+    'accepts the sample Runners of %s (the SPEC §8 examples unchanged, and the §2.3 ones)',
     (file) => {
       const runners = samples(file).filter((o) => o.kind === 'Runner');
       expect(runners.length).toBeGreaterThan(0);
