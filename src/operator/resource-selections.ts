@@ -101,14 +101,15 @@ export class ResourceSelections {
   objectChanged(kind: string, view: ResourceView, labelsChanged: boolean): Set<string> {
     const { namespace, name } = refOf(view);
     const ok = objectKey(kind, namespace, name);
-    const owners = new Set(this.selects.ownersOf(ok));
+    const before = [...this.selects.ownersOf(ok)];
     if (labelsChanged) {
       const labels = view.metadata.labels ?? {};
       this.index(this.objectsByKind, kind, () => new LabelIndex()).set(`${namespace}/${name}`, labels);
-      for (const ek of this.selectorsByKind.get(kind)?.candidates(labels) ?? []) owners.add(ek);
-      for (const ek of owners) this.selects.setLinked(ek, ok, this.matches(ek, namespace, labels));
+      const candidates = new Set([...before, ...(this.selectorsByKind.get(kind)?.candidates(labels) ?? [])]);
+      for (const ek of candidates) this.selects.setLinked(ek, ok, this.matches(ek, namespace, labels));
     }
-    return new Set([...owners].map(runnerOfEntry));
+    // The Runners that select it now, or did before this change.
+    return new Set([...before, ...this.selects.ownersOf(ok)].map(runnerOfEntry));
   }
 
   objectRemoved(kind: string, view: ResourceView): Set<string> {
