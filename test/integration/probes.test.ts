@@ -2,7 +2,9 @@
 // again with backoff until they answer as expected; not part of the revision. The endpoints are HTTP servers this
 // test runs on loopback (the operator under test allows loopback targets, as HESTIA_PROBE_ALLOW_LOCAL=true does).
 // Also: one Runner that waits for workloads, a resource, an upstream Runner and a probe at once.
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { loadAllYaml } from '@kubernetes/client-node';
@@ -118,5 +120,12 @@ describe('spec.probes', () => {
     ]);
     expect(done.status?.lastRun?.trigger).toBe('first run');
     expect(await jobsOf(ns, 'combo')).toHaveLength(1);
+
+    // `kubectl hestia describe` shows every input and the probe.
+    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'describe', 'combo', '-n', ns], { env: process.env });
+    expect(stdout).toContain(`ready      Deployment ${ns}/combo-app`);
+    expect(stdout).toContain(`ready      HelmRelease.helm.toolkit.fluxcd.io ${ns}/combo-release  (Current: Resource is Ready)`);
+    expect(stdout).toContain(`ready      Runner ${ns}/combo-up`);
+    expect(stdout).toContain(`Probes:\n  ready      api  ${url}  (answered 200)`);
   });
 });
