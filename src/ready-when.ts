@@ -4,16 +4,27 @@
 // and `object.metadata.generation == 3` mean what they say. An expression that does not parse, names any
 // variable but `object`, or cannot give a bool is refused when the Runner is checked (Stalled/InvalidSpec).
 // Pure: compiled expressions are kept by their text, so each is parsed once however many objects it judges.
-import { Environment } from '@marcbachmann/cel-js';
+//
+// The CEL library is loaded on first use (require of an ES module, synchronous in Node 24): an operator whose
+// Runners write no readyWhen does not pay its resident memory (docs/behaviour.md has the figures and the command).
+import { createRequire } from 'node:module';
+import type { Environment } from '@marcbachmann/cel-js';
 import type { Readiness } from './readiness.ts';
 
 /** Longer expressions are refused by the CRD already; the parser's limits bound what a short one may build. */
 export const READY_WHEN_MAX_LENGTH = 2048;
 
-const environment = new Environment({
-  homogeneousAggregateLiterals: false,
-  limits: { maxAstNodes: 512, maxDepth: 32, maxListElements: 64, maxMapEntries: 64, maxCallArguments: 8 },
-}).registerVariable('object', 'map');
+let loaded: Environment | undefined;
+
+function celEnvironment(): Environment {
+  if (loaded) return loaded;
+  const cel = createRequire(import.meta.url)('@marcbachmann/cel-js') as typeof import('@marcbachmann/cel-js');
+  loaded = new cel.Environment({
+    homogeneousAggregateLiterals: false,
+    limits: { maxAstNodes: 512, maxDepth: 32, maxListElements: 64, maxMapEntries: 64, maxCallArguments: 8 },
+  }).registerVariable('object', 'map');
+  return loaded;
+}
 
 export type CompiledReadyWhen =
   | { ok: true; evaluate(object: unknown): Readiness }
@@ -38,7 +49,7 @@ function compile(expression: string): CompiledReadyWhen {
   if (expression.length > READY_WHEN_MAX_LENGTH) return { ok: false, problem: `is ${expression.length} characters long; at most ${READY_WHEN_MAX_LENGTH}` };
   let program: ReturnType<Environment['parse']>;
   try {
-    program = environment.parse(expression);
+    program = celEnvironment().parse(expression);
   } catch (err) {
     return { ok: false, problem: `is not a CEL expression: ${summary(err)}` };
   }
