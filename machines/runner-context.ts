@@ -22,7 +22,10 @@ export interface RunnerInputs {
   suspended: boolean;
   /** The Runner is part of a dependency cycle. */
   cycle: boolean;
-  /** Every selected workload is ready and at least one matched (true without a workloadSelector). */
+  /**
+   * Every selected workload is ready and at least one matched (true without a workloadSelector); the operator folds
+   * spec.resources and, once everything else holds, spec.probes into it (SPEC §2.3).
+   */
   workloadsReady: boolean;
   /** Every selected upstream's latest run succeeded (true without a runnerSelector). */
   upstreamReady: boolean;
