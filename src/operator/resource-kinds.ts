@@ -210,7 +210,8 @@ export class ResourceKinds {
     const current = () => watch.cache === cache && this.watches.get(key) === watch;
     cache.onChange((previous, object) => current() && this.events.changed(key, previous, object));
     cache.onDelete((object) => current() && this.events.deleted(key, object));
-    cache.onSync(() => current() && this.setAvailability(watch, { state: 'ready' }));
+    // Namespace-scoped, one cache per namespace: ready once all of them are.
+    cache.onSync(() => current() && cache.synced && this.setAvailability(watch, { state: 'ready' }));
     cache.onError((err) => current() && this.cacheFailed(watch, plural, err));
     void cache.start();
   }
