@@ -1,8 +1,9 @@
 // Namespace-scoped mode for multi-tenant clusters: the Helm chart installed with `namespaces`
 // (Roles in those namespaces only, no cluster-wide permission), and the operator run as that
 // ServiceAccount with HESTIA_NAMESPACES. Runners in its namespaces run (a chain across them too),
-// a Runner elsewhere is never touched, a namespaceSelector is refused naming the field, and the
-// audit log shows no refused request and none outside its namespaces.
+// a Runner elsewhere is never touched, a namespaceSelector is refused naming the field, a Flux
+// HelmRelease is read through the chart's rbac.extraWatchedResources (in each Role), and the audit log
+// shows no refused request and none outside its namespaces.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestsBy, summarise } from './support/audit.ts';
@@ -12,6 +13,7 @@ import {
 import { credentialId, serviceAccountToken, tokenOnlyKubeconfig } from './support/tokens.ts';
 import { stays } from './support/kube.ts';
 import { toolPath } from '../support/tools.ts';
+import { apiVersionOf, createObject, HELM_RELEASE, installKind, setStatus, uninstallKind } from './support/foreign-kinds.ts';
 
 const kubectl = process.env.HESTIA_KUBECTL!;
 let release: string;
@@ -31,9 +33,13 @@ function sh(command: string, args: string[], input?: string): string {
 
 beforeAll(async () => {
   await installCrd();
+  await installKind(HELM_RELEASE);
   [release, teamA, teamB, elsewhere] = (await Promise.all(['scoped-hestia', 'team-a', 'team-b', 'team-c'].map((p) => createNamespace(p)))) as [string, string, string, string];
   // The chart as a user installs it for two teams' namespaces (the Runner CRD is already installed).
-  const manifests = sh(toolPath('helm'), ['template', 'hestia', 'charts/hestia', '--namespace', release, '--set', `namespaces={${teamA},${teamB}}`]);
+  const manifests = sh(toolPath('helm'), [
+    'template', 'hestia', 'charts/hestia', '--namespace', release, '--set', `namespaces={${teamA},${teamB}}`,
+    '--set', 'rbac.extraWatchedResources[0].apiGroups={helm.toolkit.fluxcd.io}', '--set', 'rbac.extraWatchedResources[0].resources={helmreleases}',
+  ]);
   sh(kubectl, ['apply', '-f', '-'], manifests);
   const token = await serviceAccountToken(release, 'hestia');
   tokenId = credentialId(token);
@@ -51,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   operator?.kill('SIGKILL');
   for (const ns of [release, teamA, teamB, elsewhere]) if (ns) await deleteNamespace(ns);
+  await uninstallKind(HELM_RELEASE);
 });
 
 const withOutput = <T>(p: Promise<T>) => p.catch((err: Error) => { throw new Error(`${err.message}\noperator output:\n${output.slice(-4000)}`); });
@@ -74,6 +81,17 @@ describe('namespace-scoped mode', () => {
     const mine = requestsBy(`system:serviceaccount:${release}:hestia`, since).filter((e) => e.user.extra?.['authentication.kubernetes.io/credential-id']?.includes(tokenId));
     const context = JSON.stringify(summarise(mine));
     expect(mine.filter((e) => e.responseStatus?.code === 403), context).toEqual([]);
-    expect(mine.filter((e) => ![teamA, teamB, release].includes(e.objectRef?.namespace ?? '')).map((e) => `${e.verb} ${e.requestURI}`), context).toEqual([]);
+    // Discovery (which API serves a kind of spec.resources) names no namespace and is open to every user.
+    expect(mine.filter((e) => e.objectRef && ![teamA, teamB, release].includes(e.objectRef.namespace ?? '')).map((e) => `${e.verb} ${e.requestURI}`), context).toEqual([]);
   }, 300_000);
+
+  it('reads the kinds of spec.resources in its namespaces through the chart\'s rbac.extraWatchedResources', async () => {
+    await createObject(HELM_RELEASE, teamA, 'podinfo', { app: 'scoped-podinfo', ...ENABLE });
+    await setStatus(HELM_RELEASE, teamA, 'podinfo', { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True', message: 'released' }] });
+    await createRunner(runnerManifest(teamB, 'release-check', { resources: [{ apiVersion: apiVersionOf(HELM_RELEASE), kind: 'HelmRelease', selector: { matchLabels: { app: 'scoped-podinfo' } } }] }));
+    const done = await withOutput(waitForRunner(teamB, 'release-check', 'Succeeded', (r) => r.status?.state === 'Succeeded', 120_000));
+    expect(done.status?.watchedResources).toEqual([{ kind: 'HelmRelease', apiVersion: apiVersionOf(HELM_RELEASE), namespace: teamA, name: 'podinfo', ready: true, message: 'Current: Resource is Ready' }]);
+    const mine = requestsBy(`system:serviceaccount:${release}:hestia`, since).filter((e) => e.user.extra?.['authentication.kubernetes.io/credential-id']?.includes(tokenId));
+    expect(mine.filter((e) => e.responseStatus?.code === 403).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+  }, 180_000);
 });
