@@ -53,6 +53,10 @@ through Events.
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, delete]
+# The pods of a Job that failed, listed once per failed run, for the failed container's termination message.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list]
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]
   verbs: [get, list, watch]
