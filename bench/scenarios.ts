@@ -14,6 +14,8 @@ export interface Context {
   user: string;
   /** Environment of the operator and floor processes (KUBECONFIG of the operator's ServiceAccount). */
   env: NodeJS.ProcessEnv;
+  /** The operator's entry point: this checkout's src/main.ts, or another's (to compare versions). */
+  operatorMain: string;
 }
 
 export interface Footprint {
@@ -31,7 +33,7 @@ export interface LatencyResult {
 }
 
 export async function startOperator(ctx: Context): Promise<Measured> {
-  const op = await startNode('src/main.ts', { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
+  const op = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
   await waitReady(op, 300_000);
   return op;
 }
@@ -110,7 +112,7 @@ export async function idle(ctx: Context, seconds: number): Promise<{ perMinute: 
 export async function restart(ctx: Context, op: Measured): Promise<{ next: Measured; readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number }> {
   await stop(op, 'SIGKILL');
   const from = Date.now();
-  const next = await startNode('src/main.ts', { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
+  const next = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
   let peak = 0;
   const sampler = setInterval(() => {
     try {
