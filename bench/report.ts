@@ -22,7 +22,7 @@ interface Run {
   /** The operator measured: this checkout (dir '.') with its defaults, or a variant to compare with. */
   operator?: { dir: string; env: Record<string, string> };
   sizes: SizeRun[];
-  cron: { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number } | null;
+  cron: { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number; floorP50Ms: number; floorP99Ms: number } | null;
   /** From the file name: `small-1.json` → small; a variant's runs are named after it (`before-1.json`). */
   label: string;
 }
@@ -160,7 +160,9 @@ ${ordered.map(([size]) => `${size}: ${n(f(size).firstRunsS, 1)} s`).join('; ')}.
 ## Cron storm
 
 ${results.cron ? `${n(results.cron.figures.runners)} scheduled Runners (\`* * * * *\`, nothing to wait for) on one tick: ${n(results.cron.figures.jobs)} Jobs;
-lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms)}, p99 ${ms(results.cron.figures.p99Ms)}, max ${ms(results.cron.figures.maxMs)}
+lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms)}, p99 ${ms(results.cron.figures.p99Ms)}, max ${ms(results.cron.figures.maxMs)}.
+The floor of a storm on the same control plane — the same number of Jobs created at a tick by a process that does
+nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${ms(results.cron.figures.floorP99Ms)}: how fast this API server takes a thousand Jobs at all
 (median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
 
 Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} runs)`).join('; ')}.

@@ -14,7 +14,7 @@ import { installCrd } from '../test/integration/support/kube.ts';
 import { AuditLog } from './audit-log.ts';
 import { createDeployments, createRunners, range, waitForStates } from './population.ts';
 import { stop } from './processes.ts';
-import { cronStorm, floor, footprint, idle, jobCounter, quiet, restart, rollouts, startOperator, type Context } from './scenarios.ts';
+import { cronStorm, floor, footprint, idle, jobCounter, quiet, restart, rollouts, runnerFinished, startOperator, type Context } from './scenarios.ts';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +67,7 @@ try {
     const settled = await footprint(op);
     log(`size ${size}: settled in ${firstRunsS.toFixed(1)} s; RSS ${settled.rssMiB.toFixed(0)} MiB, heap after GC ${settled.heapAfterGcMiB.toFixed(1)} MiB`);
 
-    const latency = await rollouts(ctx, { user: ctx.user, pid: op.proc.pid! }, size, triggers, `s${size}`, jobCounter(ctx, ctx.user));
+    const latency = await rollouts(ctx, { user: ctx.user, pid: op.proc.pid! }, size, triggers, `s${size}`, jobCounter(ctx, ctx.user), runnerFinished(ctx));
     await quiet(ctx);
     log(`size ${size}: latency p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms; ${latency.requestsPerTrigger.toFixed(2)} requests per trigger`);
     const idleResult = await idle(ctx, Number(values.idle));
