@@ -11,7 +11,7 @@ olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2))
 HELM = $(shell test/tools/build.sh helm | tail -1)
 
 .PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-cluster dev cluster-build \
-        bench bench-full diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
+        bench bench-full bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
         catalog-build helm-lint chart-crds
 
 all: test
@@ -64,6 +64,18 @@ bench: deps
 bench-full: deps
 	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
 	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 5000 --out .cache/bench/full-$$r.json || exit 1; done
+	node bench/report.ts
+
+## The same runs at 1,000 Runners with other operators in this one's place, for the "Before and after" table of
+## BENCHMARKS.md: the release before the scale work (BEFORE, a commit), and this operator with V8's heap defaults.
+BEFORE ?= c47ef12
+COMPARE_RUNS ?= 3
+bench-compare: deps
+	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
+	rm -rf .cache/bench/before && mkdir -p .cache/bench/before && git archive $(BEFORE) | tar -x -C .cache/bench/before
+	cd .cache/bench/before && npm ci --no-audit --no-fund --loglevel=error
+	for r in $$(seq $(COMPARE_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 1000 --floor false --operator-dir .cache/bench/before --out .cache/bench/previous-release-$$r.json || exit 1; done
+	for r in $$(seq $(COMPARE_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 1000 --floor false --operator-env HESTIA_V8_DEFAULTS=true --out .cache/bench/v8-heap-defaults-$$r.json || exit 1; done
 	node bench/report.ts
 
 cluster-build:

@@ -26,7 +26,7 @@ function consider(d: KubernetesObject & { metadata: { generation?: number } }): 
   const job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: `floor-${name}-${generation}`, namespace },
+    metadata: { name: `floor-${name}-${generation}`, namespace, labels: { 'hestia.bench/floor-of': name } },
     spec: { backoffLimit: 0, ttlSecondsAfterFinished: 60, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'check', image: 'busybox', command: ['true'] }] } } },
   };
   client.create(`/apis/batch/v1/namespaces/${namespace}/jobs`, job).catch((err: unknown) => console.error(`floor: ${String(err)}`));

@@ -14,27 +14,44 @@ interface SizeRun {
   latency: { triggers: number; p50Ms: number; p99Ms: number; requestsPerTrigger: number; requests: Record<string, number>; cpuSecondsPer1000: number };
   idle: { perMinute: number; watchesPerMinute: number; requests: Record<string, number> };
   restart: { readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number; rssMiB: number; heapAfterGcMiB: number };
-  floor: { p50Ms: number; p99Ms: number; requestsPerTrigger: number; cpuSecondsPer1000: number; rssMiB: number; heapAfterGcMiB: number };
+  floor: { p50Ms: number; p99Ms: number; requestsPerTrigger: number; cpuSecondsPer1000: number; rssMiB: number; heapAfterGcMiB: number } | null;
 }
-interface Run { date: string; node: string; sizes: SizeRun[]; cron: { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number } | null }
+interface Run {
+  date: string;
+  node: string;
+  /** The operator measured: this checkout (dir '.') with its defaults, or a variant to compare with. */
+  operator?: { dir: string; env: Record<string, string> };
+  sizes: SizeRun[];
+  cron: { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number; floorP50Ms: number; floorP99Ms: number } | null;
+  /** From the file name: `small-1.json` → small; a variant's runs are named after it (`before-1.json`). */
+  label: string;
+}
 
 type Figures = Record<string, number>;
-interface Results { sizes: Record<string, { date: string; runs: number; figures: Figures }>; cron: { date: string; runs: number; figures: Figures } | null }
+type BySize = Record<string, { date: string; runs: number; figures: Figures }>;
+interface Results {
+  sizes: BySize;
+  cron: { date: string; runs: number; figures: Figures } | null;
+  /** Other operators measured the same way, to compare with (e.g. the previous release, V8's heap defaults). */
+  variants?: Record<string, { operator: { dir: string; env: Record<string, string> }; sizes: BySize }>;
+}
 
 const RESULTS = 'bench/results.json';
-const runs: Run[] = existsSync('.cache/bench')
-  ? readdirSync('.cache/bench').filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(`.cache/bench/${f}`, 'utf8')) as Run)
+const all: Run[] = existsSync('.cache/bench')
+  ? readdirSync('.cache/bench').filter((f) => f.endsWith('.json')).map((f) => ({ ...(JSON.parse(readFileSync(`.cache/bench/${f}`, 'utf8')) as Run), label: f.replace(/-\d+\.json$/, '') }))
   : [];
-if (runs.length === 0) throw new Error('no runs in .cache/bench: run make bench first');
+if (all.length === 0) throw new Error('no runs in .cache/bench: run make bench first');
+const isVariant = (r: Run) => (r.operator?.dir ?? '.') !== '.' || Object.keys(r.operator?.env ?? {}).length > 0;
+const runs = all.filter((r) => !isVariant(r));
 const previous: Results = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : { sizes: {}, cron: null };
 
 const figuresOf = (s: SizeRun): Figures => ({
   latencyP50Ms: s.latency.p50Ms,
   latencyP99Ms: s.latency.p99Ms,
-  floorP50Ms: s.floor.p50Ms,
-  floorP99Ms: s.floor.p99Ms,
+  floorP50Ms: s.floor?.p50Ms ?? Number.NaN,
+  floorP99Ms: s.floor?.p99Ms ?? Number.NaN,
   requestsPerTrigger: s.latency.requestsPerTrigger,
-  floorRequestsPerTrigger: s.floor.requestsPerTrigger,
+  floorRequestsPerTrigger: s.floor?.requestsPerTrigger ?? Number.NaN,
   idleRequestsPerMinute: s.idle.perMinute,
   idleWatchOpensPerMinute: s.idle.watchesPerMinute,
   firstRunsS: s.firstRunsS,
@@ -46,18 +63,25 @@ const figuresOf = (s: SizeRun): Figures => ({
   rssAfterLoadMiB: s.afterLoad.rssMiB,
   rssAfterRestartMiB: s.restart.rssMiB,
   heapAfterGcMiB: s.afterLoad.heapAfterGcMiB,
-  floorRssMiB: s.floor.rssMiB,
+  floorRssMiB: s.floor?.rssMiB ?? Number.NaN,
   cpuSecondsPer1000Triggers: s.latency.cpuSecondsPer1000,
-  floorCpuSecondsPer1000Triggers: s.floor.cpuSecondsPer1000,
+  floorCpuSecondsPer1000Triggers: s.floor?.cpuSecondsPer1000 ?? Number.NaN,
 });
 
 const medianOf = (all: Figures[]): Figures => Object.fromEntries(Object.keys(all[0]!).map((k) => [k, median(all.map((f) => f[k]!))]));
 
-const results: Results = { sizes: { ...previous.sizes }, cron: previous.cron };
-const sizes = [...new Set(runs.flatMap((r) => r.sizes.map((s) => s.size)))];
-for (const size of sizes) {
-  const of = runs.flatMap((r) => r.sizes.filter((s) => s.size === size).map((s) => ({ date: r.date, figures: figuresOf(s) })));
-  results.sizes[String(size)] = { date: of.map((o) => o.date).sort().at(-1)!.slice(0, 10), runs: of.length, figures: medianOf(of.map((o) => o.figures)) };
+function bySize(of: Run[], into: BySize): BySize {
+  for (const size of new Set(of.flatMap((r) => r.sizes.map((s) => s.size)))) {
+    const samples = of.flatMap((r) => r.sizes.filter((s) => s.size === size).map((s) => ({ date: r.date, figures: figuresOf(s) })));
+    into[String(size)] = { date: samples.map((o) => o.date).sort().at(-1)!.slice(0, 10), runs: samples.length, figures: medianOf(samples.map((o) => o.figures)) };
+  }
+  return into;
+}
+
+const results: Results = { sizes: bySize(runs, { ...previous.sizes }), cron: previous.cron, variants: { ...previous.variants } };
+for (const label of new Set(all.filter(isVariant).map((r) => r.label))) {
+  const of = all.filter((r) => r.label === label);
+  results.variants![label] = { operator: of[0]!.operator!, sizes: bySize(of, { ...previous.variants?.[label]?.sizes }) };
 }
 const crons = runs.filter((r) => r.cron).map((r) => ({ date: r.date, figures: r.cron! as unknown as Figures }));
 if (crons.length > 0) results.cron = { date: crons.map((c) => c.date).sort().at(-1)!.slice(0, 10), runs: crons.length, figures: medianOf(crons.map((c) => c.figures)) };
@@ -136,10 +160,35 @@ ${ordered.map(([size]) => `${size}: ${n(f(size).firstRunsS, 1)} s`).join('; ')}.
 ## Cron storm
 
 ${results.cron ? `${n(results.cron.figures.runners)} scheduled Runners (\`* * * * *\`, nothing to wait for) on one tick: ${n(results.cron.figures.jobs)} Jobs;
-lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms)}, p99 ${ms(results.cron.figures.p99Ms)}, max ${ms(results.cron.figures.maxMs)}
+lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms)}, p99 ${ms(results.cron.figures.p99Ms)}, max ${ms(results.cron.figures.maxMs)}.
+The floor of a storm on the same control plane — the same number of Jobs created at a tick by a process that does
+nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${ms(results.cron.figures.floorP99Ms)}: how fast this API server takes a thousand Jobs at all
 (median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
 
 Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} runs)`).join('; ')}.
+${compareSection()}`;
+function compareSection(): string {
+  const variants = Object.entries(results.variants ?? {});
+  if (variants.length === 0) return '';
+  const rows: string[][] = [];
+  for (const [name, v] of variants) {
+    for (const [size, s] of Object.entries(v.sizes)) {
+      const ours = results.sizes[size]?.figures;
+      const them = s.figures;
+      const pair = (k: string, unit = '', digits = 0) => `${n(them[k], digits)}${unit} → ${n(ours?.[k], digits)}${unit}`;
+      rows.push([name, size, String(s.runs), pair('rssSettledMiB', ' MiB'), pair('restartPeakRssMiB', ' MiB'), pair('rssAfterRestartMiB', ' MiB'), pair('heapAfterGcMiB', ' MiB', 1), pair('restartWrites'), `${ms(them.latencyP99Ms)} → ${ms(ours?.latencyP99Ms)}`, pair('cpuSecondsPer1000Triggers', ' s', 1)]);
+    }
+  }
+  const described = variants.map(([name, v]) => `\`${name}\`: the operator of \`${v.operator.dir}\`${Object.keys(v.operator.env).length ? ` with ${Object.entries(v.operator.env).map(([k, val]) => `\`${k}=${val}\``).join(' ')}` : ''}`).join('; ');
+  return `
+## Before and after
+
+The same runs with another operator in this one's place (${described}), against this operator's figures above at
+the same size: \`make bench-compare\`.
+
+${table(['compared with', 'Runners', 'runs', 'RSS settled', 'restart peak RSS', 'RSS after restart', 'heap after GC', 'restart writes', 'latency p99', 'CPU s / 1,000 triggers'], rows)}
 `;
+}
+
 writeFileSync('BENCHMARKS.md', md);
 console.log(`wrote ${RESULTS} and BENCHMARKS.md from ${runs.length} runs`);

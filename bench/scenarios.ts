@@ -3,7 +3,7 @@
 // numbers for bench/report.ts.
 import type { KubeClient } from '../src/k8s/client.ts';
 import { AuditLog, countByKind, isWatch, isWrite, median, percentile, triggerLatencies } from './audit-log.ts';
-import { deploymentName, pool, range, rollOut, waitForStates } from './population.ts';
+import { deploymentName, pool, range, rollOut, runnerName, waitForStates } from './population.ts';
 import { cpuSeconds, heapAfterGcMiB, rssMiB, startNode, stop, waitReady, type Measured } from './processes.ts';
 
 export interface Context {
@@ -14,6 +14,8 @@ export interface Context {
   user: string;
   /** Environment of the operator and floor processes (KUBECONFIG of the operator's ServiceAccount). */
   env: NodeJS.ProcessEnv;
+  /** The operator's entry point: this checkout's src/main.ts, or another's (to compare versions). */
+  operatorMain: string;
 }
 
 export interface Footprint {
@@ -31,7 +33,7 @@ export interface LatencyResult {
 }
 
 export async function startOperator(ctx: Context): Promise<Measured> {
-  const op = await startNode('src/main.ts', { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
+  const op = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
   await waitReady(op, 300_000);
   return op;
 }
@@ -61,11 +63,16 @@ export function deploymentOfJob(job: string): string | null {
   return m ? deploymentName(Number(m[1] ?? m[2])) : null;
 }
 
+/** Whether what Deployment i triggered has finished (its Runner is no longer Running, or the floor's Jobs are done). */
+export type Finished = (i: number) => Promise<boolean>;
+
 /**
  * `triggers` rollouts of the first min(size, 100) Deployments, at most 10 at a time, each waiting
  * for its Job; latency from the audit log. `jobs(i)` counts the Jobs made for Deployment i so far.
+ * A Deployment rolled out again (fewer than 100 of them) is rolled out only once its previous run
+ * has finished: a rollout during a run waits for it (concurrencyPolicy Forbid), which is not latency.
  */
-export async function rollouts(ctx: Context, who: { user: string; pid: number }, size: number, triggers: number, version: string, jobsFor: (i: number) => Promise<number>): Promise<LatencyResult> {
+export async function rollouts(ctx: Context, who: { user: string; pid: number }, size: number, triggers: number, version: string, jobsFor: (i: number) => Promise<number>, finished: Finished): Promise<LatencyResult> {
   const targets = range(0, Math.min(size, 100));
   const plan = range(0, triggers).map((k) => targets[k % targets.length]!);
   const from = Date.now();
@@ -73,6 +80,7 @@ export async function rollouts(ctx: Context, who: { user: string; pid: number },
   for (let wave = 0; wave < plan.length; wave += 10) {
     const batch = [...new Set(plan.slice(wave, wave + 10))];
     await pool(batch, batch.length, async (i) => {
+      if (wave >= targets.length) await until(`the run for ${deploymentName(i)} to finish`, () => finished(i));
       const before = await jobsFor(i);
       await rollOut(ctx.admin, ctx.ns, i, `${version}-${wave}`);
       const deadline = Date.now() + 120_000;
@@ -97,6 +105,24 @@ export async function rollouts(ctx: Context, who: { user: string; pid: number },
   };
 }
 
+async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The operator's runs: Runner r-i is no longer Running. */
+export const runnerFinished = (ctx: Context): Finished => async (i) =>
+  (await ctx.admin.get<{ status?: { state?: string } }>(`/apis/e2e.stakater.com/v1alpha1/namespaces/${ctx.ns}/runners/${runnerName(i)}`)).status?.state !== 'Running';
+
+/** The floor's runs: every Job it made for Deployment i has completed. */
+const floorFinished = (ctx: Context): Finished => async (i) => {
+  const jobs = await ctx.admin.get<{ items: { status?: { succeeded?: number; failed?: number } }[] }>(`/apis/batch/v1/namespaces/${ctx.ns}/jobs`, { labelSelector: `hestia.bench/floor-of=${deploymentName(i)}` });
+  return jobs.items.every((j) => (j.status?.succeeded ?? 0) + (j.status?.failed ?? 0) > 0);
+};
+
 /** Requests while nothing changes, over `seconds`, scaled to a minute. */
 export async function idle(ctx: Context, seconds: number): Promise<{ perMinute: number; watchesPerMinute: number; requests: Record<string, number> }> {
   const from = Date.now();
@@ -110,7 +136,7 @@ export async function idle(ctx: Context, seconds: number): Promise<{ perMinute: 
 export async function restart(ctx: Context, op: Measured): Promise<{ next: Measured; readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number }> {
   await stop(op, 'SIGKILL');
   const from = Date.now();
-  const next = await startNode('src/main.ts', { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
+  const next = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
   let peak = 0;
   const sampler = setInterval(() => {
     try {
@@ -135,14 +161,35 @@ export function jobCounter(ctx: Context, user: string): (i: number) => Promise<n
 export async function floor(ctx: Context, size: number, triggers: number, version: string): Promise<LatencyResult & Footprint> {
   const f = await startNode('bench/floor.ts', { ...ctx.env, FLOOR_NAMESPACE: ctx.ns });
   await waitReady(f, 120_000);
-  const result = await rollouts(ctx, { user: ctx.user, pid: f.proc.pid! }, size, triggers, version, jobCounter(ctx, ctx.user));
+  const result = await rollouts(ctx, { user: ctx.user, pid: f.proc.pid! }, size, triggers, version, jobCounter(ctx, ctx.user), floorFinished(ctx));
   const print = await footprint(f);
   await stop(f);
   return { ...result, ...print };
 }
 
-/** 1,000 scheduled Runners on one cron tick: how late after the tick each Job's create arrives. */
-export async function cronStorm(ctx: Context, count: number): Promise<{ runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+export interface StormResult { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number; floorP50Ms: number; floorP99Ms: number }
+
+/** How late after `tick` each of these Job creates arrived. */
+function lateness(creates: { received: number }[], tick: number) {
+  const late = creates.map((r) => r.received - tick);
+  return { p50Ms: median(late), p99Ms: percentile(late, 99), maxMs: Math.max(...late) };
+}
+
+/** The floor of a storm: at a minute's tick, `count` Jobs created as fast as one process can (64 at once), nothing else. */
+async function stormFloor(ctx: Context, count: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  const ns = `${ctx.ns}-storm-floor`;
+  await ctx.admin.create('/api/v1/namespaces', { metadata: { name: ns } });
+  const tick = Math.ceil((Date.now() + 2_000) / 60_000) * 60_000;
+  await new Promise((r) => setTimeout(r, tick - Date.now()));
+  await pool(range(0, count), 64, (i) =>
+    ctx.admin.create(`/apis/batch/v1/namespaces/${ns}/jobs`, { metadata: { name: `floor-${i}` }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } }));
+  const result = lateness(ctx.audit.catchUp().jobCreates.filter((r) => r.namespace === ns), tick);
+  await ctx.admin.delete(`/api/v1/namespaces/${ns}`);
+  return result;
+}
+
+/** 1,000 scheduled Runners on one cron tick: how late after the tick each Job's create arrives; then the floor's. */
+export async function cronStorm(ctx: Context, count: number): Promise<StormResult> {
   const ns = `${ctx.ns}-cron`;
   await ctx.admin.create('/api/v1/namespaces', { metadata: { name: ns } });
   await pool(range(0, count), 32, (i) =>
@@ -157,7 +204,7 @@ export async function cronStorm(ctx: Context, count: number): Promise<{ runners:
   const tick = Math.ceil((Date.now() + 5_000) / 60_000) * 60_000;
   await new Promise((r) => setTimeout(r, tick - Date.now() + 20_000));
   const creates = ctx.audit.by(ctx.user, tick - 1000, tick + 20_000).filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.namespace === ns);
-  const lateness = creates.map((r) => r.received - tick);
-  await ctx.admin.delete(`/api/v1/namespaces/${ns}`);
-  return { runners: count, jobs: creates.length, p50Ms: median(lateness), p99Ms: percentile(lateness, 99), maxMs: Math.max(...lateness) };
+  await ctx.admin.delete(`/api/v1/namespaces/${ns}`); // (its Runners tick no more)
+  const floorFigures = await stormFloor(ctx, count);
+  return { runners: count, jobs: creates.length, ...lateness(creates, tick), floorP50Ms: floorFigures.p50Ms, floorP99Ms: floorFigures.p99Ms };
 }

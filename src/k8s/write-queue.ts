@@ -1,4 +1,4 @@
-// Every write the operator sends goes through one queue with a bounded number in flight (16 by
+// Every write the operator sends goes through one queue with a bounded number in flight (32 by
 // default, HESTIA_WRITE_CONCURRENCY), so that
 // 5,000 Runners created at once (or an operator restart under them) never open 5,000 requests.
 // Lanes are served in priority order: a Job create jumps ahead of a backlog of status writes, so
@@ -19,8 +19,12 @@ interface Task {
   reject: (err: unknown) => void;
 }
 
-/** Enough to create a thousand Jobs of one cron tick within a second or two; few enough to be gentle. */
-export const DEFAULT_WRITE_CONCURRENCY = 16;
+/**
+ * Enough for the Jobs of a thousand Runners on one cron tick to be created about as fast as one
+ * process can create them at all on the test control plane (BENCHMARKS.md, cron storm, against the
+ * floor's 64 at once); few enough to be gentle with an API server.
+ */
+export const DEFAULT_WRITE_CONCURRENCY = 32;
 
 export interface WriteQueueOptions {
   /** Writes in flight at most (default DEFAULT_WRITE_CONCURRENCY). */
