@@ -102,12 +102,14 @@ const md = `# Benchmarks
 Figures from the project's own control plane (test/cluster: kube-apiserver, kube-controller-manager and etcd built
 from source, pods simulated by kwok), on the 2-core machine the tests run on, shared with other work: read the
 ratios and the floor beside each figure, not the absolute times. Each size has N Runners, each selecting its own
-enabled Deployment (0 replicas), and so N Jobs. Every figure is the **median of ${Math.min(...ordered.map(([, s]) => s.runs))} or more runs**, each on a fresh
+enabled Deployment (0 replicas), and so N Jobs. Every figure is the **median of the runs** (3 per size; one at 10,000), each on a fresh
 control plane. Reproduce with:
 
 \`\`\`sh
-make bench        # 10, 100 and 1,000 Runners, 3 runs, and the cron storm (about 20 min)
-make bench-full   # 5,000 Runners, 3 runs
+make bench         # 10, 100 and 1,000 Runners, 3 runs, and the cron storm (about 25 min here)
+make bench-full    # 5,000 Runners, 3 runs (about 40 min), then make bench-limit
+make bench-limit   # 10,000 Runners, one run, without the floor (memory at the shipped limit)
+make bench-compare # the "Before and after" table
 \`\`\`
 
 Both write \`bench/results.json\` (machine-readable) and this page (\`node bench/report.ts\`).
