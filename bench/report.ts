@@ -129,7 +129,7 @@ ${table(['Runners', 'p50', 'p99', 'floor p50', 'floor p99', 'p99 / floor p99'], 
 ## API requests
 
 Per trigger: every request the operator sent while the rollouts ran, divided by the rollouts (Job create,
-status writes, Events). Idle: requests in 30 quiet seconds, scaled to a minute (watches re-open every 5–10 minutes).
+status writes, Events). Idle: requests in 20 quiet seconds, scaled to a minute (watches re-open every 5–10 minutes).
 
 ${table(['Runners', 'per trigger', 'floor per trigger', 'ratio to 10 Runners', 'idle per minute', 'watch re-opens per minute'], ordered.map(([size]) => [
   size, n(f(size).requestsPerTrigger, 2), n(f(size).floorRequestsPerTrigger, 2), small ? n(f(size).requestsPerTrigger! / small, 2) : '–', n(f(size).idleRequestsPerMinute, 1), n(f(size).idleWatchOpensPerMinute, 1),
@@ -163,7 +163,7 @@ ${ordered.map(([size]) => `${size}: ${n(f(size).firstRunsS, 1)} s`).join('; ')}.
 
 ${results.cron ? `${n(results.cron.figures.runners)} scheduled Runners (\`* * * * *\`, nothing to wait for) on one tick: ${n(results.cron.figures.jobs)} Jobs;
 lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms)}, p99 ${ms(results.cron.figures.p99Ms)}, max ${ms(results.cron.figures.maxMs)}.
-The floor of a storm on the same control plane — the same number of Jobs created at a tick by a process that does
+The floor of a storm on the same control plane — the same number of Jobs created at one moment by a process that does
 nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${ms(results.cron.figures.floorP99Ms)}: how fast this API server takes a thousand Jobs at all
 (median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
 

@@ -20,7 +20,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10,100,1000' },
     triggers: { type: 'string', default: '100' },
-    idle: { type: 'string', default: '30' },
+    idle: { type: 'string', default: '20' },
     cron: { type: 'string', default: '0' },
     /** false: skip the floor (runs that only compare operators). */
     floor: { type: 'string', default: 'true' },
