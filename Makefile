@@ -5,9 +5,14 @@ NODE_BIN := $(shell scripts/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 KUBECTL ?= $(shell test/cluster/build.sh 2>/dev/null | tail -1)/kubectl
 IMG ?= hestia:dev
+# Images of an OLM release (OPERATOR_IMG, BUNDLE_IMG, CATALOG_IMG): unset, they are the names the committed
+# bundle/ and catalog/ carry (defaultReleaseNames in scripts/olm-bundle.ts).
+olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2)))
+HELM = $(shell test/tools/build.sh helm | tail -1)
 
-.PHONY: all deps typecheck test test-unit test-integration test-disruptive test-chaos test-cluster chaos dev cluster-build \
-        bench diagram install uninstall deploy undeploy run docker-check
+.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
+        bench bench-full bench-limit bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
+        catalog-build helm-lint chart-crds
 
 all: test
 
@@ -34,6 +39,11 @@ test-disruptive: deps
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project disruptive --reporter=default --reporter=json --outputFile.json=$(RESULTS)/disruptive.json
 
+# A backlog of writes under API Priority and Fairness: a cluster with request limits on.
+test-throttled: deps
+	@mkdir -p $(RESULTS)
+	HESTIA_QPS_LIMITS_DISABLED=false test/cluster/with-cluster.sh npx vitest run --project throttled --reporter=default --reporter=json --outputFile.json=$(RESULTS)/throttled.json
+
 # The fault suite (test/chaos, RELIABILITY.md) at its reduced size, on a control plane of its own:
 # it kills operators and restarts and compacts its control plane.
 test-chaos: deps
@@ -51,13 +61,41 @@ test-cluster:
 	test/cluster/selftest.sh | tee $(RESULTS)/cluster.log
 
 ## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests, the reduced fault suite.
-test: typecheck test-unit test-cluster test-integration test-disruptive test-chaos
-	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/disruptive.json \
-	  $(RESULTS)/chaos.json
+test: typecheck test-unit test-cluster test-integration test-throttled test-disruptive test-chaos
+	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/throttled.json \
+	  $(RESULTS)/disruptive.json $(RESULTS)/chaos.json
 
-## Time from a Deployment being ready to its Job, with 5, 105 and 311 Runners (bench/time-to-job.ts).
+## Benchmarks (BENCHMARKS.md, bench/results.json): 10, 100 and 1,000 Runners and the cron storm, 3 runs, each on
+## a fresh control plane; bench-full adds 5,000 Runners (3 runs) and 10,000 (bench-limit, one run). The floor
+## (bench/floor.ts) runs beside the operator.
+BENCH_RUNS ?= 3
 bench: deps
-	test/cluster/with-cluster.sh node bench/time-to-job.ts
+	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
+	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 10,100,1000 --cron 1000 --out .cache/bench/small-$$r.json || exit 1; done
+	node bench/report.ts
+
+bench-full: deps
+	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
+	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 5000 --out .cache/bench/full-$$r.json || exit 1; done
+	$(MAKE) bench-limit
+
+## One run at 10,000 Runners (memory at the shipped limit; the floor left out): about 30 min here.
+bench-limit: deps
+	@mkdir -p .cache/bench
+	test/cluster/with-cluster.sh node bench/run.ts --sizes 10000 --floor false --out .cache/bench/limit-1.json
+	node bench/report.ts
+
+## The same runs at 1,000 Runners with other operators in this one's place, for the "Before and after" table of
+## BENCHMARKS.md: the release before the scale work (BEFORE, a commit), and this operator with V8's heap defaults.
+BEFORE ?= c47ef12
+COMPARE_RUNS ?= 3
+bench-compare: deps
+	@mkdir -p .cache/bench && rm -f .cache/bench/*.json
+	rm -rf .cache/bench/before && mkdir -p .cache/bench/before && git archive $(BEFORE) | tar -x -C .cache/bench/before
+	cd .cache/bench/before && npm ci --no-audit --no-fund --loglevel=error
+	for r in $$(seq $(COMPARE_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 1000 --floor false --operator-dir .cache/bench/before --out .cache/bench/previous-release-$$r.json || exit 1; done
+	for r in $$(seq $(COMPARE_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 1000 --floor false --operator-env HESTIA_V8_DEFAULTS=true --out .cache/bench/v8-heap-defaults-$$r.json || exit 1; done
+	node bench/report.ts
 
 cluster-build:
 	test/cluster/build.sh
@@ -72,12 +110,46 @@ run: deps
 diagram: deps
 	node src/cli.ts diagram
 
-# Familiar entry points of the original operator (need KUBECONFIG pointing at a cluster).
+## Regenerate the CRD's spec.template schema from the PodTemplateSpec of the test cluster's Kubernetes version.
+crd-schema: deps
+	test/cluster/with-cluster.sh node scripts/pod-template-schema.ts
+
+# Familiar entry points of the original operator and of kubebuilder projects (need KUBECONFIG pointing at a cluster).
+## The Runner CRD.
 install:
-	$(KUBECTL) apply -f crds/
+	$(KUBECTL) apply -k deploy/crd
 uninstall:
-	$(KUBECTL) delete --ignore-not-found -f crds/
+	$(KUBECTL) delete --ignore-not-found -k deploy/crd
+## Namespace hestia-system, RBAC and the operator Deployment running IMG (deploy/default).
 deploy:
-	cd deploy/default && $(KUBECTL) kustomize . | sed 's|image: hestia:dev|image: $(IMG)|' | $(KUBECTL) apply -f -
+	$(KUBECTL) kustomize deploy/default | sed 's|image: hestia:dev|image: $(IMG)|' | $(KUBECTL) apply -f -
 undeploy:
 	$(KUBECTL) delete --ignore-not-found -k deploy/default
+
+# Image builds need a Docker engine; without one they stop with a message instead of a docker error.
+define docker-build
+	@command -v docker >/dev/null 2>&1 || { echo "$@: no docker command here: cannot build $(2). The Dockerfiles are checked statically by 'make test-unit' (test/unit/dockerfile.test.ts, test/unit/olm-packaging.test.ts)." >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "$@: docker cannot reach a Docker engine (docker info failed): cannot build $(2)." >&2; exit 1; }
+	docker build -f $(1) -t $(2) .
+endef
+## The operator image IMG from the Dockerfile.
+docker-build:
+	$(call docker-build,Dockerfile,$(IMG))
+
+## OLM: bundle/ and bundle.Dockerfile from deploy/ (scripts/olm-bundle.ts); the catalog in catalog/ (scripts/olm-catalog.ts).
+bundle: deps
+	node scripts/olm.ts bundle --image $(call olm-image,OPERATOR,operator)
+catalog: deps
+	node scripts/olm.ts catalog --image $(call olm-image,OPERATOR,operator) --bundle-image $(call olm-image,BUNDLE,bundle)
+bundle-build:
+	$(call docker-build,bundle.Dockerfile,$(call olm-image,BUNDLE,bundle))
+catalog-build:
+	$(call docker-build,catalog.Dockerfile,$(call olm-image,CATALOG,catalog))
+
+## Helm: lint the chart in charts/hestia with helm built from Go modules (test/tools/helm).
+helm-lint:
+	$(HELM) lint --strict charts/hestia
+	$(HELM) lint --strict charts/hestia -f charts/hestia/ci/namespaced-values.yaml
+## Copies the Runner CRD into the chart (test/unit/helm-chart.test.ts fails when the copy differs).
+chart-crds:
+	cp crds/e2e.stakater.com_runners.yaml charts/hestia/crds/

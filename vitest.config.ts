@@ -13,6 +13,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // After the last file: the cluster's audit log must show no write to a workload by the operator.
+          globalSetup: ['test/integration/support/no-workload-writes.ts'],
           // One control plane and one operator per file: files run one after another so that
           // their operators never act on each other's Runners and request counts stay exact.
           fileParallelism: false,
@@ -22,10 +24,22 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'throttled',
+          // A control plane of its own with API Priority and Fairness on (the others run without limits).
+          include: ['test/throttled/**/*.test.ts'],
+          globalSetup: ['test/integration/support/no-workload-writes.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'disruptive',
           // Tests that damage their control plane (an API server stop/start leaves kwok's simulated
           // pods stuck): each run gets a cluster of its own, after the integration suite.
           include: ['test/disruptive/**/*.test.ts'],
+          globalSetup: ['test/integration/support/no-workload-writes.ts'],
           fileParallelism: false,
           testTimeout: 240_000,
           hookTimeout: 120_000,
@@ -38,6 +52,7 @@ export default defineConfig({
           // plane, so it gets a cluster of its own; HESTIA_CHAOS_SIZE=full (`make chaos`) runs it at
           // full size, otherwise the reduced size of `make test`.
           include: ['test/chaos/**/*.test.ts'],
+          globalSetup: ['test/integration/support/no-workload-writes.ts'],
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 300_000,

@@ -1,166 +1,39 @@
-// The Runner state machine: pure XState v5, no I/O, no clock, no Kubernetes types.
+// The Runner state machine: a statechart of a Runner's life, pure XState v5 (no I/O, no clock, no Kubernetes types).
 //
-// The operator describes the world to the machine with events (INPUTS, TICK, JOB.FINISHED),
-// each stamped with the operator's time in `at`, and supplies the effectful actions
-// (startJob, stopJob, runStarted, runFinished, tickSkipped) with `runnerMachine.provide(...)`.
-// Every state name is a value of the Runner's `status.state`.
-import { and, assign, setup } from 'xstate';
+// The operator describes the world to the machine with events (INPUTS, TICK, TICK.MISSED, JOB.FINISHED), each stamped
+// with the operator's time in `at`, and supplies the effects (startJob, stopJob, runStarted, runFinished, tickSkipped)
+// with `runnerMachine.provide(...)`. The leaf states are the values of the Runner's `status.state`; the groups
+// (`atRest`, `blocked`) and the two decision points (`settling`, `blockedBy`, left as soon as they are entered) only
+// organise them. The config is written out literally, with guards and actions by name, so that the Stately editor
+// imports it as it is (docs/machine.md).
+import { assign, setup } from 'xstate';
+import {
+  hasDueTick,
+  hasNewRevision,
+  hasNewTrigger,
+  initialContext,
+  inputsSatisfied,
+  runIsActive,
+  sameInputs,
+  tickCanRun,
+  withInputs,
+  withNewRun,
+  withResult,
+  type RunnerContext,
+  type RunnerEvent,
+  type RunnerMachineInput,
+} from './runner-context.ts';
 
-export const RUNNER_STATES = [
-  'Invalid',
-  'Stalled',
-  'Suspended',
-  'WaitingForWorkloads',
-  'WaitingForUpstream',
-  'Scheduled',
-  'Running',
-  'Succeeded',
-  'Failed',
-] as const;
-export type RunnerStateName = (typeof RUNNER_STATES)[number];
+export * from './runner-context.ts';
 
-/** What the operator observed about a Runner's inputs, reduced to what decides behaviour. */
-export interface RunnerInputs {
-  /** The spec passed validation. */
-  valid: boolean;
-  suspended: boolean;
-  /** The Runner is part of a dependency cycle. */
-  cycle: boolean;
-  /** Every selected workload is ready and at least one matched (true without a workloadSelector). */
-  workloadsReady: boolean;
-  /** Every selected upstream's latest run succeeded (true without a runnerSelector). */
-  upstreamReady: boolean;
-  /** The spec has a `schedule`: runs happen at ticks, not on new revisions. */
-  scheduled: boolean;
-  concurrencyPolicy: 'Forbid' | 'Replace';
-  /** Identity of the inputs (SPEC §3.3); an event-triggered Runner runs once per value. */
-  revision: string;
-  /** The parts the revision is made of, kept so a run can say what triggered it. */
-  parts: readonly string[];
-  /** Value of the manual-trigger annotation, or null. */
-  trigger: string | null;
-}
+/** The context as an INPUTS event would leave it, so that a guard of that event can judge the new inputs. */
+const observed = (context: RunnerContext, event: RunnerEvent): RunnerContext =>
+  event.type === 'INPUTS' ? { ...context, inputs: event.inputs } : context;
 
-export type RunReason = 'Revision' | 'Schedule' | 'Manual';
-export type RunResult = 'Succeeded' | 'Failed';
+const runDue = (c: RunnerContext): boolean => inputsSatisfied(c.inputs) && (hasNewTrigger(c) || hasDueTick(c) || hasNewRevision(c));
 
-export interface RunRecord {
-  /** Unique key of the run; the operator derives the Job name from it. */
-  key: string;
-  reason: RunReason;
-  revision: string;
-  parts: readonly string[];
-  /** Parts of the previous run, so the trigger ("rollout of X") can be told. */
-  previousParts: readonly string[] | null;
-  /** The tick this run is for (scheduled runs). */
-  tick: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  result: RunResult | null;
-  message: string | null;
-}
-
-export interface RunnerContext {
-  inputs: RunnerInputs;
-  /** Revision of the latest run started (any reason). */
-  lastRevision: string | null;
-  /** Trigger value already consumed (a run was started for it, or it was the baseline). */
-  lastTrigger: string | null;
-  /** A tick that arrived while a run could start, not started yet (e.g. during a run under Forbid). */
-  dueTick: string | null;
-  /** The latest tick handled (run or skipped); the operator schedules the next one after it. */
-  lastTick: string | null;
-  lastSkippedTick: string | null;
-  /** The latest run; active while the state is Running. */
-  run: RunRecord | null;
-  lastSucceededAt: string | null;
-  lastFailedAt: string | null;
-  /** When the workloads stopped being ready (cleared when they are ready again). */
-  progressingSince: string | null;
-  /** Time of the latest event, so transitions without an event of their own have a time. */
-  now: string;
-  /** Runs started so far; part of each run key, so a revision seen again (a rollback) is a new run. */
-  runs: number;
-}
-
-export type RunnerEvent =
-  | { type: 'INPUTS'; at: string; inputs: RunnerInputs }
-  | { type: 'TICK'; at: string; tick: string }
-  /** A tick that passed while the operator could not act (down, or past startingDeadlineSeconds). */
-  | { type: 'TICK.MISSED'; at: string; tick: string }
-  | { type: 'JOB.FINISHED'; at: string; key: string; succeeded: boolean; message: string };
-
-export interface RunnerMachineInput {
-  inputs: RunnerInputs;
-  at: string;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pure decisions, exported for unit tests and for the operator's status rendering.
-
-export const inputsSatisfied = (i: RunnerInputs): boolean =>
-  i.valid && !i.cycle && !i.suspended && i.workloadsReady && i.upstreamReady;
-
-/** Why a run is due now, or null when none is. */
-export function dueRunReason(ctx: RunnerContext): RunReason | null {
-  const i = ctx.inputs;
-  if (!inputsSatisfied(i)) return null;
-  if (i.trigger !== null && i.trigger !== ctx.lastTrigger) return 'Manual';
-  if (i.scheduled) return ctx.dueTick !== null ? 'Schedule' : null;
-  return i.revision !== ctx.lastRevision ? 'Revision' : null;
-}
-
-/** The state a Runner that is not running belongs in. */
-export function restingState(ctx: RunnerContext): RunnerStateName {
-  const i = ctx.inputs;
-  if (!i.valid) return 'Invalid';
-  if (i.cycle) return 'Stalled';
-  if (i.suspended) return 'Suspended';
-  if (!i.workloadsReady) return 'WaitingForWorkloads';
-  if (!i.upstreamReady) return 'WaitingForUpstream';
-  if (dueRunReason(ctx) !== null) return 'Running';
-  if (i.scheduled) return 'Scheduled';
-  return ctx.run?.result === 'Failed' ? 'Failed' : 'Succeeded';
-}
-
-/** `<run number>:<reason>:<what>`: unique per run, and the same again after a restart that lost it. */
-export const runKeyFor = (ctx: RunnerContext, reason: RunReason): string => {
-  const n = ctx.runs + 1;
-  switch (reason) {
-    case 'Manual':
-      return `${n}:manual:${ctx.inputs.trigger}:${ctx.inputs.revision}`;
-    case 'Schedule':
-      return `${n}:schedule:${ctx.dueTick}`;
-    case 'Revision':
-      return `${n}:revision:${ctx.inputs.revision}`;
-  }
-};
-
-/** A tick can start a run (now or, under Forbid, after the active one). */
-const tickCanRun = (ctx: RunnerContext): boolean => ctx.inputs.scheduled && inputsSatisfied(ctx.inputs);
-
-const eventTime = (event: { type: string }, ctx: RunnerContext): string =>
-  'at' in event && typeof event.at === 'string' ? event.at : ctx.now;
-
-const runIsActive = (ctx: RunnerContext): boolean => ctx.run !== null && ctx.run.result === null;
-
-// ---------------------------------------------------------------------------------------------
-
-const restsIn = (state: RunnerStateName) => ({ type: 'restsIn', params: { state } }) as const;
-
-const AFTER_A_RUN: readonly RunnerStateName[] = ['Succeeded', 'Failed'];
-
-/** Targets reachable from a resting state: not itself, and not Succeeded <-> Failed (only a run changes that). */
-const restingTargets = (from: RunnerStateName) =>
-  RUNNER_STATES.filter((s) => s !== from && s !== 'Running' && !(AFTER_A_RUN.includes(from) && AFTER_A_RUN.includes(s)));
-
-/** From a resting state, go where `restingState` says (staying put is no transition). */
-const restingNode = (from: RunnerStateName) => ({
-  always: [
-    ...restingTargets(from).map((state) => ({ guard: restsIn(state), target: state })),
-    { guard: restsIn('Running'), target: 'Running', actions: 'beginRun' as const },
-  ],
-});
+const eventTime = (event: { type: string }, context: RunnerContext): string =>
+  'at' in event && typeof event.at === 'string' ? event.at : context.now;
 
 export const runnerMachine = setup({
   types: {
@@ -169,16 +42,30 @@ export const runnerMachine = setup({
     input: {} as RunnerMachineInput,
   },
   guards: {
-    restsIn: ({ context }, params: { state: RunnerStateName }) => restingState(context) === params.state,
-    isActiveRun: ({ context, event }) =>
-      event.type === 'JOB.FINISHED' && runIsActive(context) && context.run?.key === event.key,
-    inputsChanged: ({ context, event }) =>
-      event.type === 'INPUTS' && JSON.stringify(event.inputs) !== JSON.stringify(context.inputs),
+    // Why a Runner cannot run, in the order in which they name its state (the first that holds wins).
+    inputsUnsatisfied: ({ context }) => !inputsSatisfied(context.inputs),
+    invalid: ({ context }) => !context.inputs.valid,
+    inCycle: ({ context }) => context.inputs.cycle,
+    suspended: ({ context }) => context.inputs.suspended,
+    workloadsNotReady: ({ context }) => !context.inputs.workloadsReady,
+    upstreamNotReady: ({ context }) => !context.inputs.upstreamReady,
+    // Why a run is due (checked once the inputs are satisfied), in order: the first names the run's reason.
+    newTrigger: ({ context }) => hasNewTrigger(context),
+    tickDue: ({ context }) => hasDueTick(context),
+    newRevision: ({ context }) => hasNewRevision(context),
+    // Where a Runner with nothing to do rests.
+    scheduled: ({ context }) => context.inputs.scheduled,
+    lastRunFailed: ({ context }) => context.run?.result === 'Failed',
+    // Events.
+    inputsChanged: ({ context, event }) => event.type === 'INPUTS' && !sameInputs(event.inputs, context.inputs),
+    replaceDue: ({ context, event }) => {
+      const next = observed(context, event);
+      return event.type === 'INPUTS' && next.inputs.concurrencyPolicy === 'Replace' && runDue(next);
+    },
     tickCanRun: ({ context }) => tickCanRun(context),
-    dueTickBlocked: ({ context }) => context.dueTick !== null && !tickCanRun(context),
-    runFinished: ({ context }) => !runIsActive(context),
-    replaceDue: ({ context }) =>
-      runIsActive(context) && context.inputs.concurrencyPolicy === 'Replace' && dueRunReason(context) !== null,
+    tickReplacesRun: ({ context }) => tickCanRun(context) && context.inputs.concurrencyPolicy === 'Replace',
+    staleJob: ({ context, event }) => event.type === 'JOB.FINISHED' && !(runIsActive(context) && context.run?.key === event.key),
+    tickBlocked: ({ context }) => context.dueTick !== null && !tickCanRun(context),
   },
   actions: {
     // Effects, implemented by the operator (src/runner-effects.ts).
@@ -188,109 +75,93 @@ export const runnerMachine = setup({
     runFinished: () => {},
     tickSkipped: () => {},
 
-    recordInputs: assign(({ context, event }) => {
-      if (event.type !== 'INPUTS') return {};
-      const becameNotReady = !event.inputs.workloadsReady && context.progressingSince === null;
-      return {
-        now: event.at,
-        inputs: event.inputs,
-        progressingSince: event.inputs.workloadsReady ? null : becameNotReady ? event.at : context.progressingSince,
-      };
-    }),
+    recordInputs: assign(({ context, event }) => (event.type === 'INPUTS' ? withInputs(context, event.inputs, event.at) : {})),
     rememberTick: assign(({ event }) => (event.type === 'TICK' ? { now: event.at, dueTick: event.tick, lastTick: event.tick } : {})),
     skipTick: assign(({ event }) =>
       event.type === 'TICK' || event.type === 'TICK.MISSED' ? { now: event.at, lastTick: event.tick, lastSkippedTick: event.tick } : {}),
     skipDueTick: assign(({ context }) => ({ lastSkippedTick: context.dueTick, dueTick: null })),
-    beginRun: assign(({ context, event }) => {
-      const reason = dueRunReason(context) ?? 'Revision';
-      const run: RunRecord = {
-        key: runKeyFor(context, reason),
-        reason,
-        revision: context.inputs.revision,
-        parts: context.inputs.parts,
-        previousParts: context.run?.parts ?? null,
-        tick: reason === 'Schedule' ? context.dueTick : null,
-        startedAt: eventTime(event, context),
-        finishedAt: null,
-        result: null,
-        message: null,
-      };
-      return {
-        run,
-        runs: context.runs + 1,
-        lastRevision: context.inputs.revision,
-        lastTrigger: context.inputs.trigger,
-        // Under Replace a tick still due would replace this very run at once; it is served by it —
-        // unless the Runner is no longer scheduled: then the tick is skipped, visibly, when the run ends.
-        dueTick:
-          reason === 'Schedule' || (context.inputs.concurrencyPolicy === 'Replace' && context.inputs.scheduled)
-            ? null
-            : context.dueTick,
-      };
-    }),
-    recordResult: assign(({ context, event }) => {
-      if (event.type !== 'JOB.FINISHED' || context.run === null) return {};
-      const result: RunResult = event.succeeded ? 'Succeeded' : 'Failed';
-      return {
-        now: event.at,
-        run: { ...context.run, finishedAt: event.at, result, message: event.message },
-        ...(event.succeeded ? { lastSucceededAt: event.at } : { lastFailedAt: event.at }),
-      };
-    }),
+    beginRun: assign(({ context, event }) => withNewRun(context, eventTime(event, context))),
+    recordResult: assign(({ context, event }) => (event.type === 'JOB.FINISHED' ? withResult(context, event) : {})),
   },
 }).createMachine({
   id: 'runner',
-  context: ({ input }) => ({
-    inputs: input.inputs,
-    lastRevision: null,
-    // The trigger value present when a Runner is first seen is a baseline, not a request.
-    lastTrigger: input.inputs.trigger,
-    dueTick: null,
-    lastTick: null,
-    lastSkippedTick: null,
-    run: null,
-    lastSucceededAt: null,
-    lastFailedAt: null,
-    progressingSince: input.inputs.workloadsReady ? null : input.at,
-    now: input.at,
-    runs: 0,
-  }),
-  initial: 'WaitingForWorkloads',
+  context: ({ input }) => initialContext(input),
+  initial: 'atRest',
   on: {
-    // Inputs equal to those known change nothing (not even `now`): no snapshot churn, no status write.
-    INPUTS: { guard: 'inputsChanged', actions: 'recordInputs' },
-    TICK: [
-      { guard: 'tickCanRun', actions: 'rememberTick' },
-      { actions: ['skipTick', 'tickSkipped'] },
-    ],
     'TICK.MISSED': { actions: ['skipTick', 'tickSkipped'] },
   },
   states: {
-    Invalid: restingNode('Invalid'),
-    Stalled: restingNode('Stalled'),
-    Suspended: restingNode('Suspended'),
-    WaitingForWorkloads: restingNode('WaitingForWorkloads'),
-    WaitingForUpstream: restingNode('WaitingForUpstream'),
-    Scheduled: restingNode('Scheduled'),
-    Succeeded: restingNode('Succeeded'),
-    Failed: restingNode('Failed'),
+    atRest: {
+      description: 'No run is active: the Runner rests where its inputs say, or starts a run that is due.',
+      initial: 'settling',
+      on: {
+        // Inputs equal to those known change nothing (not even `now`): no snapshot churn, no status write.
+        INPUTS: { guard: 'inputsChanged', target: 'atRest', reenter: true, actions: 'recordInputs' },
+        TICK: { actions: ['skipTick', 'tickSkipped'] },
+      },
+      states: {
+        settling: {
+          description: 'Left at once: blocked, a run that is due, or where a Runner with nothing to do rests.',
+          always: [
+            { guard: 'inputsUnsatisfied', target: 'blocked' },
+            { guard: 'newTrigger', target: '#runner.Running', actions: 'beginRun' },
+            { guard: 'tickDue', target: '#runner.Running', actions: 'beginRun' },
+            { guard: 'newRevision', target: '#runner.Running', actions: 'beginRun' },
+            { guard: 'scheduled', target: 'Scheduled' },
+            { guard: 'lastRunFailed', target: 'Failed' },
+            { target: 'Succeeded' },
+          ],
+        },
+        blocked: {
+          description: 'The inputs are not satisfied: no run starts, and ticks are skipped.',
+          initial: 'blockedBy',
+          states: {
+            blockedBy: {
+              description: 'Left at once: the first reason that holds names the state.',
+              always: [
+                { guard: 'invalid', target: 'Invalid' },
+                { guard: 'inCycle', target: 'Stalled' },
+                { guard: 'suspended', target: 'Suspended' },
+                { guard: 'workloadsNotReady', target: 'WaitingForWorkloads' },
+                { guard: 'upstreamNotReady', target: 'WaitingForUpstream' },
+              ],
+            },
+            Invalid: { description: 'The spec failed validation.' },
+            Stalled: { description: 'The Runner is part of a dependency cycle.' },
+            Suspended: { description: 'spec.suspend is true.' },
+            WaitingForWorkloads: { description: 'Not every selected workload is ready, or none matched.' },
+            WaitingForUpstream: { description: "Not every selected upstream Runner's latest run succeeded, or none matched." },
+          },
+        },
+        Scheduled: {
+          description: 'A scheduled Runner waits for its next tick.',
+          on: {
+            TICK: { target: '#runner.Running', actions: ['rememberTick', 'beginRun'] },
+          },
+        },
+        Succeeded: { description: 'An event-triggered Runner ran its revision, and the latest run succeeded.' },
+        Failed: { description: 'An event-triggered Runner ran its revision, and the latest run failed.' },
+      },
+    },
     Running: {
+      description: "A run is active: its Job was created and its result is not known yet.",
       entry: ['startJob', 'runStarted'],
       on: {
+        INPUTS: [
+          { guard: 'replaceDue', target: 'Running', reenter: true, actions: ['recordInputs', 'stopJob', 'beginRun'] },
+          { guard: 'inputsChanged', actions: 'recordInputs' },
+        ],
+        TICK: [
+          { guard: 'tickReplacesRun', target: 'Running', reenter: true, actions: ['rememberTick', 'stopJob', 'beginRun'] },
+          { guard: 'tickCanRun', actions: 'rememberTick' },
+          { actions: ['skipTick', 'tickSkipped'] },
+        ],
         'JOB.FINISHED': [
-          // A tick remembered during the run (Forbid) is skipped if the inputs are not satisfied when it ends.
-          { guard: and(['isActiveRun', 'dueTickBlocked']), actions: ['recordResult', 'runFinished', 'skipDueTick', 'tickSkipped'] },
-          { guard: 'isActiveRun', actions: ['recordResult', 'runFinished'] },
+          { guard: 'staleJob' },
+          { guard: 'tickBlocked', target: 'atRest', actions: ['recordResult', 'runFinished', 'skipDueTick', 'tickSkipped'] },
+          { target: 'atRest', actions: ['recordResult', 'runFinished'] },
         ],
       },
-      always: [
-        { guard: 'replaceDue', target: 'Running', reenter: true, actions: ['stopJob', 'beginRun'] },
-        ...RUNNER_STATES.filter((s) => s !== 'Running').map((state) => ({
-          guard: and(['runFinished', restsIn(state)]),
-          target: state,
-        })),
-        { guard: and(['runFinished', restsIn('Running')]), target: 'Running', reenter: true, actions: 'beginRun' as const },
-      ],
     },
   },
 });

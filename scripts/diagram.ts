@@ -1,4 +1,4 @@
-// Writes the Runner machine's diagrams (SPEC §7), all derived from machines/runner.ts by src/diagram.ts:
+// Writes the Runner machine's diagrams (SPEC §7), all derived from machines/runner.ts by src/diagram/:
 //   docs/runner-machine.mmd   Mermaid stateDiagram-v2 (the text that test/unit/diagram.test.ts compares)
 //   docs/runner-machine.svg   Graphviz, rendered by @viz-js/viz (Graphviz as WebAssembly: no browser, no system dot)
 //   docs/machine.md           its generated blocks (between markers): the Mermaid text, and the code for the
@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instance } from '@viz-js/viz';
 import { runnerMachine } from '../machines/runner.ts';
-import { embedBlock, toDot, toMermaid, toStatelyCode } from '../src/diagram.ts';
+import { toDot } from '../src/diagram/dot.ts';
+import { embedBlock } from '../src/diagram/markdown.ts';
+import { toMermaid } from '../src/diagram/mermaid.ts';
+import { toStatelyCode } from '../src/diagram/stately.ts';
 
 /** The repository's docs/ folder, wherever the command is run from. */
 export const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));

@@ -1,53 +1,114 @@
 #!/usr/bin/env node
-// hestia — the operator and its tools. Also usable as a kubectl plugin (kubectl-hestia):
-//   hestia run [--inspect[=ws://h:p]]   run the operator (KUBECONFIG or in-cluster); --inspect (or HESTIA_INSPECT)
-//                                       sends the Runner actors to a Stately inspector WebSocket
-//   hestia describe <runner> [-n ns]    why a Runner did or did not run
-//   hestia diagram                      write the machine's diagrams to docs/
-import { BatchV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type Runner } from './api/runner.ts';
+// hestia — the operator and its tools; also a kubectl plugin (kubectl-hestia). `hestia --help`
+// lists the commands, src/commands/help.ts holds every command's help.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeRunner } from './describe.ts';
+import { COMMANDS, HELP, type Command } from './commands/help.ts';
+import { apiErrorText, connect, UsageError } from './commands/kube.ts';
+import { EXIT } from './commands/wait-verdict.ts';
 
-async function describe(args: string[]): Promise<void> {
-  let namespace: string | undefined;
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-n' || a === '--namespace') namespace = args[++i];
-    else if (a.startsWith('--namespace=')) namespace = a.slice('--namespace='.length);
-    else names.push(a);
+const CONNECTION = {
+  namespace: { type: 'string', short: 'n' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+const OUTPUT = { output: { type: 'string', short: 'o' } } as const;
+
+const OPTIONS = {
+  wait: { ...CONNECTION, ...OUTPUT, timeout: { type: 'string' }, 'after-now': { type: 'boolean' } },
+  trigger: { ...CONNECTION, ...OUTPUT, timeout: { type: 'string' }, wait: { type: 'boolean' }, value: { type: 'string' } },
+  runs: { ...CONNECTION, ...OUTPUT },
+  describe: CONNECTION,
+  diagram: { help: { type: 'boolean', short: 'h' } },
+} satisfies Record<Exclude<Command, 'run'>, ParseArgsConfig['options']>;
+
+/** Flags and the one RUNNER argument of a command, or a UsageError that says what to change. */
+function parse<C extends keyof typeof OPTIONS>(command: C, args: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS[command], allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`hestia ${command}: ${(err as Error).message.split('. ')[0]} (see hestia ${command} --help)`);
   }
-  const name = names[0];
-  if (!name) throw new Error('usage: hestia describe <runner> [-n namespace]');
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const ns = namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const runner = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as Runner;
-  const jobs = await kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace: ns, labelSelector: `runner.stakater.com/name=${name}` });
-  process.stdout.write(describeRunner(runner, jobs.items.filter((j) => j.metadata?.ownerReferences?.some((o) => o.uid === runner.metadata.uid))));
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const output = values.output as string | undefined;
+  if (output !== undefined && output !== 'json') throw new UsageError(`hestia ${command}: -o/--output takes only "json" (got "${output}")`);
+  return { values, json: output === 'json', positionals: parsed.positionals };
 }
 
-async function main(argv: string[]): Promise<void> {
+function runnerName(command: string, positionals: string[]): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(`hestia ${command}: expected one RUNNER name, got ${positionals.length === 0 ? 'none' : positionals.join(' ')} (see hestia ${command} --help)`);
+  }
+  return positionals[0]!;
+}
+
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+const connection = (v: Record<string, string | boolean | undefined>) => ({ namespace: str(v.namespace), kubeconfig: str(v.kubeconfig), context: str(v.context) });
+
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'run':
-    case undefined: {
-      const [{ runOperator }, { inspectUrlFrom }] = await Promise.all([import('./main.ts'), import('./inspect.ts')]);
-      return runOperator({ inspectUrl: inspectUrlFrom(rest, process.env) });
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP[(COMMANDS as readonly string[]).includes(rest[0] ?? '') ? (rest[0] as Command) : 'hestia']);
+    return 0;
+  }
+  if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`hestia: unknown command "${command}": use ${COMMANDS.join(', ')} (see hestia --help)`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP[command as Command]);
+    return 0;
+  }
+  switch (command as Command) {
+    case 'run': {
+      const [{ runOperator }, { inspectUrlFrom }, { probeOptionsFrom }] = await Promise.all([import('./main.ts'), import('./inspect.ts'), import('./operator/prober.ts')]);
+      await runOperator({ inspectUrl: inspectUrlFrom(rest, process.env), probes: probeOptionsFrom(rest, process.env) });
+      return 0;
     }
-    case 'describe':
-      return describe(rest);
+    case 'wait': {
+      const { values, json, positionals } = parse('wait', rest);
+      const { waitCommand } = await import('./commands/wait.ts');
+      return waitCommand({ ...connection(values), timeout: str(values.timeout), afterNow: values['after-now'] === true, json }, runnerName('wait', positionals));
+    }
+    case 'trigger': {
+      const { values, json, positionals } = parse('trigger', rest);
+      const { triggerCommand } = await import('./commands/wait.ts');
+      return triggerCommand({ ...connection(values), timeout: str(values.timeout), value: str(values.value), wait: values.wait === true, json }, runnerName('trigger', positionals));
+    }
+    case 'runs': {
+      const { values, json, positionals } = parse('runs', rest);
+      const { runsCommand } = await import('./commands/runs.ts');
+      return runsCommand({ ...connection(values), json }, runnerName('runs', positionals));
+    }
+    case 'describe': {
+      const { values, positionals } = parse('describe', rest);
+      return describe(connection(values), runnerName('describe', positionals));
+    }
     case 'diagram': {
+      parse('diagram', rest);
       const { writeDiagrams } = await import('../scripts/diagram.ts');
-      return writeDiagrams();
+      await writeDiagrams();
+      return 0;
     }
-    default:
-      throw new Error(`unknown command ${command}: use run, describe or diagram`);
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  const e = err as { code?: number; body?: unknown; message?: string };
-  console.error(`hestia: ${e.code === 404 ? 'not found' : (e.message ?? String(err))}`);
-  process.exit(1);
-});
+async function describe(flags: ReturnType<typeof connection>, name: string): Promise<number> {
+  const conn = connect(flags);
+  const runner = await conn.getRunner(name).catch((err: unknown) => {
+    throw new Error(apiErrorText(err, `Runner ${conn.namespace}/${name}`));
+  });
+  const jobs = await conn.batch.listNamespacedJob({ namespace: conn.namespace, labelSelector: `runner.stakater.com/name=${name}` });
+  process.stdout.write(describeRunner(runner, jobs.items.filter((j) => j.metadata?.ownerReferences?.some((o) => o.uid === runner.metadata.uid))));
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // A UsageError names its command already; other errors are the cluster's or the Runner's.
+    console.error(err instanceof UsageError ? err.message : `hestia: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = EXIT.error;
+  },
+);

@@ -23,7 +23,18 @@ export function describeRunner(runner: Runner, jobs: readonly V1Job[]): string {
   lines.push('', 'Inputs:');
   const watched = s.watchedResources ?? [];
   if (watched.length === 0) lines.push('  (none matched)');
-  for (const w of watched) lines.push(`  ${mark(w.ready)}  ${w.kind} ${w.namespace}/${w.name}${w.message ? `  (${w.message})` : ''}`);
+  for (const w of watched) {
+    const kind = w.apiVersion?.includes('/') ? `${w.kind}.${w.apiVersion.split('/')[0]}` : w.kind;
+    const where = w.namespace ? `${w.namespace}/${w.name}` : w.name;
+    lines.push(`  ${mark(w.ready)}  ${kind} ${where}${w.message ? `  (${w.message})` : ''}`);
+  }
+  if ((s.watchedResourcesCount ?? 0) > watched.length) lines.push(`  ... and ${s.watchedResourcesCount! - watched.length} more`);
+
+  const probes = s.probes ?? [];
+  if (probes.length > 0) {
+    lines.push('', 'Probes:');
+    for (const p of probes) lines.push(`  ${mark(p.ready)}  ${p.name}  ${p.url}  (${p.message})`);
+  }
 
   lines.push('', 'Last run:');
   if (!s.lastRun) lines.push('  (none yet)');

@@ -2,7 +2,7 @@
 // events and snapshots are sent, in the Stately inspector protocol of @statelyai/inspect, to a WebSocket server, such
 // as the bridge that `@statelyai/inspect/server`'s createInspectorServer() starts for the browser inspector
 // (docs/machine.md, "Watch a Runner's actor live").
-import { createWebSocketInspector } from '@statelyai/inspect';
+// @statelyai/inspect (with its WebSocket client) is loaded only when inspection is asked for.
 import type { InspectionEvent } from 'xstate';
 
 /** Where `--inspect` without a value sends: the default port of @statelyai/inspect's createInspectorServer(). */
@@ -53,7 +53,8 @@ export interface RunnerInspector {
  * connection is open are held (the latest 200, @statelyai/inspect's default) and sent when it opens. A failed
  * connection is retried by @statelyai/inspect every 5 s; the operator never waits for it.
  */
-export function createRunnerInspector(url: string): RunnerInspector {
+export async function createRunnerInspector(url: string): Promise<RunnerInspector> {
+  const { createWebSocketInspector } = await import('@statelyai/inspect');
   const inspector = createWebSocketInspector({ url: checked(url) });
   return {
     inspect: (event) => inspector.inspect.next?.(event),

@@ -6,8 +6,9 @@
 // another candidate take the Lease. The deadline is shorter than the duration, so a leader that
 // cannot reach the API server has stopped before anyone else can start: never two leaders at once.
 import { hostname } from 'node:os';
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeClient } from './k8s/client.ts';
 import { errorText } from './k8s/informer.ts';
 
 export interface LeaseSettings {
@@ -81,19 +82,22 @@ export function leaseState(lease: V1Lease | undefined, identity: string, now: Da
   return now.getTime() > expires ? 'free' : 'held';
 }
 
+/** Lease times are MicroTime: RFC 3339 with microseconds. */
+const microTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
 /** The outcome of one attempt: held (with the time written as renewTime), taken by another, or unknown. */
 type Attempt = { held: true; renewedAt: number } | { held: false; takenByOther: boolean };
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly client: KubeClient;
   private readonly settings: LeaseSettings;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(kc: KubeConfig, settings: LeaseSettings, log: Logger) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+  constructor(client: KubeClient, settings: LeaseSettings, log: Logger) {
+    this.client = client;
     this.settings = settings;
     this.log = log.child({ lease: `${settings.namespace}/${settings.name}`, identity: settings.identity });
   }
@@ -174,7 +178,8 @@ export class LeaderElector {
     const { namespace, name, identity, durationSeconds } = this.settings;
     const now = new Date();
     try {
-      const lease = await this.api.readNamespacedLease({ namespace, name }).catch((err: unknown) => {
+      const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+      const lease = await this.client.get<V1Lease>(`${leases}/${encodeURIComponent(name)}`).catch((err: unknown) => {
         if ((err as { code?: number }).code === 404) return undefined;
         throw err;
       });
@@ -183,12 +188,13 @@ export class LeaderElector {
       const spec = {
         holderIdentity: identity,
         leaseDurationSeconds: durationSeconds,
-        renewTime: new V1MicroTime(now),
-        acquireTime: state === 'ours' && lease?.spec?.acquireTime ? lease.spec.acquireTime : new V1MicroTime(now),
+        renewTime: microTime(now),
+        acquireTime: state === 'ours' && lease?.spec?.acquireTime ? lease.spec.acquireTime : microTime(now),
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (state === 'free' && lease ? 1 : 0),
       };
-      if (!lease) await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } });
-      else await this.api.replaceNamespacedLease({ namespace, name, body: { metadata: lease.metadata, spec } });
+      const kind = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
+      if (!lease) await this.client.create(leases, { ...kind, metadata: { name, namespace }, spec });
+      else await this.client.replace(`${leases}/${encodeURIComponent(name)}`, { ...kind, metadata: lease.metadata, spec });
       // Others count the Lease's expiry from this renewTime, not from when the answer arrived.
       return { held: true, renewedAt: now.getTime() };
     } catch (err) {

@@ -1,47 +1,47 @@
 // The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
 // serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM. With `inspectUrl`
 // (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
-import { createServer, type RequestListener } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import { clockFromEnvironment } from './clock.ts';
+import { serveEndpoints } from './endpoints.ts';
 import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
+import { KubeClient } from './k8s/client.ts';
+import { loadConnection } from './k8s/kubeconfig.ts';
+import { watchScopeFrom } from './k8s/watch-scope.ts';
 import { LeaderElector, leaseSettingsFrom } from './leader.ts';
 import { createLogger } from './log.ts';
-import { Operator } from './operator.ts';
+import { tuneHeap } from './memory.ts';
+import { createMetrics } from './metrics.ts';
+import { Operator } from './operator/operator.ts';
+import { probeOptionsFrom, type ProbeOptions } from './operator/prober.ts';
 
 export interface RunOperatorOptions {
   /** Send the Runner actors' inspection events to this WebSocket (Stately inspector protocol). */
   inspectUrl?: string;
+  /** Whether probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL, --allow-local-probes). */
+  probes?: ProbeOptions;
 }
 
 export async function runOperator(options: RunOperatorOptions = {}): Promise<void> {
+  const heapSettings = tuneHeap();
   const log = createLogger();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const inspector = options.inspectUrl ? createRunnerInspector(options.inspectUrl) : undefined;
+  log.info({ heapSettings }, 'starting');
+  const client = new KubeClient(await loadConnection());
+  const inspector = options.inspectUrl ? await createRunnerInspector(options.inspectUrl) : undefined;
   if (inspector) log.info({ url: options.inspectUrl }, 'sending Runner actor inspection events (Stately inspector protocol)');
-  const operator = new Operator({ kubeConfig, log, clock: clockFromEnvironment(process.env), ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const writeConcurrency = Number(process.env.HESTIA_WRITE_CONCURRENCY) || undefined;
+  const scope = watchScopeFrom(process.env);
+  const metrics = createMetrics();
+  let leading = false;
+  const probes = options.probes ?? probeOptionsFrom([], process.env);
+  if (probes.allowLocal) log.warn('probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL)');
+  const operator = new Operator({ client, log, scope, probes, clock: clockFromEnvironment(process.env), metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
-  const healthPort = Number(process.env.HESTIA_HEALTH_PORT ?? 8081);
-  const metricsPort = Number(process.env.HESTIA_METRICS_PORT ?? 8080);
-  const handler: RequestListener = (req, res) => {
-    if (req.url === '/healthz') return void res.writeHead(200).end('ok');
-    if (req.url === '/readyz') return void res.writeHead(operator.ready ? 200 : 503).end(operator.ready ? 'ok' : 'watch caches not in sync');
-    if (req.url === '/metrics') {
-      const s = operator.stats;
-      const lines = [
-        `hestia_runners ${s.runners}`,
-        `hestia_status_writes_total ${s.statusWrites}`,
-        `hestia_status_writes_skipped_total ${s.statusWritesSkipped}`,
-        `hestia_watch_restarts_total ${s.watchRestarts}`,
-        `hestia_ready ${operator.ready ? 1 : 0}`,
-      ];
-      return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(lines.join('\n') + '\n');
-    }
-    res.writeHead(404).end();
-  };
-  // Probes on the health port, Prometheus on the metrics port (0 turns either off); both answer every path.
-  const servers = [healthPort, metricsPort].filter((p) => p > 0).map((p) => createServer(handler).listen(p, '0.0.0.0'));
+  metrics.observe({ operator, isLeader: () => leading });
+  const servers = serveEndpoints({
+    ports: [Number(process.env.HESTIA_HEALTH_PORT ?? 8081), Number(process.env.HESTIA_METRICS_PORT ?? 8080)],
+    ready: () => operator.ready,
+    registry: metrics.registry,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -58,17 +58,19 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
 
   const lease = leaseSettingsFrom(process.env);
   if (lease) {
-    const elector = new LeaderElector(kubeConfig, lease, log);
+    const elector = new LeaderElector(client, lease, log);
     log.info({ lease: `${lease.namespace}/${lease.name}` }, 'waiting to become leader');
     await elector.acquire();
     // Losing the Lease means another replica may act: stop at once, as controller-runtime does.
     elector.keepRenewing(() => process.exit(1));
   }
+  leading = true;
   await operator.start();
 }
 
 if (import.meta.main) {
-  runOperator({ inspectUrl: inspectUrlFrom(process.argv.slice(2), process.env) }).catch((err: unknown) => {
+  const args = process.argv.slice(2);
+  runOperator({ inspectUrl: inspectUrlFrom(args, process.env), probes: probeOptionsFrom(args, process.env) }).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

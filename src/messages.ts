@@ -28,6 +28,16 @@ export function waitingForWorkloadsMessage(items: readonly WatchedItem[]): strin
   return waitingMessage(items, { one: 'workload', many: 'workloads' }, (w) => `${w.kind ?? 'workload'} ${w.namespace}/${w.name}`);
 }
 
+/** "waiting for resource HelmRelease shop/podinfo (InProgress: ...)"; with several, "waiting for 2 of 3 resources: ...". */
+export function waitingForResourcesMessage(items: readonly WatchedItem[]): string {
+  return waitingMessage(items, { one: 'resource', many: 'resources' }, (r) => `${r.kind ?? 'resource'} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`);
+}
+
+/** "waiting for probe checkout (answered 503, not 200–399)"; with several, "waiting for 2 of 3 probes: ...". */
+export function waitingForProbesMessage(items: readonly WatchedItem[]): string {
+  return waitingMessage(items, { one: 'probe', many: 'probes' }, (p) => p.name);
+}
+
 /**
  * "waiting for upstream Runner qa/a (latest run failed)"; with several upstreams
  * "waiting for 2 of 3 upstream Runners: qa/a (latest run failed), qa/b (running)".
@@ -84,16 +94,23 @@ function splitPart(part: string): { identity: string; value: string } {
   return at < 0 ? { identity: part, value: '' } : { identity: part.slice(0, at), value: part.slice(at + 1) };
 }
 
-/** "Deployment/shop/cart" → "Deployment shop/cart". */
-function displayName(identity: string): { kind: string; ref: string } {
+/**
+ * "Deployment/shop/cart" → "Deployment shop/cart". The parts of spec.resources name their kind with its group
+ * ("HelmRelease.helm.toolkit.fluxcd.io/shop/podinfo"): `resource` says so, and the kind is shown without it.
+ */
+function displayName(identity: string): { kind: string; ref: string; resource: boolean } {
   const slash = identity.indexOf('/');
-  return slash < 0 ? { kind: identity, ref: '' } : { kind: identity.slice(0, slash), ref: identity.slice(slash + 1) };
+  const qualified = slash < 0 ? identity : identity.slice(0, slash);
+  const dot = qualified.indexOf('.');
+  return { kind: dot < 0 ? qualified : qualified.slice(0, dot), ref: slash < 0 ? '' : identity.slice(slash + 1), resource: dot >= 0 };
 }
 
 function describeChange(identity: string, value: string, previous: string | undefined): string {
   if (identity === 'spec') return 'spec change';
+  if (identity === 'others') return `changes among ${Number.parseInt(value, 10).toLocaleString('en-US')} other inputs`;
   if (identity === 'trigger') return `manual trigger "${value}"`;
-  const { kind, ref } = displayName(identity);
+  const { kind, ref, resource } = displayName(identity);
+  if (resource) return previous === undefined ? `new resource ${kind} ${ref}` : `change of ${kind} ${ref}`;
   if (WORKLOAD_KINDS.has(kind)) return previous === undefined ? `new workload ${kind} ${ref}` : `rollout of ${kind} ${ref}`;
   if (kind === 'Runner') return previous === undefined ? `new upstream Runner ${ref}` : `new run of upstream Runner ${ref}`;
   return `change of ${identity}`;
@@ -101,7 +118,8 @@ function describeChange(identity: string, value: string, previous: string | unde
 
 function describeRemoval(identity: string): string {
   if (identity === 'trigger') return 'manual trigger removed';
-  const { kind, ref } = displayName(identity);
+  const { kind, ref, resource } = displayName(identity);
+  if (resource) return `resource ${kind} ${ref} no longer selected`;
   if (WORKLOAD_KINDS.has(kind)) return `workload ${kind} ${ref} no longer selected`;
   if (kind === 'Runner') return `upstream Runner ${ref} no longer selected`;
   return `${identity} removed`;

@@ -4,7 +4,7 @@
 // Absent status counters count as 0 (a controller omits zero-valued fields), and an absent
 // `spec.replicas` means 1, the API server's default. A workload scaled to 0 whose counters are all
 // 0 is ready: the SPEC's equalities hold, and there is nothing left to roll out.
-import type { KubernetesObject, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1DaemonSet, V1Deployment, V1ObjectMeta, V1StatefulSet } from '@kubernetes/client-node';
 import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
 
@@ -137,3 +137,27 @@ export function podTemplateHash(obj: KubernetesObject | WorkloadObject): string 
   const template = (obj as { spec?: { template?: unknown } }).spec?.template;
   return shortHash(canonicalJson(template ?? {}));
 }
+
+/**
+ * A workload as the operator caches it: who it is, whether it is ready, and which rollout it is
+ * at. A few dozen bytes, where the object with its managedFields and pod template is several KiB.
+ */
+export interface WorkloadView extends KubernetesObject {
+  metadata: Pick<V1ObjectMeta, 'name' | 'namespace' | 'uid' | 'labels' | 'resourceVersion'>;
+  readiness: Readiness;
+  templateHash: string;
+}
+
+export const viewOfWorkload =
+  (kind: WorkloadKind) =>
+  (o: KubernetesObject): WorkloadView => ({
+    metadata: {
+      name: o.metadata?.name,
+      namespace: o.metadata?.namespace,
+      uid: o.metadata?.uid,
+      resourceVersion: o.metadata?.resourceVersion,
+      labels: o.metadata?.labels ?? {},
+    },
+    readiness: readinessOf(kind, o),
+    templateHash: podTemplateHash(o),
+  });

@@ -48,14 +48,19 @@ function standardExpression(schedule: string): string {
   return fields.join(' ');
 }
 
+/** Zones already found valid: asking Intl costs far more than the cron arithmetic itself. */
+const knownZones = new Set<string>(['UTC']);
+
 /** The IANA zone to evaluate in; undefined or "" mean UTC (SPEC §2.2). */
 function zoneOf(timeZone: string | undefined): string {
   const zone = timeZone === undefined || timeZone === '' ? 'UTC' : timeZone;
+  if (knownZones.has(zone)) return zone;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
   } catch {
     throw new ScheduleError('spec.timeZone', `"${zone}" is not a known IANA time zone`);
   }
+  if (knownZones.size < 1000) knownZones.add(zone);
   return zone;
 }
 

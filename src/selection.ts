@@ -53,6 +53,13 @@ export class SelectorIndex {
 export class Relation {
   private readonly forward = new Map<string, Set<string>>();
   private readonly backward = new Map<string, Set<string>>();
+  /** Counts changes, so a reader can tell whether anything changed since it last looked. */
+  version = 0;
+
+  /** Every owner with at least one target. */
+  owners(): Iterable<string> {
+    return this.forward.keys();
+  }
 
   targetsOf(owner: string): ReadonlySet<string> {
     return this.forward.get(owner) ?? EMPTY;
@@ -66,6 +73,7 @@ export class Relation {
     if (this.forward.get(owner)?.has(target)) return false;
     add(this.forward, owner, target);
     add(this.backward, target, owner);
+    this.version += 1;
     return true;
   }
 
@@ -73,6 +81,7 @@ export class Relation {
     if (!this.forward.get(owner)?.has(target)) return false;
     remove(this.forward, owner, target);
     remove(this.backward, target, owner);
+    this.version += 1;
     return true;
   }
 
@@ -102,4 +111,38 @@ function remove(map: Map<string, Set<string>>, a: string, b: string): void {
   const set = map.get(a);
   set?.delete(b);
   if (set?.size === 0) map.delete(a);
+}
+
+/**
+ * Objects by their labels, for the other direction: which objects a new or changed selector may
+ * match. A selector with matchLabels needs only the objects carrying one of its pairs (the pair
+ * with the fewest); one without must look at every object.
+ */
+export class LabelIndex {
+  private readonly byPair = new Map<string, Set<string>>();
+  private readonly labelsOf = new Map<string, Record<string, string>>();
+
+  set(key: string, labels: Record<string, string> | undefined): void {
+    this.delete(key);
+    const own = labels ?? {};
+    this.labelsOf.set(key, own);
+    for (const [k, v] of Object.entries(own)) add(this.byPair, pairKey(k, v), key);
+  }
+
+  delete(key: string): void {
+    const labels = this.labelsOf.get(key);
+    if (!labels) return;
+    this.labelsOf.delete(key);
+    for (const [k, v] of Object.entries(labels)) remove(this.byPair, pairKey(k, v), key);
+  }
+
+  /** Keys of objects the selector may match (a superset; check each). */
+  candidates(selector: V1LabelSelector): Iterable<string> {
+    let best: ReadonlySet<string> | undefined;
+    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+      const keys = this.byPair.get(pairKey(k, v)) ?? EMPTY;
+      if (!best || keys.size < best.size) best = keys;
+    }
+    return best ?? this.labelsOf.keys();
+  }
 }

@@ -1,51 +1,38 @@
 // What a Runner's spec may say, checked without I/O.
 //
 // The CRD schema and its CEL rules refuse most bad input at admission (crds/e2e.stakater.com_runners.yaml), but
-// not all of it: CEL cannot parse a cron expression or know the IANA zone list, and a Runner stored before the
-// CRD was tightened (or by the original Go operator's looser CRD) may still be there. Whatever reaches the
-// operator is therefore checked again here; a Runner with problems is reported as Stalled/InvalidSpec with
-// these messages and never runs. This module must never throw, whatever it is given.
+// not all of it: CEL cannot parse a cron expression or know the IANA zone list, the pod schema checks types but not
+// label syntax, and a Runner stored before the CRD was tightened (or by the original Go operator's looser CRD) may
+// still be there. Whatever reaches the operator is therefore checked again here; a Runner with problems is reported
+// as Stalled/InvalidSpec with these messages and never runs. This module must never throw, whatever it is given.
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { CronExpressionParser } from 'cron-parser';
 import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from './api/runner.ts';
 import { parseDuration } from './duration.ts';
+import { checkPodMetadata, checkSelector } from './spec-labels.ts';
+import { checkProbes, checkResources } from './spec-inputs.ts';
+import { isRecord, problem, quoted, type Problems, type SpecProblem } from './spec-problem.ts';
 
-export interface SpecProblem {
-  /** Path of the offending field, e.g. `spec.workloadSelector.matchExpressions[0].operator`. */
-  field: string;
-  /** A sentence for people that starts with the field, e.g. `spec.schedule: "61 * * * *" is not a valid ...`. */
-  message: string;
-}
+export type { SpecProblem } from './spec-problem.ts';
 
 /** The longest `jobName`: a Job name may have 63 characters and the operator appends "-" and a 10-character run suffix. */
 export const MAX_JOB_NAME_PREFIX = 52;
 
 const CRON_MACROS = ['@yearly', '@monthly', '@weekly', '@daily', '@hourly'];
 const CONCURRENCY_POLICIES: readonly ConcurrencyPolicy[] = ['Forbid', 'Replace'];
-const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const JOB_RESTART_POLICIES = ['Never', 'OnFailure'];
 const INT32_MAX = 2_147_483_647;
+// A message goes into a condition (at most 32,768 characters) and an Event: a spec with many problems is summed up.
+const MESSAGE_PROBLEMS_MAX = 10;
+// A pod template's deepest real paths (affinity terms, volume claim templates) are about 12 levels below it; far
+// deeper values are unknown fields that could only hurt (the API server accepts 10,000 levels).
+export const MAX_TEMPLATE_DEPTH = 32;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 // What the IANA database names look like ("UTC", "Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+1").
 // Intl also accepts UTC offsets such as "+01:00", which are not zones and would not survive a move to another
 // implementation, so the shape is checked first.
 const IANA_ZONE_SHAPE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-
-type Problems = SpecProblem[];
-
-const problem = (field: string, text: string): SpecProblem => ({ field, message: `${field}: ${text}` });
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const quoted = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-};
 
 /** Every problem with a Runner's spec; an empty list means the operator can act on it. */
 export function validateRunnerSpec(spec: unknown): SpecProblem[] {
@@ -67,12 +54,25 @@ export function validateRunnerSpec(spec: unknown): SpecProblem[] {
     ...checkConcurrencyPolicy(spec.concurrencyPolicy, 'spec.concurrencyPolicy'),
     ...checkJobName(spec.jobName, 'spec.jobName'),
     ...checkSuspend(spec.suspend, 'spec.suspend'),
+    ...checkResources(spec.resources, 'spec.resources'),
+    ...checkProbes(spec.probes, 'spec.probes'),
   ];
 }
 
 /** One line for a condition or an Event: "spec.schedule: ...; spec.jobName: ...". */
+/**
+ * What a valid spec still cannot do where the operator runs: an operator that watches only some
+ * namespaces (HESTIA_NAMESPACES) may not read Namespaces, so it cannot evaluate a namespaceSelector.
+ */
+export function problemsInScope(spec: unknown, namespaceScoped: boolean): SpecProblem[] {
+  if (!namespaceScoped || !isRecord(spec) || spec.namespaceSelector === undefined) return [];
+  return [problem('spec.namespaceSelector', 'cannot be used while the operator watches only some namespaces (HESTIA_NAMESPACES): it may not read Namespace labels; remove it, selectors already look only in those namespaces')];
+}
+
 export function describeProblems(problems: readonly SpecProblem[]): string {
-  return problems.map((p) => p.message).join('; ');
+  const shown = problems.slice(0, MESSAGE_PROBLEMS_MAX).map((p) => p.message);
+  const more = problems.length - shown.length;
+  return [...shown, ...(more > 0 ? [`and ${more} more problem${more === 1 ? '' : 's'}`] : [])].join('; ');
 }
 
 /**
@@ -132,12 +132,28 @@ function checkTemplate(value: unknown, field: string): Problems {
     return [problem(field, 'is required: a pod template with at least one container')];
   }
   if (!isRecord(value)) return [problem(field, 'must be a pod template object')];
+  const tooDeep = deeperThan(value, MAX_TEMPLATE_DEPTH, field);
+  if (tooDeep) return [problem(tooDeep, `is nested more than ${MAX_TEMPLATE_DEPTH} levels deep below ${field}, deeper than any pod field`)];
   const podSpec = value.spec;
   if (!isRecord(podSpec)) return [problem(`${field}.spec`, 'is required: a pod spec with at least one container')];
   return [
+    ...checkPodMetadata(value.metadata, `${field}.metadata`),
     ...checkContainers(podSpec.containers, `${field}.spec.containers`),
     ...checkJobRestartPolicy(podSpec.restartPolicy, `${field}.spec.restartPolicy`),
   ];
+}
+
+/** The path of the first value found more than `limit` levels below `root`, or undefined; iterative on purpose. */
+function deeperThan(root: unknown, limit: number, field: string): string | undefined {
+  const work: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: field, depth: 0 }];
+  while (work.length > 0) {
+    const { value, path, depth } = work.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limit) return path;
+    const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`.${k}`, v] as const);
+    for (const [step, child] of entries) work.push({ value: child, path: `${path}${step}`, depth: depth + 1 });
+  }
+  return undefined;
 }
 
 function checkContainers(value: unknown, field: string): Problems {
@@ -163,71 +179,6 @@ function checkJobRestartPolicy(value: unknown, field: string): Problems {
     return [];
   }
   return [problem(field, `${quoted(value)} is not allowed for a Job's pod (use Never or OnFailure)`)];
-}
-
-function checkSelector(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be a label selector object (matchLabels, matchExpressions)')];
-  return [
-    ...checkMatchLabels(value.matchLabels, `${field}.matchLabels`),
-    ...checkMatchExpressions(value.matchExpressions, `${field}.matchExpressions`),
-  ];
-}
-
-function checkMatchLabels(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!isRecord(value)) return [problem(field, 'must be a map of label keys to values')];
-  return Object.entries(value).flatMap(([key, labelValue]) => [
-    ...checkLabelKey(key, `${field}[${key}]`),
-    ...checkLabelValue(labelValue, `${field}[${key}]`),
-  ]);
-}
-
-function checkMatchExpressions(value: unknown, field: string): Problems {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) return [problem(field, 'must be a list of {key, operator, values}')];
-  return value.flatMap((expression: unknown, index) => checkRequirement(expression, `${field}[${index}]`));
-}
-
-function checkRequirement(value: unknown, field: string): Problems {
-  if (!isRecord(value)) return [problem(field, 'must be an object {key, operator, values}')];
-  const { key, operator, values } = value;
-  const out: Problems = [...checkLabelKey(key, `${field}.key`)];
-  const valueList = values === undefined || values === null ? [] : values;
-  if (!Array.isArray(valueList)) return [...out, problem(`${field}.values`, 'must be a list of strings')];
-
-  if (typeof operator !== 'string' || !SELECTOR_OPERATORS.includes(operator)) {
-    out.push(problem(`${field}.operator`, `${quoted(operator)} is not a valid operator (use ${SELECTOR_OPERATORS.join(', ')})`));
-  } else if ((operator === 'In' || operator === 'NotIn') && valueList.length === 0) {
-    out.push(problem(`${field}.values`, `must list at least one value for operator ${operator}`));
-  } else if ((operator === 'Exists' || operator === 'DoesNotExist') && valueList.length > 0) {
-    out.push(problem(`${field}.values`, `must be empty for operator ${operator}`));
-  }
-  valueList.forEach((item: unknown, index) => out.push(...checkLabelValue(item, `${field}.values[${index}]`)));
-  return out;
-}
-
-// A label key is an optional DNS subdomain prefix and "/" followed by a name of at most 63 characters.
-function checkLabelKey(value: unknown, field: string): Problems {
-  const bad = (why: string) => [problem(field, `${quoted(value)} is not a valid label key: ${why}`)];
-  if (typeof value !== 'string' || value === '') return bad('it must be a non-empty string');
-  const slash = value.lastIndexOf('/');
-  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
-  const name = value.slice(slash + 1);
-  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
-    return bad('the prefix must be a DNS subdomain such as "example.com"');
-  }
-  if (name.length > 63 || !LABEL_NAME.test(name)) {
-    return bad('the name must be at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric');
-  }
-  return [];
-}
-
-function checkLabelValue(value: unknown, field: string): Problems {
-  if (typeof value === 'string' && (value === '' || (value.length <= 63 && LABEL_NAME.test(value)))) return [];
-  return [
-    problem(field, `${quoted(value)} is not a valid label value (at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric)`),
-  ];
 }
 
 // Counts and seconds: whole numbers from 0 up to what the Job field they end up in can hold.

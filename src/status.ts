@@ -6,6 +6,7 @@ import type { RunnerContext, RunnerStateName } from '../machines/runner.ts';
 import type { LastRunStatus, Runner, RunnerStatus } from './api/runner.ts';
 import type { Assessment } from './assess.ts';
 import { jobNameForRun } from './job.ts';
+import { kstatusConditions, stallOf, type Condition } from './kstatus-conditions.ts';
 import { describeTrigger } from './messages.ts';
 
 export interface RenderArgs {
@@ -45,8 +46,18 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
   const { runner, state, context, assessment, now } = args;
   const lastRun = lastRunStatus(runner, context, args.runJobName);
   const previous = runner.status?.conditions ?? [];
-  const condition = (c: Omit<V1Condition, 'lastTransitionTime'>): V1Condition => keepTransitionTime(c, previous, now);
-  const stalled = stalledReason(args);
+  const condition = (c: Condition): V1Condition => keepTransitionTime(c, previous, now);
+  const message = stateMessage(args, lastRun);
+  const stall = stallOf({
+    state,
+    lastRun,
+    valid: assessment.inputs.valid,
+    cycle: assessment.cycle !== null,
+    blockedMessage: assessment.blockedMessage,
+    watchedResources: assessment.watchedResources,
+    stableStateTimedOut: args.stableStateTimedOut,
+    progressingSince: context.progressingSince,
+  });
 
   const status: RunnerStatus = {
     conditions: [
@@ -56,28 +67,22 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
           : { type: 'ReconcileSuccess', status: 'False', reason: 'LastReconcileCycleFailed', message: args.reconcileError },
       ),
       condition(jobCompleted(lastRun)),
-      condition(ready(state, lastRun)),
-      condition(
-        state === 'Running' || state === 'WaitingForWorkloads' || state === 'WaitingForUpstream'
-          ? { type: 'Reconciling', status: 'True', reason: state, message: stateMessage(args, lastRun) }
-          : { type: 'Reconciling', status: 'False', reason: state, message: '' },
-      ),
-      condition(
-        stalled
-          ? { type: 'Stalled', status: 'True', reason: stalled.reason, message: stalled.message }
-          : { type: 'Stalled', status: 'False', reason: 'NotStalled', message: '' },
-      ),
+      ...kstatusConditions(state, lastRun, stall, message).map(condition),
     ],
     observedGeneration: runner.metadata.generation ?? 0,
     state,
-    message: stateMessage(args, lastRun),
-    watchedResources: assessment.watchedResources.map(({ name, namespace, kind, ready, message }) => ({
+    message,
+    revision: assessment.inputs.revision,
+    watchedResources: listedWatchedResources(assessment.watchedResources).map(({ name, namespace, kind, apiVersion, ready, message }) => ({
       name,
       namespace,
       kind,
+      ...(apiVersion ? { apiVersion } : {}),
       ready,
       ...(message ? { message } : {}),
     })),
+    watchedResourcesCount: assessment.watchedResources.length,
+    ...(assessment.probes.length > 0 ? { probes: assessment.probes } : {}),
     snapshot: args.snapshot,
   };
   if (lastRun) status.lastRun = lastRun;
@@ -89,20 +94,17 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
   return status;
 }
 
-function stalledReason(args: RenderArgs): { reason: string; message: string } | null {
-  const { assessment } = args;
-  if (!assessment.inputs.valid) return { reason: 'InvalidSpec', message: assessment.blockedMessage ?? 'invalid spec' };
-  if (assessment.cycle) return { reason: 'DependencyCycle', message: assessment.blockedMessage ?? 'dependency cycle' };
-  if (args.stableStateTimedOut) {
-    return {
-      reason: 'StableStateTimeout',
-      message: `workloads not ready since ${args.context.progressingSince}: ${assessment.blockedMessage ?? ''}`.trim(),
-    };
-  }
-  return null;
+/** How many inputs status.watchedResources lists: a Runner selecting thousands keeps a small status. */
+export const MAX_WATCHED_LISTED = 100;
+
+/** The inputs status lists: all when few; else those not ready first, in their usual order. */
+export function listedWatchedResources<T extends { ready: boolean }>(all: readonly T[]): T[] {
+  if (all.length <= MAX_WATCHED_LISTED) return [...all];
+  const kept = new Set([...all.filter((w) => !w.ready), ...all.filter((w) => w.ready)].slice(0, MAX_WATCHED_LISTED));
+  return all.filter((w) => kept.has(w));
 }
 
-function jobCompleted(lastRun: LastRunStatus | undefined): Omit<V1Condition, 'lastTransitionTime'> {
+function jobCompleted(lastRun: LastRunStatus | undefined): Condition {
   if (!lastRun) return { type: 'JobCompleted', status: 'False', reason: 'JobNotFound', message: 'no run yet' };
   switch (lastRun.result) {
     case 'Running':
@@ -112,16 +114,6 @@ function jobCompleted(lastRun: LastRunStatus | undefined): Omit<V1Condition, 'la
     case 'Failed':
       return { type: 'JobCompleted', status: 'False', reason: 'Failed', message: lastRun.message ?? '' };
   }
-}
-
-/** Ready (for `kubectl wait` and GitOps tools): at rest, and the latest run did not fail. */
-function ready(state: RunnerStateName, lastRun: LastRunStatus | undefined): Omit<V1Condition, 'lastTransitionTime'> {
-  if (state === 'Succeeded') return { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'latest run succeeded' };
-  if (state === 'Scheduled' && lastRun?.result !== 'Failed') {
-    return { type: 'Ready', status: 'True', reason: 'Scheduled', message: 'waiting for the next tick' };
-  }
-  if (state === 'Scheduled') return { type: 'Ready', status: 'False', reason: 'LastRunFailed', message: lastRun?.message ?? '' };
-  return { type: 'Ready', status: 'False', reason: state, message: '' };
 }
 
 function stateMessage(args: RenderArgs, lastRun: LastRunStatus | undefined): string {
@@ -147,7 +139,7 @@ function stateMessage(args: RenderArgs, lastRun: LastRunStatus | undefined): str
 }
 
 function keepTransitionTime(
-  next: Omit<V1Condition, 'lastTransitionTime'>,
+  next: Condition,
   previous: V1Condition[],
   now: string,
 ): V1Condition {

@@ -9,12 +9,39 @@ export const KIND = 'Runner';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 export const LABEL_ENABLE = 'runner.stakater.com/enable';
+/** A ClusterRole with this label set to "true" adds its rules to what the operator may read (deploy/rbac). */
+export const LABEL_AGGREGATE = 'runner.stakater.com/aggregate-to-hestia';
 export const LABEL_RUNNER_NAME = 'runner.stakater.com/name';
 export const LABEL_RUNNER_NAMESPACE = 'runner.stakater.com/namespace';
 export const LABEL_REVISION = 'runner.stakater.com/revision';
 export const ANNOTATION_TRIGGER = 'runner.stakater.com/trigger';
 
 export type ConcurrencyPolicy = 'Forbid' | 'Replace';
+
+/** spec.resources[]: objects of any kind that must be ready (SPEC §2.3). */
+export interface ResourceInput {
+  apiVersion: string;
+  kind: string;
+  /** Over objects that also carry LABEL_ENABLE="true", in every namespace namespaceSelector allows. */
+  selector: V1LabelSelector;
+  /** A CEL expression over `object`; absent: ready means kstatus Current. */
+  readyWhen?: string;
+}
+
+/** spec.probes[]: HTTP endpoints that must answer as expected before a run starts (SPEC §2.3). */
+export interface ProbeSpec {
+  name: string;
+  http: {
+    url: string;
+    /** Status codes that count as an answer as expected; absent: 200–399. */
+    expectStatus?: number[];
+    headers?: Record<string, string>;
+  };
+  /** How long one probe may take (default 5). */
+  timeoutSeconds?: number;
+  /** How often a probe that did not answer as expected is tried again, at first (default 10; then backing off). */
+  periodSeconds?: number;
+}
 
 export interface RunnerSpec {
   workloadSelector?: V1LabelSelector;
@@ -33,17 +60,31 @@ export interface RunnerSpec {
   successfulRunsHistoryLimit?: number;
   failedRunsHistoryLimit?: number;
   stableStateTimeout?: string;
+  resources?: ResourceInput[];
+  probes?: ProbeSpec[];
 }
 
-export type WatchedKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'DeploymentConfig' | 'Runner';
+/** A workload kind, Runner, or (for spec.resources) the kind of the selected object. */
+export type WatchedKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'DeploymentConfig' | 'Runner' | (string & {});
 
 export interface WatchedResource {
   name: string;
   namespace: string;
   kind: WatchedKind;
+  /** Only for objects selected through spec.resources, e.g. `helm.toolkit.fluxcd.io/v2`. */
+  apiVersion?: string;
   ready: boolean;
   /** Human detail, e.g. "2/3 available" or "latest run failed". */
   message?: string;
+}
+
+/** status.probes[]: what each probe answered last. */
+export interface ProbeStatus {
+  name: string;
+  url: string;
+  ready: boolean;
+  /** "answered 200", "answered 503, not 200–399", "not probed yet", ... */
+  message: string;
 }
 
 export interface LastRunStatus {
@@ -63,13 +104,21 @@ export interface RunnerStatus {
   observedGeneration?: number;
   state?: string;
   message?: string;
+  /**
+   * The revision of the inputs as the operator sees them now (SPEC §3.3). When `lastRun.revision`
+   * equals it, the latest run is the run of the current revision (what `hestia wait` waits for).
+   */
+  revision?: string;
   lastSuccessfulRunTime?: string;
   lastFailedRunTime?: string;
   lastRun?: LastRunStatus;
   lastScheduleTime?: string;
   nextScheduleTime?: string;
   progressingSince?: string;
+  /** At most MAX_WATCHED_LISTED entries, those not ready first; watchedResourcesCount has the total. */
   watchedResources?: WatchedResource[];
+  watchedResourcesCount?: number;
+  probes?: ProbeStatus[];
   /** The Runner actor's persisted XState snapshot, from which it is restored after a restart. */
   snapshot?: Record<string, unknown>;
 }
@@ -93,4 +142,6 @@ export const SPEC_DEFAULTS = {
   suspend: false,
   /** Of the Job's pod template; a Job accepts only Never or OnFailure. */
   restartPolicy: 'Never' as 'Never' | 'OnFailure',
+  probeTimeoutSeconds: 5,
+  probePeriodSeconds: 10,
 };

@@ -1,48 +1,85 @@
-// A watch cache that survives what client-node's ListWatch does not: ListWatch re-lists after
-// 410 Gone by itself, but any other failure (a LIST refused while the API server restarts,
-// a dropped connection) stops it for good. This wrapper restarts it with backoff, tells
-// changes as (previous, current) pairs, and reports whether the cache is in sync.
-import { KubernetesObjectApi, ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+// A watch cache of one kind ("reflector"): a paged LIST, then a WATCH from its resourceVersion with
+// bookmarks, re-opened when the server ends it and re-listed after 410 Gone; any other failure is
+// retried with backoff. Each object is reduced by the source's `slim` before it is cached, so the
+// cache holds only what the operator reads. Changes are told as (previous, current) pairs.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
 
-export interface InformerSource {
+export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
   /** e.g. `apps/v1` */
   apiVersion: string;
   kind: string;
-  /** Collection path across namespaces, e.g. `/apis/apps/v1/deployments`. */
-  path: string;
+  /** The resource's plural name, e.g. `deployments`. */
+  plural: string;
+  /** Cluster-scoped kinds (Namespace, CustomResourceDefinition) have no namespace to narrow to. */
+  clusterScoped?: boolean;
   labelSelector?: string;
   fieldSelector?: string;
+  /** What of an object is kept in the cache (default: all of it). */
+  slim?: (object: KubernetesObject) => T;
 }
 
 export type ChangeHandler<T> = (previous: T | undefined, current: T) => void;
 export type DeleteHandler<T> = (last: T) => void;
+/** A LIST or WATCH failed (not a routine 410): the cache retries by itself, with backoff. */
+export type ErrorHandler = (error: unknown) => void;
 
 export const objectKey = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
+/** `/apis/apps/v1/deployments`, or `/apis/apps/v1/namespaces/shop/deployments` in one namespace. */
+export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
+}
+
+const PAGE_SIZE = 500;
 const RESTART_BASE_MS = 500;
 const RESTART_MAX_MS = 30_000;
+/** The server ends a watch after 5–10 minutes (spread, so that informers do not re-open together). */
+const WATCH_SECONDS_MIN = 300;
+/** A watch silent this much longer than its server timeout is a dead connection. */
+const WATCH_GRACE_MS = 60_000;
 
-export class ResilientInformer<T extends KubernetesObject> {
-  readonly source: InformerSource;
-  private readonly kc: KubeConfig;
+interface ObjectList { metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }
+
+/** How a watch cache is doing, for readiness and metrics. */
+export interface CacheHealth {
+  readonly source: { kind: string };
+  readonly synced: boolean;
+  readonly restarts: number;
+  readonly lists: number;
+}
+
+export class Informer<T extends KubernetesObject = KubernetesObject> implements CacheHealth {
+  readonly source: InformerSource<T>;
+  /** The collection watched: across namespaces, or in the one given to the constructor. */
+  readonly path: string;
+  private readonly client: KubeClient;
   private readonly log: Logger;
-  private listWatch: ListWatch<T> | undefined;
-  /** Our own copy of the last object seen per key, so an update can be told with its predecessor. */
-  private readonly seen = new Map<string, T>();
+  private readonly store = new Map<string, T>();
   private readonly changeHandlers: ChangeHandler<T>[] = [];
   private readonly deleteHandlers: DeleteHandler<T>[] = [];
-  private stopped = false;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
-  /** Times the underlying watch cache had to be rebuilt after an error. */
+  private readonly errorHandlers: ErrorHandler[] = [];
+  private readonly syncHandlers: (() => void)[] = [];
+  /** A re-list was asked for (resync): the watch was ended on purpose, not by a failure. */
+  private resyncing = false;
+  private resourceVersion: string | undefined;
+  private abort: AbortController | undefined;
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private syncWaiters: (() => void)[] = [];
+  /** Times the watch had to be re-established after an error (not the server's routine timeouts). */
   restarts = 0;
+  /** LISTs made (the first, and one per 410 Gone). */
+  lists = 0;
   synced = false;
 
-  constructor(kc: KubeConfig, source: InformerSource, log: Logger) {
-    this.kc = kc;
+  constructor(client: KubeClient, source: InformerSource<T>, log: Logger, namespace?: string) {
+    this.client = client;
     this.source = source;
-    this.log = log.child({ informer: source.kind });
+    this.path = collectionPath(source.apiVersion, source.plural, source.clusterScoped ? undefined : namespace);
+    this.log = log.child({ informer: source.kind, ...(namespace ? { namespace } : {}) });
   }
 
   onChange(handler: ChangeHandler<T>): void {
@@ -53,105 +90,178 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.deleteHandlers.push(handler);
   }
 
+  onError(handler: ErrorHandler): void {
+    this.errorHandlers.push(handler);
+  }
+
+  /** Called whenever the cache comes into sync: after its first LIST, and again after a failure. */
+  onSync(handler: () => void): void {
+    this.syncHandlers.push(handler);
+  }
+
+  /**
+   * Lists again now, so that every object passes through `slim` once more (its projection changed);
+   * resolves once the new LIST is in the cache. Objects whose resourceVersion did not change are not
+   * told as changes.
+   */
+  async resync(): Promise<void> {
+    if (this.stopped) return;
+    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    this.resyncing = true;
+    this.resourceVersion = undefined;
+    this.abort?.abort();
+    await synced;
+  }
+
   get(namespace: string, name: string): T | undefined {
-    return this.seen.get(`${namespace}/${name}`);
+    return this.store.get(`${namespace}/${name}`);
   }
 
   list(): IterableIterator<T> {
-    return this.seen.values();
+    return this.store.values();
   }
 
   get size(): number {
-    return this.seen.size;
+    return this.store.size;
   }
 
-  private syncWaiters: (() => void)[] = [];
-
-  /** Resolves once a LIST has filled the cache and the watch is open (retrying failures meanwhile). */
+  /** Resolves once a LIST has filled the cache (retrying failures meanwhile). */
   async start(): Promise<void> {
+    if (!this.stopped) return;
     this.stopped = false;
     const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
-    await this.open();
+    this.loop = this.run();
     await synced;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.restartTimer);
-    await this.listWatch?.stop();
-    this.listWatch = undefined;
+    this.abort?.abort();
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
+    await this.loop;
   }
 
-  /** Opens a fresh ListWatch; true when its LIST succeeded and the watch is open. */
-  private async open(): Promise<boolean> {
-    const { apiVersion, kind, path, labelSelector, fieldSelector } = this.source;
-    const api = this.kc.makeApiClient(KubernetesObjectApi);
-    const listFn = () =>
-      api.list<T>(apiVersion, kind, undefined, undefined, undefined, undefined, fieldSelector, labelSelector);
-    const lw = new ListWatch<T>(path, new Watch(this.kc), listFn, false, labelSelector, fieldSelector);
-    this.listWatch = lw;
-    lw.on('add', (obj) => this.changed(obj));
-    lw.on('update', (obj) => this.changed(obj));
-    lw.on('delete', (obj) => this.deleted(obj));
-    let failed = false;
-    lw.on('error', (err) => {
-      failed = true;
-      this.failed(lw, err);
-    });
-    await lw.start();
-    if (this.listWatch !== lw || failed || this.stopped) return false;
-    // Only a successful LIST resets the backoff (ListWatch says "connect" before it lists).
-    this.failures = 0;
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        if (this.resourceVersion === undefined) await this.relist();
+        await this.watch();
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) return;
+        if (this.resyncing) {
+          this.resyncing = false;
+          this.resourceVersion = undefined;
+          continue;
+        }
+        if (err instanceof ApiError && err.code === 410) {
+          this.log.info('watch expired (410 Gone); listing again');
+          this.resourceVersion = undefined;
+          continue;
+        }
+        this.synced = false;
+        this.restarts += 1;
+        failures += 1;
+        const delay = Math.min(RESTART_BASE_MS * 2 ** (failures - 1), RESTART_MAX_MS);
+        this.log.warn({ err: errorText(err), retryInMs: delay }, 'watch failed; restarting it');
+        for (const handler of this.errorHandlers) this.safely(() => handler(err));
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** A paged LIST; objects gone since the last one are told as deleted, changed ones as changed. */
+  private async relist(): Promise<void> {
+    this.resyncing = false;
+    this.lists += 1;
+    const fresh = new Map<string, T>();
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.client.get<ObjectList>(this.path, {
+        limit: PAGE_SIZE,
+        continue: continueToken,
+        labelSelector: this.source.labelSelector,
+        fieldSelector: this.source.fieldSelector,
+      });
+      for (const item of page.items ?? []) fresh.set(objectKey(item), this.slim(item));
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion;
+    } while (continueToken);
+    for (const [key, last] of [...this.store]) if (!fresh.has(key)) this.deleted(last);
+    for (const object of fresh.values()) this.changed(object);
+    this.resourceVersion = resourceVersion;
+    this.markSynced();
+  }
+
+  private async watch(): Promise<void> {
+    const seconds = WATCH_SECONDS_MIN + Math.floor(Math.random() * WATCH_SECONDS_MIN);
+    this.abort = new AbortController();
+    await this.client.watch<KubernetesObject>(
+      this.path,
+      {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: seconds,
+        labelSelector: this.source.labelSelector,
+        fieldSelector: this.source.fieldSelector,
+      },
+      {
+        onEvent: (event) => this.handle(event),
+        // In sync again as soon as a watch is open after a failure, whether or not anything happens.
+        onOpen: () => this.markSynced(),
+        signal: this.abort.signal,
+        idleMs: seconds * 1000 + WATCH_GRACE_MS,
+      },
+    );
+  }
+
+  private handle(event: WatchEvent<KubernetesObject>): void {
+    if (this.stopped) return;
+    const rv = event.object?.metadata?.resourceVersion;
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        this.changed(this.slim(event.object));
+        break;
+      case 'DELETED':
+        this.deleted(this.slim(event.object));
+        break;
+      case 'BOOKMARK':
+        break;
+      case 'ERROR': {
+        const status = event.object as { code?: number; message?: string };
+        throw new ApiError(status.code ?? 500, JSON.stringify(event.object));
+      }
+    }
+    if (rv) this.resourceVersion = rv;
+  }
+
+  private slim(object: KubernetesObject): T {
+    return this.source.slim ? this.source.slim(object) : (object as T);
+  }
+
+  private markSynced(): void {
+    const was = this.synced;
     this.synced = true;
     for (const resolve of this.syncWaiters.splice(0)) resolve();
-    return true;
+    if (!was) for (const handler of this.syncHandlers) this.safely(handler);
   }
 
-  private changed(obj: T): void {
-    const key = objectKey(obj);
-    const previous = this.seen.get(key);
-    this.seen.set(key, obj);
-    // A re-list after a restart replays objects we already know; they are not changes.
-    if (previous?.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
-    for (const handler of this.changeHandlers) this.safely(() => handler(previous, obj));
+  private changed(object: T): void {
+    const key = objectKey(object);
+    const previous = this.store.get(key);
+    this.store.set(key, object);
+    // A re-list replays objects already known; they are not changes.
+    if (previous?.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
+    for (const handler of this.changeHandlers) this.safely(() => handler(previous, object));
   }
 
-  /** `last` is the object's final state: a watch DELETE event carries it. */
   private deleted(last: T): void {
-    this.seen.delete(objectKey(last));
+    const key = objectKey(last);
+    if (!this.store.delete(key)) return;
     for (const handler of this.deleteHandlers) this.safely(() => handler(last));
-  }
-
-  private failed(lw: ListWatch<T>, err: unknown): void {
-    // ListWatch.stop() itself reports an abort; a deliberate stop is not a failure.
-    if (this.stopped || this.listWatch !== lw) return;
-    this.synced = false;
-    this.restarts += 1;
-    this.failures += 1;
-    const delay = Math.min(RESTART_BASE_MS * 2 ** (this.failures - 1), RESTART_MAX_MS);
-    this.log.warn({ err: errorText(err), retryInMs: delay }, 'watch failed; restarting it');
-    this.restartTimer = setTimeout(() => {
-      if (this.stopped) return;
-      this.listWatch = undefined;
-      void lw.stop();
-      // A fresh ListWatch re-lists; `seen` reconciles: deletions missed while down are found below.
-      const before = new Set(this.seen.keys());
-      // Only a LIST that succeeded says what is gone; a failed one has already scheduled the next try.
-      this.open()
-        .then((synced) => synced && this.forgetVanished(before))
-        .catch((e: unknown) => this.failed(this.listWatch ?? lw, e));
-    }, delay);
-  }
-
-  /** After a re-list, objects we knew that are no longer in the cache were deleted while we were blind. */
-  private forgetVanished(knownBefore: Set<string>): void {
-    const lw = this.listWatch;
-    if (!lw) return;
-    const present = new Set(lw.list().map(objectKey));
-    for (const key of knownBefore) {
-      const last = this.seen.get(key);
-      if (last && !present.has(key)) this.deleted(last);
-    }
   }
 
   private safely(fn: () => void): void {
@@ -166,7 +276,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 export const errorText = (err: unknown): string => {
   if (err instanceof Error) return err.message;
   if (typeof err === 'object' && err !== null) {
-    const e = err as { body?: unknown; message?: unknown; code?: unknown };
+    const e = err as { body?: unknown; message?: unknown };
     if (typeof e.body === 'string') return e.body;
     if (typeof e.message === 'string') return e.message;
   }

@@ -67,7 +67,7 @@ options:
   kwokControllerBinary: $BIN_DIR/kwok
   etcdBinary: $BIN_DIR/etcd
   kubeAuditPolicy: $HERE/audit-policy.yaml
-  disableQPSLimits: true
+  disableQPSLimits: ${HESTIA_QPS_LIMITS_DISABLED:-true}
 EOF
   for f in "$HERE"/stages/*.yaml; do
     echo "---"

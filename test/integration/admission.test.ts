@@ -1,11 +1,13 @@
 // SPEC §6 "refused at admission by the CRD schema / CEL rules where possible", against a real kube-apiserver:
 // the CRD in crds/ is installed as users install it, then the API server itself accepts or refuses Runners.
 // No operator runs here: everything asserted is the API server's answer.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ApiException, loadAllYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type Runner } from '../../src/api/runner.ts';
 import { validateRunnerSpec } from '../../src/spec.ts';
+import { CRD_PATH, podTemplateSchema, templateSchemaInCrd } from '../../scripts/pod-template-schema.ts';
 import { apiext, createNamespace, custom, deleteNamespace, installCrd } from './support/kube.ts';
 
 const CRD_NAME = `${PLURAL}.${GROUP}`;
@@ -78,7 +80,7 @@ describe('the Runner CRD', () => {
 });
 
 describe('admission accepts the Runners users write', () => {
-  const samples = ['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml'].flatMap((file) =>
+  const samples = ['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml', 'runner-helmrelease.yaml', 'runner-argocd-application.yaml', 'runner-probe.yaml'].flatMap((file) =>
     (loadAllYaml(readFileSync(new URL(`../../deploy/samples/${file}`, import.meta.url), 'utf8')) as Runner[])
       .filter((o) => o.kind === KIND)
       .map((runner) => [`${file}: ${runner.metadata.name}`, runner] as const),
@@ -253,5 +255,39 @@ describe('what admission cannot see is left to the operator (reported as Stalled
     const spec = { template: validTemplate, ...fields };
     await expect(createRunner(runnerWith(spec))).resolves.toBeDefined();
     expect(validateRunnerSpec(spec).map((p) => p.field)).toEqual([field]);
+  });
+});
+
+describe("the pod template is checked against Kubernetes' own pod schema", () => {
+  it("is the PodTemplateSpec of this API server's Kubernetes version (after an upgrade: make crd-schema)", () => {
+    const openapi = JSON.parse(execFileSync(process.env.HESTIA_KUBECTL!, ['get', '--raw', '/openapi/v3/api/v1'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+    expect(templateSchemaInCrd(readFileSync(CRD_PATH, 'utf8'))).toEqual(podTemplateSchema(openapi));
+  });
+
+  const container = validTemplate.spec.containers[0]!;
+  it.each([
+    ['a command written as a string', { containers: [{ ...container, command: 'sh -c "exit 0"' }] }, 'spec.template.spec.containers[0].command: Invalid value: "string"'],
+    ['args that are numbers', { containers: [{ ...container, args: [1] }] }, 'spec.template.spec.containers[0].args[0]: Invalid value: "integer"'],
+    ['a nodeSelector that is a number', { ...validTemplate.spec, nodeSelector: 5 }, 'spec.template.spec.nodeSelector: Invalid value: "integer"'],
+    ['a memory limit that is no quantity', { containers: [{ ...container, resources: { limits: { memory: 'lots' } } }] }, 'spec.template.spec.containers[0].resources.limits.memory'],
+    ['an env var without a name', { containers: [{ ...container, env: [{ value: 'x' }] }] }, 'spec.template.spec.containers[0].env[0].name: Required value'],
+  ])('refuses %s, naming the field', async (_, podSpec, expected) => {
+    const { code, message } = await refusal(createRunner(runnerWith({ template: { spec: podSpec } })));
+    expect(code).toBe(422);
+    expect(message).toContain(expected);
+  });
+
+  it('accepts a CPU quantity written as a number or a string, and a port by name', async () => {
+    const spec = { template: { spec: { containers: [{ ...container, resources: { limits: { cpu: 1, memory: '64Mi' } }, livenessProbe: { tcpSocket: { port: 'http' } } }] } } };
+    const stored = await createRunner(runnerWith(spec));
+    expect(stored.spec).toEqual(spec);
+  });
+
+  it("drops an unknown pod field as the Job API would, and refuses it under kubectl's strict field validation", async () => {
+    const spec = { template: { spec: { ...validTemplate.spec, 'x-unknown': { deep: [1, 2] } } } };
+    const lenient = (await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: runnerWith(spec) })) as Runner;
+    expect(lenient.spec.template).toEqual(validTemplate);
+    const { message } = await refusal(createRunner(runnerWith(spec)));
+    expect(message).toContain('unknown field "spec.template.spec.x-unknown"');
   });
 });

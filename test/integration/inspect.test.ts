@@ -8,13 +8,14 @@ import { createInspectorServer } from '@statelyai/inspect/server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import { createRunnerInspector, DEFAULT_INSPECT_URL, inspectUrlFrom, InspectUrlError, type RunnerInspector } from '../../src/inspect.ts';
-import { Operator } from '../../src/operator.ts';
+import { Operator } from '../../src/operator/operator.ts';
 import {
   createDeployment, createNamespace, createRunner, deleteNamespace, ENABLE, installCrd, jobsOf, runnerManifest, waitFor,
   waitForRunner,
 } from './support/kube.ts';
-import { operatorKubeConfig } from './support/identity.ts';
+import { operatorClient } from './support/identity.ts';
 
 /** What @statelyai/inspect sends (its StatelyInspectionEvent, the fields this test reads). */
 interface InspectionMessage {
@@ -40,9 +41,9 @@ class Collector {
   of(sessionId: string): InspectionMessage[] {
     return this.messages.filter((m) => m.sessionId === sessionId);
   }
-  /** The states of the actor's snapshots, in order, without repeats. */
+  /** The Runner states (status.state) of the actor's snapshots, in order, without repeats. */
   states(sessionId: string): unknown[] {
-    const values = this.of(sessionId).filter((m) => m.type === '@xstate.snapshot').map((m) => m.snapshot?.value);
+    const values = this.of(sessionId).filter((m) => m.type === '@xstate.snapshot').map((m) => runnerStateOf(m.snapshot?.value));
     return values.filter((v, i) => i === 0 || v !== values[i - 1]);
   }
 }
@@ -85,10 +86,10 @@ beforeAll(async () => {
   await new Promise((resolve, reject) => pageClient!.once('open', resolve).once('error', reject));
 
   // As `hestia run --inspect=<url>` does (src/main.ts), here for two inspectors at once.
-  inspectors.push(createRunnerInspector(inspectUrlFrom([`--inspect=${serverUrl}`], {})!));
-  inspectors.push(createRunnerInspector(inspectUrlFrom([], { HESTIA_INSPECT: `ws://127.0.0.1:${bridgePort}` })!));
+  inspectors.push(await createRunnerInspector(inspectUrlFrom([`--inspect=${serverUrl}`], {})!));
+  inspectors.push(await createRunnerInspector(inspectUrlFrom([], { HESTIA_INSPECT: `ws://127.0.0.1:${bridgePort}` })!));
   operator = new Operator({
-    kubeConfig: await operatorKubeConfig(),
+    client: await operatorClient(),
     log: pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' }),
     inspect: (event) => inspectors.forEach((i) => i.inspect(event)),
   });
@@ -132,16 +133,16 @@ describe('hestia run --inspect', () => {
       10_000,
     );
 
-    // Registered as a Runner machine, spawned by the operator's root actor.
+    // Registered as a Runner machine; each Runner's actor is a root of its own (src/actor-system.ts).
     const actor = direct.of(session).find((m) => m.type === '@xstate.actor')!;
     expect(JSON.parse(actor.definition!)).toMatchObject({ id: 'runner' });
-    expect(actor.parentId).toBeTruthy();
+    expect(actor.parentId).toBeUndefined();
 
     // Its snapshots go WaitingForWorkloads → Running → Succeeded, and the run is the Job's.
     expect(direct.states(session)).toEqual(['WaitingForWorkloads', 'Running', 'Succeeded']);
     const snapshots = direct.of(session).filter((m) => m.type === '@xstate.snapshot');
-    const running = snapshots.find((m) => m.snapshot?.value === 'Running')!;
-    const succeeded = snapshots.find((m) => m.snapshot?.value === 'Succeeded')!;
+    const running = snapshots.find((m) => runnerStateOf(m.snapshot?.value) === 'Running')!;
+    const succeeded = snapshots.find((m) => runnerStateOf(m.snapshot?.value) === 'Succeeded')!;
     const key = running.snapshot?.context?.run?.key;
     expect(key).toMatch(/^1:revision:/);
     expect(succeeded.snapshot?.context?.run).toMatchObject({ key, result: 'Succeeded' });

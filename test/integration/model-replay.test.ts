@@ -30,10 +30,11 @@ import { initialTransition, transition, type ActorLogic, type SnapshotFrom } fro
 import {
   RUNNER_STATES, runnerMachine, type RunnerContext, type RunnerEvent, type RunnerInputs, type RunnerMachineInput,
 } from '../../machines/runner.ts';
+import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import { GROUP, PLURAL, VERSION, type Runner, type RunnerSpec } from '../../src/api/runner.ts';
 import { specRevisionHash } from '../../src/assess.ts';
 import { AdjustableClock } from '../../src/clock.ts';
-import type { Operator } from '../../src/operator.ts';
+import type { Operator } from '../../src/operator/operator.ts';
 import { podTemplateHash } from '../../src/readiness.ts';
 import {
   apps, core, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, getRunner, installCrd, jobsOf, waitFor,
@@ -41,6 +42,8 @@ import {
 import { startOperator } from './support/operator.ts';
 
 type Snapshot = SnapshotFrom<typeof runnerMachine>;
+/** The Runner state (status.state) a snapshot is in. */
+const stateOf = (s: { value: unknown }): string => runnerStateOf(s.value) ?? JSON.stringify(s.value);
 
 // ---------------------------------------------------------------------------------------------
 // The world and the abstract events.
@@ -142,7 +145,7 @@ function describeStep(step: Step): string {
 }
 
 const describePath = (p: ModelPath): string =>
-  [String(p.initial.value), ...p.steps.map((s) => `[${describeStep(s)}] ${String(s.after.value)}`)].join(' → ');
+  [stateOf(p.initial), ...p.steps.map((s) => `[${describeStep(s)}] ${stateOf(s.after)}`)].join(' → ');
 
 /** @xstate/graph's shortest paths over the model, to MAX_DEPTH steps. */
 function modelPaths(): ModelPath[] {
@@ -174,20 +177,20 @@ function modelPaths(): ModelPath[] {
  */
 function sample(all: ModelPath[]): ModelPath[] {
   const replayable = all
-    .filter((p) => p.steps.every((s) => s.event.type !== 'JOB.FINISHED' || s.after.value !== 'Running'))
+    .filter((p) => p.steps.every((s) => s.event.type !== 'JOB.FINISHED' || stateOf(s.after) !== 'Running'))
     .sort((a, b) => a.steps.length - b.steps.length || describePath(a).localeCompare(describePath(b)));
   const wanted: ((p: ModelPath) => boolean)[] = [
-    (p) => p.steps.some((s) => s.event.type === 'TICK' && s.before.value === 'Scheduled' && s.after.value === 'Running'),
+    (p) => p.steps.some((s) => s.event.type === 'TICK' && stateOf(s.before) === 'Scheduled' && stateOf(s.after) === 'Running'),
     (p) =>
       p.steps.some(
         (s) => s.event.type === 'JOB.FINISHED' && s.before.context.dueTick !== null && s.after.context.lastSkippedTick === s.before.context.dueTick,
       ),
   ];
   const chosen: ModelPath[] = wanted.map((w) => replayable.find(w)!).filter(Boolean);
-  const passes = (p: ModelPath) => new Set([p.initial.value, ...p.steps.map((s) => s.after.value)].map(String));
+  const passes = (p: ModelPath) => new Set([p.initial, ...p.steps.map((s) => s.after)].map(stateOf));
   for (const state of RUNNER_STATES) {
     if (chosen.some((p) => passes(p).has(state))) continue;
-    const path = replayable.find((p) => String(p.steps.at(-1)?.after.value ?? p.initial.value) === state);
+    const path = replayable.find((p) => stateOf(p.steps.at(-1)?.after ?? p.initial) === state);
     if (path) chosen.push(path);
   }
   return chosen.map(rerun);
@@ -429,7 +432,7 @@ async function waitForSubject(stage: Stage, what: string, check: (r: Runner) => 
 function view(value: unknown, c: RunnerContext, tickTime: (t: string | null) => string | null) {
   const { valid, suspended, cycle, workloadsReady, upstreamReady, scheduled } = c.inputs;
   return {
-    state: String(value),
+    state: stateOf({ value }),
     inputs: { valid, suspended, cycle, workloadsReady, upstreamReady, scheduled },
     runs: c.runs,
     run: c.run === null ? null : { reason: c.run.reason, result: c.run.result },
@@ -469,7 +472,7 @@ const PATHS = sample(modelPaths());
 
 describe('model paths replayed on the real control plane', () => {
   it('sample: a path through each of the 9 states, a tick that runs, a remembered tick skipped', () => {
-    const passed = new Set(PATHS.flatMap((p) => [p.initial.value, ...p.steps.map((s) => s.after.value)].map(String)));
+    const passed = new Set(PATHS.flatMap((p) => [p.initial, ...p.steps.map((s) => s.after)].map(stateOf)));
     expect(RUNNER_STATES.filter((s) => !passed.has(s))).toEqual([]);
     expect(PATHS.length).toBeLessThanOrEqual(10);
     console.log(`model-replay sample (${PATHS.length} paths):\n${PATHS.map((p) => `  ${describePath(p)}`).join('\n')}`);
@@ -485,7 +488,7 @@ describe('model paths replayed on the real control plane', () => {
       for (const [i, step] of path.steps.entries()) {
         await stage.perform(step);
         const runner = await expectInStep(stage, step.after, `after step ${i + 1} [${describeStep(step)}]`);
-        if (step.after.value === 'Running') {
+        if (stateOf(step.after) === 'Running') {
           // The run's Job exists (held at the gate).
           const jobs = await jobsOf(ns, 'subject');
           expect(jobs.map((j) => j.metadata?.name)).toContain(runner.status?.lastRun?.jobName);

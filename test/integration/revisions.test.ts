@@ -1,5 +1,7 @@
 // SPEC §3.3: exactly one run per revision of a Runner's inputs.
+import type { V1Job } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ANNOTATION_RUN_KEY } from '../../src/job.ts';
 import {
   apps, condition, core, createDeployment, createRunner, deploymentAvailable, ENABLE, jobsOf, patchRunner, rollOut, runnerManifest, stays, waitFor, waitForRunner,
 } from './support/kube.ts';
@@ -10,10 +12,18 @@ const env = operatorEnvironment('revisions');
 
 const jobCount = async (runner: string) => (await jobsOf(env.ns, runner)).length;
 
-/** Waits for the Runner's n-th run to finish and returns its status. */
+/** The Job of the Runner's latest run: run keys start with the run's number. */
+const latestJob = (jobs: V1Job[]) => jobs.sort((a, b) => runNumber(b) - runNumber(a))[0]?.metadata?.name;
+const runNumber = (job: V1Job) => Number.parseInt(job.metadata?.annotations?.[ANNOTATION_RUN_KEY] ?? '0', 10);
+
+/** Waits for the Runner's n-th run to finish and returns its status (not the status of the run before it). */
 async function runsFinished(runner: string, n: number) {
-  await waitFor(`${n} Job(s) of ${runner}`, async () => (await jobCount(runner)) >= n);
-  return waitForRunner(env.ns, runner, `run ${n} finished`, (r) => r.status?.state === 'Succeeded' && condition(r, 'JobCompleted')?.status === 'True');
+  const jobs = await waitFor(`${n} Job(s) of ${runner}`, async () => {
+    const found = await jobsOf(env.ns, runner);
+    return found.length >= n && found;
+  });
+  const newest = latestJob(jobs);
+  return waitForRunner(env.ns, runner, `run ${n} finished`, (r) => r.status?.state === 'Succeeded' && condition(r, 'JobCompleted')?.status === 'True' && r.status.lastRun?.jobName === newest);
 }
 
 describe('run once per revision', () => {

@@ -2,7 +2,7 @@
 // clock moved by the test so that ticks take seconds, not minutes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdjustableClock } from '../../src/clock.ts';
-import type { Operator } from '../../src/operator.ts';
+import type { Operator } from '../../src/operator/operator.ts';
 import {
   apps, condition, core, createDeployment, createNamespace, createRunner, deleteNamespace, deploymentAvailable, ENABLE,
   installCrd, jobsOf, patchRunner, runnerManifest, stays, waitFor, waitForRunner,

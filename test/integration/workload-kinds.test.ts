@@ -2,7 +2,7 @@
 // where their API exists — picked up when it appears on a running operator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadYaml, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import type { Operator } from '../../src/operator.ts';
+import type { Operator } from '../../src/operator/operator.ts';
 import {
   apiext, apps, condition, createDeployment, createNamespace, createRunner, custom, deleteNamespace, ENABLE, installCrd,
   jobsOf, runnerManifest, waitFor, waitForRunner,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPermanentFailure } from '../../src/runner-effects.ts';
+import { isPermanentFailure } from '../../src/operator/runner-effects.ts';
 
 describe('isPermanentFailure (a Job create that failed)', () => {
   it('retries what may pass: no answer, 5xx, a conflict, throttling', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Relation, SelectorIndex } from '../../src/selection.ts';
+import { LabelIndex, Relation, SelectorIndex } from '../../src/selection.ts';
 
 describe('SelectorIndex', () => {
   it('finds a selector by any one of its matchLabels pairs the object carries', () => {
@@ -44,5 +44,27 @@ describe('Relation', () => {
     expect([...r.ownersOf('w1')]).toEqual([]);
     r.forgetOwner('runner');
     expect([...r.targetsOf('runner')]).toEqual([]);
+  });
+});
+
+describe('LabelIndex', () => {
+  it('offers only the objects carrying the rarest pair of a selector', () => {
+    const index = new LabelIndex();
+    for (let i = 0; i < 50; i++) index.set(`ns/web-${i}`, { tier: 'web', app: `app-${i}` });
+    index.set('ns/cart', { tier: 'web', app: 'cart' });
+    expect([...index.candidates({ matchLabels: { tier: 'web', app: 'cart' } })]).toEqual(['ns/cart']);
+    expect([...index.candidates({ matchLabels: { app: 'nothing' } })]).toEqual([]);
+  });
+
+  it('offers every object to a selector without matchLabels, and forgets removed or relabelled ones', () => {
+    const index = new LabelIndex();
+    index.set('ns/a', { app: 'a' });
+    index.set('ns/b', { app: 'b' });
+    expect([...index.candidates({ matchExpressions: [{ key: 'app', operator: 'Exists' }] })].sort()).toEqual(['ns/a', 'ns/b']);
+    index.set('ns/a', { app: 'z' });
+    index.delete('ns/b');
+    expect([...index.candidates({ matchLabels: { app: 'a' } })]).toEqual([]);
+    expect([...index.candidates({ matchLabels: { app: 'z' } })]).toEqual(['ns/a']);
+    expect([...index.candidates({})]).toEqual(['ns/a']);
   });
 });

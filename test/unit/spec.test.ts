@@ -12,8 +12,8 @@ const samples = (file: string): Array<{ kind: string; metadata: { name: string }
   loadAllYaml(readFileSync(new URL(`../../deploy/samples/${file}`, import.meta.url), 'utf8'));
 
 describe('validateRunnerSpec accepts what users write', () => {
-  it.each(['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml'])(
-    'accepts the sample Runners of %s (the SPEC §8 examples, unchanged)',
+  it.each(['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml', 'runner-helmrelease.yaml', 'runner-argocd-application.yaml', 'runner-probe.yaml'])(
+    'accepts the sample Runners of %s (the SPEC §8 examples unchanged, and the §2.3 ones)',
     (file) => {
       const runners = samples(file).filter((o) => o.kind === 'Runner');
       expect(runners.length).toBeGreaterThan(0);
@@ -324,5 +324,51 @@ describe('withDefaults fills in what the spec leaves out', () => {
 
   it('reads stableStateTimeout into milliseconds', () => {
     expect(withDefaults({ ...spec, stableStateTimeout: '1h30m' }).stableStateTimeoutMs).toBe(90 * 60_000);
+  });
+});
+
+describe('validateRunnerSpec on what the bad-input suite found', () => {
+  const nestedIn = (depth: number) => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i += 1) value = { a: value };
+    return value;
+  };
+
+  it('names an unknown pod field nested deeper than any pod field, however deep (the API server accepts 10,000 levels)', () => {
+    const spec = { template: { spec: { ...minimalTemplate.spec, 'x-unknown': nestedIn(10_000) } } };
+    const [first, ...rest] = validateRunnerSpec(spec);
+    expect(rest).toEqual([]);
+    expect(first!.field).toMatch(/^spec\.template\.spec\.x-unknown(\.a)+$/);
+    expect(first!.message).toContain('is nested more than 32 levels deep below spec.template');
+  });
+
+  it('accepts the deepest real pod fields (affinity terms)', () => {
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] },
+      },
+    };
+    expect(validateRunnerSpec({ template: { spec: { ...minimalTemplate.spec, affinity } } })).toEqual([]);
+  });
+
+  it.each([
+    ['a label key with a space', { labels: { 'bad key': 'x' } }, 'spec.template.metadata.labels[bad key]'],
+    ['a label value of 64 characters', { labels: { team: 'v'.repeat(64) } }, 'spec.template.metadata.labels[team]'],
+    ['an annotation that is a number', { annotations: { note: 5 } }, 'spec.template.metadata.annotations[note]'],
+    ['annotations over 256 KiB', { annotations: { note: 'x'.repeat(300_000) } }, 'spec.template.metadata.annotations'],
+    ['metadata that is a list', [], 'spec.template.metadata'],
+  ])('names the pod template metadata field for %s (the Job API would refuse it)', (_, metadata, field) => {
+    expect(fieldsOf({ template: { ...minimalTemplate, metadata } })).toEqual([field]);
+  });
+
+  it('keeps a message short when a value is huge or the problems are many', () => {
+    const huge = validateRunnerSpec(specWith({ workloadSelector: { matchLabels: { a: 'x '.repeat(500_000) } } }));
+    expect(huge[0]!.message.length).toBeLessThan(400);
+    expect(huge[0]!.message).toContain('(1000002 characters)');
+    const many = validateRunnerSpec(specWith({ workloadSelector: { matchLabels: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`bad key ${i}`, 'v'])) } }));
+    expect(many).toHaveLength(5_000);
+    const message = describeProblems(many);
+    expect(message.length).toBeLessThan(4_000);
+    expect(message).toMatch(/; and 4990 more problems$/);
   });
 });

@@ -1,11 +1,13 @@
 // Status rendering (SPEC §5): pure, so these need no cluster.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { runnerMachine, type RunnerContext, type RunnerInputs, type RunnerStateName } from '../../machines/runner.ts';
+import { runnerMachine, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
+import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import type { Runner } from '../../src/api/runner.ts';
 import { assess } from '../../src/assess.ts';
 import { renderStatus } from '../../src/status.ts';
 import { canonicalJson } from '../../src/canonical-json.ts';
+import { viewOfWorkload } from '../../src/readiness.ts';
 
 const runner: Runner = {
   metadata: { name: 'smoke', namespace: 'qa', uid: 'u1', generation: 3 },
@@ -14,11 +16,11 @@ const runner: Runner = {
 
 const deployment = (available: number) => ({
   kind: 'Deployment' as const,
-  object: {
+  object: viewOfWorkload('Deployment')({
     metadata: { name: 'cart', namespace: 'shop', uid: 'd1', generation: 1 },
     spec: { replicas: 3, template: { spec: { containers: [{ name: 'a', image: 'x' }] } } },
     status: { observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: available },
-  },
+  } as never),
 });
 
 function rendered(available: number, events: ((send: (e: never) => void) => void) | null = null, previous?: Runner['status']) {
@@ -28,7 +30,7 @@ function rendered(available: number, events: ((send: (e: never) => void) => void
   const snap = actor.getSnapshot();
   return renderStatus({
     runner: { ...runner, status: previous },
-    state: snap.value as RunnerStateName,
+    state: runnerStateOf(snap.value)!,
     context: snap.context as RunnerContext,
     snapshot: actor.getPersistedSnapshot() as Record<string, unknown>,
     assessment,

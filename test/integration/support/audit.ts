@@ -6,11 +6,14 @@ export interface AuditEntry {
   auditID: string;
   stage: string;
   verb: string;
-  user: { username: string };
+  user: { username: string; extra?: Record<string, string[]> };
   requestURI: string;
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  /** The answer's HTTP status (403: forbidden by RBAC). */
   responseStatus?: { code?: number };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   requestReceivedTimestamp: string;
+  /** When the request was answered (its ResponseComplete stage). */
+  stageTimestamp: string;
 }
 
 export function auditLogPath(): string {
@@ -53,4 +56,29 @@ export function summarise(entries: AuditEntry[]): Record<string, number> {
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
+}
+
+/** Requests that change something: every verb but get, list and watch. */
+export const writes = (entries: AuditEntry[]) => entries.filter((e) => !['get', 'list', 'watch'].includes(e.verb));
+
+/** Lease reads and renewals: leader election at work, not work on Runners. */
+export const notLease = (e: AuditEntry) => e.objectRef?.resource !== 'leases';
+
+/**
+ * Waits until `username` has made no new non-watch request (in `namespace`, if given; lease
+ * requests aside) for `quietMs`. Polls the audit log; gives up after `timeoutMs`.
+ */
+export async function waitUntilQuiet(username: string, since: Date, quietMs = 1500, namespace?: string, timeoutMs = 60_000): Promise<void> {
+  let last = -1;
+  let stableSince = Date.now();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = nonWatch(requestsBy(username, since, namespace)).filter(notLease).length;
+    if (n !== last) {
+      last = n;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quietMs) return;
+    if (Date.now() > deadline) throw new Error(`${username} did not go quiet within ${timeoutMs} ms (${n} requests since ${since.toISOString()})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

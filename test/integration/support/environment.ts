@@ -2,7 +2,7 @@
 // the real operator running in this process; all torn down after the file.
 import { afterAll, beforeAll } from 'vitest';
 import type { Clock } from '../../../src/clock.ts';
-import type { Operator } from '../../../src/operator.ts';
+import type { Operator } from '../../../src/operator/operator.ts';
 import { createNamespace, deleteNamespace, installCrd } from './kube.ts';
 import { startOperator } from './operator.ts';
 
@@ -13,12 +13,19 @@ export interface TestEnvironment {
   operator: Operator;
 }
 
-export function operatorEnvironment(prefix: string, options: { clock?: Clock } = {}): TestEnvironment {
+export interface EnvironmentOptions {
+  clock?: Clock;
+  /** Runs after the CRD and namespace exist, before the operator starts. */
+  beforeStart?: () => Promise<void>;
+}
+
+export function operatorEnvironment(prefix: string, options: EnvironmentOptions = {}): TestEnvironment {
   const env = {} as TestEnvironment;
   beforeAll(async () => {
     await installCrd();
     env.ns = await createNamespace(prefix);
-    env.operator = await startOperator(options);
+    await options.beforeStart?.();
+    env.operator = await startOperator(options.clock ? { clock: options.clock } : {});
   });
   afterAll(async () => {
     await env.operator?.stop();

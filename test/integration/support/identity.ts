@@ -3,13 +3,14 @@
 // the operator's requests from the test's own.
 import { readFileSync } from 'node:fs';
 import { KubeConfig, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeClient } from '../../../src/k8s/client.ts';
+import { connectionOf } from '../../../src/k8s/kubeconfig.ts';
 import { core, kc } from './kube.ts';
+import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from './operator-user.ts';
 
-export const OPERATOR_NAMESPACE = 'hestia-system';
-export const OPERATOR_SERVICE_ACCOUNT = 'hestia-operator';
-export const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
+export { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, OPERATOR_USER } from './operator-user.ts';
 
-const RBAC_FILES = ['service_account.yaml', 'role.yaml', 'role_binding.yaml', 'leader_election_role.yaml', 'leader_election_role_binding.yaml'];
+const RBAC_FILES = ['service_account.yaml', 'role.yaml', 'role_binding.yaml', 'watched_resources_role.yaml', 'watched_resources_role_binding.yaml', 'leader_election_role.yaml', 'leader_election_role_binding.yaml'];
 
 async function applyOnce(objects: KubernetesObject[]): Promise<void> {
   const api = kc.makeApiClient(KubernetesObjectApi);
@@ -21,6 +22,11 @@ async function applyOnce(objects: KubernetesObject[]): Promise<void> {
 }
 
 let cached: KubeConfig | undefined;
+
+/** The operator's own client, authenticated as its ServiceAccount. */
+export async function operatorClient(): Promise<KubeClient> {
+  return new KubeClient(await connectionOf(await operatorKubeConfig()));
+}
 
 /** A KubeConfig that authenticates as the operator's ServiceAccount (created on first use). */
 export async function operatorKubeConfig(): Promise<KubeConfig> {

@@ -2,12 +2,13 @@
 // ServiceAccount (see identity.ts).
 import { pino } from 'pino';
 import type { Clock } from '../../../src/clock.ts';
-import { Operator } from '../../../src/operator.ts';
-import { operatorKubeConfig } from './identity.ts';
+import { Operator } from '../../../src/operator/operator.ts';
+import { operatorClient } from './identity.ts';
 
 export async function startOperator(options: { clock?: Clock } = {}): Promise<Operator> {
   const log = pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' });
-  const operator = new Operator({ kubeConfig: await operatorKubeConfig(), log, ...(options.clock ? { clock: options.clock } : {}) });
+  // Tests probe HTTP servers of their own, on loopback.
+  const operator = new Operator({ client: await operatorClient(), log, probes: { allowLocal: true }, ...(options.clock ? { clock: options.clock } : {}) });
   await operator.start();
   return operator;
 }

@@ -1,0 +1,99 @@
+// The --help text of every command. `kubectl hestia …` and `hestia …` are the same program.
+export const COMMANDS = ['run', 'describe', 'wait', 'trigger', 'runs', 'diagram'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const CONNECTION = `  -n, --namespace NS    the Runner's namespace (default: the kubeconfig context's, else "default")
+      --kubeconfig FILE  kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config)
+      --context NAME     kubeconfig context to use
+  -h, --help            this text`;
+
+const EXIT_CODES = `Exit codes:
+  0  the run succeeded
+  1  the run failed (the Job, its trigger and the failed container's termination message are printed)
+  2  timed out (--timeout) before the run finished
+  3  the Runner cannot run, at once: invalid spec, dependency cycle, failed upstream, stable-state timeout, suspended
+  4  could not wait: wrong usage, Runner not found, no access, API server unreachable`;
+
+export const HELP: Record<Command | 'hestia', string> = {
+  hestia: `hestia — the Hestia operator and its tools (also a kubectl plugin: kubectl hestia …)
+
+Usage: hestia COMMAND [flags]
+
+Commands:
+  wait RUNNER        wait for the run of the Runner's current revision; exit 0 passed, 1 failed, 2 timeout, 3 cannot run
+  trigger RUNNER     request one run (--wait: and wait for it, with the exit codes of wait)
+  runs RUNNER        the run history: start, duration, result, trigger, Job, message
+  describe RUNNER    why a Runner did or did not run
+  run                run the operator (KUBECONFIG or in-cluster)
+  diagram            write the state machine's diagrams to docs/
+
+Run hestia COMMAND --help for a command's flags.
+`,
+  wait: `hestia wait RUNNER [flags] — wait for a Runner's verdict (kubectl hestia wait …)
+
+Waits for the run of the Runner's current revision — the inputs as the operator sees them now, after
+any rollout it has not reported yet — and exits with its result. With --after-now, waits for the next
+run that starts from now instead.
+
+Flags:
+      --timeout DURATION  how long to wait (default 10m; Go syntax: 90s, 5m, 1h30m; 0 checks once)
+      --after-now         wait for the next run that starts after this command, not the current revision's
+  -o, --output json       print the verdict as JSON (stdout); progress lines are not printed
+${CONNECTION}
+
+${EXIT_CODES}
+
+Example, as a CI step:
+  kubectl apply -f app.yaml && kubectl hestia wait smoke -n qa --timeout=15m
+`,
+  trigger: `hestia trigger RUNNER [flags] — request one run now (kubectl hestia trigger …)
+
+Sets the annotation runner.stakater.com/trigger to a new value: the Runner runs once for it as soon as
+its inputs are satisfied (under concurrencyPolicy Forbid, after a run in progress).
+
+Flags:
+      --wait              wait for that run and exit with its result (the exit codes of hestia wait)
+      --timeout DURATION  with --wait: how long to wait (default 10m)
+      --value TEXT        the annotation value to set (default: cli-<time>-<random>; must differ from the current one)
+  -o, --output json       print the result as JSON
+${CONNECTION}
+
+${EXIT_CODES.replace('Exit codes:', 'Exit codes with --wait (without it: 0 requested, 4 could not):')}
+`,
+  runs: `hestia runs RUNNER [flags] — a Runner's run history (kubectl hestia runs …)
+
+One line per run, newest first: start, duration, result, trigger, Job and message, merged from
+status.lastRun, the Jobs still kept (successfulRunsHistoryLimit, failedRunsHistoryLimit,
+ttlSecondsAfterFinished) and the Runner's Events (kept by the API server for an hour by default).
+A Job marked "(deleted)" is known from Events only.
+
+Flags:
+  -o, --output json       the history as JSON
+${CONNECTION}
+`,
+  describe: `hestia describe RUNNER [flags] — why a Runner did or did not run (kubectl hestia describe …)
+
+Prints its state, what it waits for, each selected workload, resource and upstream with its readiness,
+what each probe answered last, its latest run and the Jobs kept.
+
+Flags:
+${CONNECTION}
+`,
+  run: `hestia run [--inspect[=ws://HOST:PORT]] [--allow-local-probes] — run the operator
+
+Uses KUBECONFIG, else the in-cluster service account. --inspect (or HESTIA_INSPECT) sends every
+Runner actor to a Stately inspector WebSocket (docs/machine.md). Probes (spec.probes) never reach
+loopback, link-local or cloud metadata addresses unless --allow-local-probes (or
+HESTIA_PROBE_ALLOW_LOCAL=true) is given: SECURITY.md says why.
+
+Flags:
+      --inspect[=URL]       Stately inspector WebSocket (default ws://localhost:8080)
+      --allow-local-probes  let probes reach loopback and link-local addresses (a one-machine setup, tests)
+  -h, --help              this text
+`,
+  diagram: `hestia diagram — write the Runner machine's diagrams to docs/ (docs/runner-machine.mmd and .svg)
+
+Flags:
+  -h, --help            this text
+`,
+};

@@ -1,0 +1,80 @@
+// The operator's Prometheus metrics (prom-client), on /metrics of the metrics port: Node.js and
+// process metrics, runs by namespace, reason and result, the time from "due" to "Job created",
+// skipped ticks, Runners by state, status writes, the write queue, watch caches, readiness and
+// leadership. docs/operate.md lists them with example queries.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RunMetrics } from './operator/run-metrics.ts';
+import type { Operator } from './operator/operator.ts';
+
+export interface OperatorView {
+  operator: Operator;
+  isLeader(): boolean;
+}
+
+/** A counter whose value the operator already keeps: read at scrape time. */
+function readCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) if (value > 0) this.inc(labels, value);
+    },
+  });
+}
+
+export function createMetrics(): { registry: Registry; runs: RunMetrics; observe(view: OperatorView): void } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const started = new Counter({ name: 'hestia_runs_started_total', help: 'Runs started (a Job to create)', labelNames: ['namespace', 'reason'], registers: [registry] });
+  const finished = new Counter({ name: 'hestia_runs_finished_total', help: 'Runs finished, by result', labelNames: ['namespace', 'reason', 'result'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'hestia_trigger_latency_seconds',
+    help: 'From the moment a run was due (its inputs satisfied, its tick, its trigger) to its Job created',
+    labelNames: ['reason'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const skipped = new Counter({ name: 'hestia_ticks_skipped_total', help: 'Scheduled ticks skipped because the inputs were not satisfied', labelNames: ['namespace'], registers: [registry] });
+
+  const runs: RunMetrics = {
+    runStarted: (namespace, reason) => started.inc({ namespace, reason }),
+    runFinished: (namespace, reason, result) => finished.inc({ namespace, reason, result }),
+    jobCreated: (_namespace, reason, seconds) => latency.observe({ reason }, Math.max(0, seconds)),
+    tickSkipped: (namespace) => skipped.inc({ namespace }),
+  };
+
+  const observe = ({ operator, isLeader }: OperatorView) => {
+    new Gauge({
+      name: 'hestia_runners',
+      help: 'Runners by the state of their machine',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [state, count] of operator.runnersByState()) this.set({ state }, count);
+      },
+    });
+    readCounter(registry, 'hestia_status_writes_total', 'Status writes sent', [], () => [[{}, operator.stats.statusWrites]]);
+    readCounter(registry, 'hestia_status_writes_skipped_total', 'Status writes not sent because nothing would change', [], () => [[{}, operator.stats.statusWritesSkipped]]);
+    readCounter(registry, 'hestia_status_write_errors_total', 'Status writes that failed (each retried with backoff)', [], () => [[{}, operator.stats.statusWriteErrors]]);
+    readCounter(registry, 'hestia_writes_throttled_total', 'Writes the API server refused with 429 (API Priority and Fairness); sent again after Retry-After', [], () => [[{}, operator.stats.writesThrottled]]);
+    readCounter(registry, 'hestia_watch_restarts_total', 'Watches re-established after an error, by kind', ['kind'], () => operator.watchCaches.map((c) => [{ kind: c.source.kind }, c.restarts]));
+    readCounter(registry, 'hestia_watch_lists_total', 'LISTs made by the watch caches (at start, and after 410 Gone), by kind', ['kind'], () => operator.watchCaches.map((c) => [{ kind: c.source.kind }, c.lists]));
+    new Gauge({
+      name: 'hestia_write_queue_backlog',
+      help: 'Writes waiting for a slot, by lane',
+      labelNames: ['lane'],
+      registers: [registry],
+      collect() {
+        for (const [lane, n] of Object.entries(operator.stats.writeBacklog)) this.set({ lane }, n);
+      },
+    });
+    new Gauge({ name: 'hestia_ready', help: '1 when every watch cache is in sync', registers: [registry], collect() { this.set(operator.ready ? 1 : 0); } });
+    new Gauge({ name: 'hestia_leader', help: '1 while this process holds the Lease (or runs without leader election)', registers: [registry], collect() { this.set(isLeader() ? 1 : 0); } });
+  };
+
+  return { registry, runs, observe };
+}

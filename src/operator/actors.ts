@@ -1,0 +1,206 @@
+// The Runner actors at run time: one XState actor per Runner (restored from status.snapshot at
+// start-up), what the operator last assessed for each, and the two timers each may need — the
+// next cron tick and the stable-state timeout. Events reach an actor only through `send`.
+import type { Logger } from 'pino';
+import type { AnyStateMachine, InspectionEvent } from 'xstate';
+import type { RunnerEvent } from '../../machines/runner.ts';
+import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from '../actor-system.ts';
+import type { Runner } from '../api/runner.ts';
+import type { Assessment } from '../assess.ts';
+import type { Clock } from '../clock.ts';
+import { nextTickFor, stableStateDeadline, TimerSlot } from '../runner-time.ts';
+import { missedTickDecision } from '../schedule.ts';
+import { runnerKey } from './selections.ts';
+
+export interface RunnerRuntime {
+  uid: string;
+  assessment: Assessment;
+  reconcileError: string | null;
+  /** The Stalled reason and message last announced with an Event, so each is announced once. */
+  announcedStall: string | null;
+  tickTimer: TimerSlot;
+  stableTimer: TimerSlot;
+  unsubscribe: () => void;
+}
+
+export interface ActorsOptions {
+  machine: AnyStateMachine;
+  clock: Clock;
+  log: Logger;
+  inspect: ((event: InspectionEvent) => void) | undefined;
+  /** The Runner as cached now. */
+  runner(key: string): Runner | undefined;
+  /** Called after every change of a Runner actor's snapshot. */
+  changed(key: string): void;
+  /** The stable-state timeout of this Runner passed: its status must say so. */
+  stableStateTimedOut(key: string): void;
+  /** Called before a tick is delivered (its probes are asked then); the tick waits for it. */
+  beforeTick?(key: string, tick: string): Promise<void>;
+}
+
+export class RunnerActors {
+  private readonly options: ActorsOptions;
+  private readonly runtimes = new Map<string, RunnerRuntime>();
+  private system: ActorSystem | null = null;
+
+  constructor(options: ActorsOptions) {
+    this.options = options;
+  }
+
+  /** Resumes the actor of every Runner whose snapshot fits the machine; returns how many. */
+  restore(runners: Iterable<Runner>): number {
+    const system = (this.system ??= new ActorSystem(this.options.machine, this.options.inspect));
+    let restored = 0;
+    for (const runner of runners) {
+      const snapshot = restorableSnapshot(runner.status?.snapshot);
+      if (snapshot) {
+        system.restore(runner.metadata.uid!, snapshot);
+        restored += 1;
+      } else if (runner.status?.snapshot) this.options.log.warn({ runner: runnerKey(runner) }, 'status.snapshot does not fit the machine; starting this Runner afresh');
+    }
+    return restored;
+  }
+
+  stop(): void {
+    for (const rt of this.runtimes.values()) this.disarm(rt);
+    this.system?.stop();
+  }
+
+  runtime(key: string): RunnerRuntime | undefined {
+    return this.runtimes.get(key);
+  }
+
+  get size(): number {
+    return this.runtimes.size;
+  }
+
+  /** The state of every Runner's actor. */
+  *states(): Iterable<string> {
+    for (const rt of this.runtimes.values()) {
+      const state = this.view(rt.uid)?.state;
+      if (state) yield state;
+    }
+  }
+
+  countByState(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const state of this.states()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    return counts;
+  }
+
+  view(uid: string): RunnerSnapshotView | null {
+    return this.system?.view(uid) ?? null;
+  }
+
+  now(): string {
+    return this.options.clock.now().toISOString();
+  }
+
+  /** Gives the Runner its actor (a restored one, or a new one from these inputs) and sends them. */
+  add(runner: Runner, assessment: Assessment): RunnerRuntime {
+    const uid = runner.metadata.uid!;
+    const key = runnerKey(runner);
+    if (!this.system!.has(uid)) this.system!.spawn(uid, { inputs: assessment.inputs, at: this.now() });
+    const stalled = runner.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+    const rt: RunnerRuntime = {
+      uid,
+      assessment,
+      reconcileError: null,
+      announcedStall: stalled ? `${stalled.reason}: ${stalled.message}` : null,
+      tickTimer: new TimerSlot(),
+      stableTimer: new TimerSlot(),
+      unsubscribe: () => {},
+    };
+    this.runtimes.set(key, rt);
+    rt.unsubscribe = this.system!.subscribe(uid, () => this.options.changed(key));
+    this.send(uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    return rt;
+  }
+
+  remove(key: string, uid: string): void {
+    const rt = this.runtimes.get(key);
+    if (rt && rt.uid === uid) {
+      this.disarm(rt);
+      rt.unsubscribe();
+      this.runtimes.delete(key);
+    }
+    this.system?.remove(uid);
+  }
+
+  /** A new assessment: the actor gets it as INPUTS (equal inputs change nothing in the machine). */
+  assessed(key: string, assessment: Assessment): void {
+    const rt = this.runtimes.get(key);
+    if (!rt) return;
+    rt.assessment = assessment;
+    this.send(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+  }
+
+  send(uid: string, event: RunnerEvent): void {
+    this.system?.send(uid, event);
+  }
+
+  // ---- Time: schedule ticks and the stable-state timeout -----------------------------------
+
+  private scheduleOf(runner: Runner, rt: RunnerRuntime): { schedule: string; timeZone: string | undefined } | null {
+    if (!runner.spec?.schedule || !rt.assessment.inputs.valid) return null;
+    return { schedule: runner.spec.schedule, timeZone: runner.spec.timeZone };
+  }
+
+  /** At start-up: the latest tick missed while the operator was down runs if startingDeadlineSeconds allows. */
+  catchUpMissedTick(runner: Runner): void {
+    const rt = this.runtimes.get(runnerKey(runner));
+    const view = rt ? this.view(rt.uid) : null;
+    const sched = rt ? this.scheduleOf(runner, rt) : null;
+    if (!rt || !sched || !view) return;
+    const clock = this.options.clock;
+    const decision = missedTickDecision({
+      ...sched,
+      lastTick: view.context.lastTick ? new Date(view.context.lastTick) : null,
+      creationTime: new Date(runner.metadata.creationTimestamp ?? clock.now()),
+      now: clock.now(),
+      startingDeadlineSeconds: runner.spec.startingDeadlineSeconds,
+    });
+    if (!decision) return;
+    const log = this.options.log.child({ runner: runnerKey(runner) });
+    if ('run' in decision) {
+      const tick = decision.run.toISOString();
+      log.info({ tick }, 'running a tick missed while the operator was down');
+      void this.beforeTick(runnerKey(runner), tick).then(() => this.send(rt.uid, { type: 'TICK', at: this.now(), tick }));
+    } else {
+      log.info({ tick: decision.skip.toISOString() }, 'skipping a tick missed while the operator was down');
+      this.send(rt.uid, { type: 'TICK.MISSED', at: this.now(), tick: decision.skip.toISOString() });
+    }
+  }
+
+  /** Arms the Runner's timers for its current snapshot (a timer whose time is unchanged stays as it is). */
+  armTimers(key: string): void {
+    const runner = this.options.runner(key);
+    const rt = this.runtimes.get(key);
+    const view = rt ? this.view(rt.uid) : null;
+    if (!runner || !rt || !view) return;
+    const clock = this.options.clock;
+    const now = clock.now();
+    const next = this.scheduleOf(runner, rt) ? nextTickFor(runner, view.context.lastTick, now) : null;
+    rt.tickTimer.set(clock, next, (tick) => {
+      void this.beforeTick(key, tick).then(() => {
+        this.send(rt.uid, { type: 'TICK', at: this.now(), tick });
+        this.armTimers(key);
+      });
+    });
+    const deadline = stableStateDeadline(runner, view.context.progressingSince);
+    rt.stableTimer.set(clock, deadline && deadline > now ? deadline : null, () => this.options.stableStateTimedOut(key));
+  }
+
+  private async beforeTick(key: string, tick: string): Promise<void> {
+    try {
+      await this.options.beforeTick?.(key, tick);
+    } catch (err) {
+      this.options.log.warn({ runner: key, err }, 'could not prepare the tick; delivering it as it is');
+    }
+  }
+
+  private disarm(rt: RunnerRuntime): void {
+    rt.tickTimer.clear();
+    rt.stableTimer.clear();
+  }
+}

@@ -1,0 +1,111 @@
+// What the operator keeps of each object it watches: only the fields it reads. An operator's
+// memory is mostly its caches; a Deployment with its managedFields and pod template is several
+// KiB, its readiness and template hash a few dozen bytes. Pure functions, applied by the watch
+// caches before an object is stored.
+import type { KubernetesObject, V1Job, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
+import { ANNOTATION_TRIGGER, type Runner, type RunnerStatus } from '../api/runner.ts';
+import { canonicalJson } from '../canonical-json.ts';
+import { ANNOTATION_RUN_KEY } from '../job.ts';
+import { shortHash } from '../job-name.ts';
+
+/** A Runner, with a digest of its status standing in for most of it. */
+export interface CachedRunner extends Runner {
+  /** Digest of the whole status as the server has it, so a write that would change nothing is not sent. */
+  statusDigest: string;
+}
+
+export const statusDigest = (status: RunnerStatus | undefined): string => shortHash(canonicalJson(status ?? null), 20);
+
+const identity = (m: V1ObjectMeta | undefined) => ({
+  name: m?.name,
+  namespace: m?.namespace,
+  uid: m?.uid,
+  resourceVersion: m?.resourceVersion,
+});
+
+/**
+ * A Runner keeps its spec (the Job is built from it), its labels (upstream selection), the manual
+ * trigger annotation, and of its status what the operator reads back: conditions (their
+ * transition times), lastRun (what downstream Runners wait for) and, until the actors are
+ * restored at start-up, the snapshot.
+ */
+export function slimRunner(o: KubernetesObject, keepSnapshot: boolean): CachedRunner {
+  const r = o as Runner;
+  const m = r.metadata ?? {};
+  const trigger = m.annotations?.[ANNOTATION_TRIGGER];
+  const status = r.status;
+  return {
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    metadata: {
+      ...identity(m),
+      generation: m.generation,
+      creationTimestamp: m.creationTimestamp,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      labels: m.labels ?? {},
+      ...(trigger !== undefined ? { annotations: { [ANNOTATION_TRIGGER]: trigger } } : {}),
+    },
+    spec: r.spec,
+    ...(status
+      ? {
+          status: {
+            ...(status.conditions ? { conditions: status.conditions } : {}),
+            ...(status.lastRun ? { lastRun: status.lastRun } : {}),
+            ...(keepSnapshot && status.snapshot ? { snapshot: status.snapshot } : {}),
+          },
+        }
+      : {}),
+    statusDigest: statusDigest(status),
+  };
+}
+
+/** A Job keeps whose run it is and how it ended: not its pod template. */
+export function slimJob(o: KubernetesObject): V1Job {
+  const j = o as V1Job;
+  const m = j.metadata;
+  const runKey = m?.annotations?.[ANNOTATION_RUN_KEY];
+  const s = j.status;
+  return {
+    metadata: {
+      ...identity(m),
+      creationTimestamp: m?.creationTimestamp,
+      ...(m?.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      ...(runKey !== undefined ? { annotations: { [ANNOTATION_RUN_KEY]: runKey } } : {}),
+      ownerReferences: (m?.ownerReferences ?? []).filter((ref) => ref.controller),
+    },
+    status: {
+      ...(s?.conditions ? { conditions: s.conditions.map(({ type, status, reason, message, lastTransitionTime }) => ({ type, status, reason, message, lastTransitionTime })) } : {}),
+      ...(s?.completionTime ? { completionTime: s.completionTime } : {}),
+      ...(s?.startTime ? { startTime: s.startTime } : {}),
+    },
+  };
+}
+
+export function slimNamespace(o: KubernetesObject): V1Namespace {
+  return { metadata: { ...identity(o.metadata), labels: o.metadata?.labels ?? {} } };
+}
+
+/** A CustomResourceDefinition: its name and whether it is Established. */
+export function slimCrd(o: KubernetesObject): KubernetesObject & { established: boolean } {
+  const conditions = (o as { status?: { conditions?: { type?: string; status?: string }[] } }).status?.conditions ?? [];
+  return {
+    metadata: identity(o.metadata),
+    established: conditions.some((c) => c.type === 'Established' && c.status === 'True'),
+  };
+}
+
+/** A CustomResourceDefinition as spec.resources needs it: which kind of which group it serves, and whether it is Established. */
+export interface CrdKind extends KubernetesObject {
+  group: string;
+  kind: string;
+  established: boolean;
+}
+
+export function slimCrdKind(o: KubernetesObject): CrdKind {
+  const spec = (o as { spec?: { group?: unknown; names?: { kind?: unknown } } }).spec;
+  return {
+    ...slimCrd(o),
+    group: typeof spec?.group === 'string' ? spec.group : '',
+    kind: typeof spec?.names?.kind === 'string' ? spec.names.kind : '',
+  };
+}

@@ -1,0 +1,77 @@
+// The operator's watch caches of Runners, their Jobs and Namespaces (workloads: workload-kinds.ts),
+// each narrowed to what the operator reads (cached-objects.ts). One place says what is watched.
+import type { KubernetesObject, V1Job, V1Namespace } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { API_VERSION, LABEL_RUNNER_NAME, PLURAL } from '../api/runner.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { objectKey, type CacheHealth } from '../k8s/informer.ts';
+import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
+import { slimJob, slimNamespace, slimRunner, type CachedRunner } from './cached-objects.ts';
+
+export class Caches {
+  readonly runners: WatchCache<CachedRunner>;
+  /** Only Jobs that Runners made: every one carries the Runner's name label. */
+  readonly jobs: WatchCache<V1Job>;
+  /** Namespaces and their labels (for namespaceSelector); not watched in namespace-scoped mode. */
+  readonly namespaces: WatchCache<V1Namespace> | null;
+  /** Snapshots are kept until the actors are restored from them at start-up, then dropped. */
+  private keepSnapshots = true;
+  private readonly keyByUid = new Map<string, string>();
+
+  constructor(client: KubeClient, log: Logger, scope: WatchScope) {
+    this.runners = watchCache<CachedRunner>(client, { apiVersion: API_VERSION, kind: 'Runner', plural: PLURAL, slim: (o) => slimRunner(o, this.keepSnapshots) }, log, scope);
+    this.jobs = watchCache<V1Job>(client, { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', labelSelector: LABEL_RUNNER_NAME, slim: slimJob }, log, scope);
+    this.namespaces = scope.namespaces === null
+      ? watchCache<V1Namespace>(client, { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', clusterScoped: true, slim: slimNamespace }, log, scope)
+      : null;
+    this.runners.onChange((_, r) => this.keyByUid.set(r.metadata.uid!, objectKey(r)));
+    this.runners.onDelete((r) => {
+      if (this.keyByUid.get(r.metadata.uid!) === objectKey(r)) this.keyByUid.delete(r.metadata.uid!);
+    });
+  }
+
+  private get all(): WatchCache<KubernetesObject>[] {
+    return [this.runners, this.jobs, ...(this.namespaces ? [this.namespaces] : [])] as WatchCache<KubernetesObject>[];
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.all.map((c) => c.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all.map((c) => c.stop()));
+  }
+
+  get health(): CacheHealth[] {
+    return this.all;
+  }
+
+  /** The actors are restored: from now on a Runner's snapshot is only ever written, never read. */
+  forgetSnapshots(): void {
+    this.keepSnapshots = false;
+    for (const runner of this.runners.list()) if (runner.status) delete runner.status.snapshot;
+  }
+
+  runner(key: string): CachedRunner | undefined {
+    const slash = key.indexOf('/');
+    return this.runners.get(key.slice(0, slash), key.slice(slash + 1));
+  }
+
+  runnerKeyOfUid(uid: string): string | undefined {
+    return this.keyByUid.get(uid);
+  }
+
+  runnerByUid(uid: string): CachedRunner | undefined {
+    const key = this.keyByUid.get(uid);
+    return key === undefined ? undefined : this.runner(key);
+  }
+
+  job(key: string): V1Job | undefined {
+    const slash = key.indexOf('/');
+    return this.jobs.get(key.slice(0, slash), key.slice(slash + 1));
+  }
+
+  namespaceLabels(namespace: string): Record<string, string> {
+    return this.namespaces?.get('', namespace)?.metadata?.labels ?? {};
+  }
+}

@@ -1,0 +1,95 @@
+// The Jobs of each Runner (SPEC §4): which Job is which run, a finished Job told to its Runner's
+// actor as JOB.FINISHED, and finished Jobs beyond the history limits deleted, oldest first.
+import type { V1Job } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { RunnerEvent } from '../../machines/runner.ts';
+import type { Runner } from '../api/runner.ts';
+import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome, type JobOutcome } from '../job.ts';
+import { objectKey } from '../k8s/informer.ts';
+import { Relation } from '../selection.ts';
+import { withDefaults } from '../spec.ts';
+
+export interface JobHistoryDeps {
+  log: Logger;
+  job(key: string): V1Job | undefined;
+  runnerByUid(uid: string): Runner | undefined;
+  send(uid: string, event: RunnerEvent): void;
+  /** Tells the Runner's actor that the Job of run `key` finished (src/operator/job-failure.ts). */
+  jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>): void;
+  deleteJob(runner: Runner, name: string): void;
+  now(): string;
+}
+
+export class JobHistory {
+  private readonly deps: JobHistoryDeps;
+  /** Runner uid → keys of its Jobs. */
+  private readonly jobsOf = new Relation();
+
+  constructor(deps: JobHistoryDeps) {
+    this.deps = deps;
+  }
+
+  index(job: V1Job): void {
+    const uid = controllingRunnerUid(job);
+    if (uid) this.jobsOf.link(uid, objectKey(job));
+  }
+
+  /** The Job of this run if the cache has one (found by its run-key annotation, whatever its name). */
+  jobOfRun(uid: string, runKey: string): V1Job | undefined {
+    for (const key of this.jobsOf.targetsOf(uid)) {
+      const job = this.deps.job(key);
+      if (job?.metadata?.annotations?.[ANNOTATION_RUN_KEY] === runKey) return job;
+    }
+    return undefined;
+  }
+
+  changed(job: V1Job): void {
+    this.index(job);
+    const uid = controllingRunnerUid(job);
+    if (!uid) return;
+    const outcome = jobOutcome(job);
+    if (outcome.phase === 'Running') return;
+    const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
+    if (key) this.deps.jobEnded(uid, key, job, outcome);
+    this.prune(uid);
+  }
+
+  deleted(job: V1Job): void {
+    const uid = controllingRunnerUid(job);
+    if (!uid) return;
+    this.jobsOf.unlink(uid, objectKey(job));
+    const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
+    // Only the active run is affected; the machine ignores a key that is not its active run.
+    if (key && jobOutcome(job).phase === 'Running') {
+      this.deps.send(uid, { type: 'JOB.FINISHED', at: this.deps.now(), key, succeeded: false, message: `Job ${job.metadata?.name} was deleted before it finished` });
+    }
+  }
+
+  /** Deletes finished Jobs beyond the Runner's history limits (SPEC §4), newest kept. */
+  private prune(uid: string): void {
+    const runner = this.deps.runnerByUid(uid);
+    if (!runner) return;
+    const settings = withDefaults(runner.spec);
+    const finished = [...this.jobsOf.targetsOf(uid)]
+      .map((k) => this.deps.job(k))
+      .filter((j): j is V1Job => j !== undefined && !j.metadata?.deletionTimestamp)
+      .map((j) => ({ job: j, outcome: jobOutcome(j), time: finishTime(j) }))
+      .filter((j) => j.outcome.phase !== 'Running')
+      .sort((a, b) => b.time - a.time);
+    const keep = { Succeeded: settings.successfulRunsHistoryLimit, Failed: settings.failedRunsHistoryLimit };
+    const seen = { Succeeded: 0, Failed: 0 };
+    for (const { job, outcome } of finished) {
+      const phase = outcome.phase as 'Succeeded' | 'Failed';
+      seen[phase] += 1;
+      if (seen[phase] > keep[phase]) {
+        this.deps.log.info({ runner: objectKey(runner), job: job.metadata?.name }, 'deleting Job beyond the history limit');
+        this.deps.deleteJob(runner, job.metadata!.name!);
+      }
+    }
+  }
+}
+
+function finishTime(job: V1Job): number {
+  const t = job.status?.completionTime ?? job.status?.conditions?.find((c) => c.status === 'True')?.lastTransitionTime ?? job.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : 0;
+}

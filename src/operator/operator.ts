@@ -1,0 +1,306 @@
+// The operator: watch caches in, actor events out. Each watch event is turned into INPUTS for
+// exactly the Runners it concerns (found through indexes, never by listing the cluster), and each
+// change of a Runner actor is rendered to its status and written once, coalesced. This file only
+// wires the rooms together; each concern lives in its own module beside it.
+import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
+import type { Runner } from '../api/runner.ts';
+import { canonicalJson } from '../canonical-json.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { eventRecorder, type Recorder } from '../k8s/events.ts';
+import type { CacheHealth } from '../k8s/informer.ts';
+import { WriteQueue } from '../k8s/write-queue.ts';
+import type { WorkloadKind, WorkloadView } from '../readiness.ts';
+import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
+import { RunnerActors } from './actors.ts';
+import type { CachedRunner } from './cached-objects.ts';
+import { Caches } from './caches.ts';
+import { jobEndReporter } from './job-failure.ts';
+import { JobHistory } from './job-history.ts';
+import { recoverRun, type RecoveryDeps } from './recovery.ts';
+import { runnerEffects } from './runner-effects.ts';
+import { NO_RUN_METRICS, type RunMetrics } from './run-metrics.ts';
+import { ProbeGates } from './probe-gates.ts';
+import { httpProber, type ProbeOptions } from './prober.ts';
+import { ResourceInputs } from './resource-inputs.ts';
+import { assessRunner, verifiedObjects, type InputSources } from './runner-inputs.ts';
+import { announceStall } from './stall-notice.ts';
+import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
+import { statusFor } from './status-render.ts';
+import { StatusWriter } from './status-writer.ts';
+import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
+
+export interface OperatorOptions {
+  client: KubeClient;
+  log: Logger;
+  clock?: Clock;
+  /** How long status changes of one Runner are gathered into one write. */
+  statusCoalesceMs?: number;
+  /** Writes in flight at most (status writes, Job creates, Events); the write queue's default if absent. */
+  writeConcurrency?: number;
+  recorder?: Recorder;
+  /** Receives XState inspection events of every Runner actor (`hestia run --inspect`). */
+  inspect?: (event: InspectionEvent) => void;
+  /** Every namespace (default), or only some (HESTIA_NAMESPACES). */
+  scope?: WatchScope;
+  /** Told of runs as they start, create their Job and finish (src/metrics.ts). */
+  metrics?: RunMetrics;
+  /** Whether probes may reach loopback and link-local addresses (default: no; SECURITY.md). */
+  probes?: ProbeOptions;
+}
+
+// canonicalJson, not JSON.stringify: it does not recurse, so no Runner is too deeply nested to compare.
+const sameJson = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
+
+export class Operator {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly recorder: Recorder;
+  private readonly queue: WriteQueue;
+  private readonly caches: Caches;
+  private readonly kinds: WorkloadKinds;
+  private readonly selections: Selections;
+  private readonly actors: RunnerActors;
+  private readonly jobHistory: JobHistory;
+  private readonly statusWriter: StatusWriter;
+  private readonly effects: ReturnType<typeof runnerEffects>;
+  private readonly scope: WatchScope;
+  private readonly resources: ResourceInputs;
+  private readonly probes: ProbeGates;
+  private started = false;
+
+  constructor(options: OperatorOptions) {
+    const { client, log } = options;
+    this.log = log;
+    this.clock = options.clock ?? systemClock;
+    this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
+    this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
+    this.scope = options.scope ?? CLUSTER_WIDE;
+    this.caches = new Caches(client, log, this.scope);
+    this.kinds = new WorkloadKinds(client, log, this.scope);
+    this.selections = new Selections({
+      runner: (key) => this.caches.runner(key),
+      workloadLabels: (wkey) => {
+        const { kind, namespace, name } = parseWorkloadKey(wkey);
+        return this.kinds.get(kind, namespace, name)?.metadata.labels;
+      },
+      namespaceLabels: (ns) => this.caches.namespaceLabels(ns),
+    });
+    const reassess = (keys: Iterable<string>) => this.reassess(keys);
+    this.resources = new ResourceInputs({ client, log, scope: this.scope, now: () => this.clock.now(), namespaceLabels: (ns) => this.caches.namespaceLabels(ns), reassess });
+    this.probes = new ProbeGates({ prober: httpProber(options.probes ?? { allowLocal: false }), clock: this.clock, log, changed: (key) => reassess([key]) });
+    const isActiveRun = (uid: string, runKey: string) => {
+      const run = this.actors.view(uid)?.context.run;
+      return run?.key === runKey && run.result === null;
+    };
+    this.effects = runnerEffects({
+      client,
+      queue: this.queue,
+      log,
+      recorder: this.recorder,
+      now: () => this.clock.now(),
+      runnerByUid: (uid) => this.caches.runnerByUid(uid),
+      cachedJob: (ns, name) => this.caches.jobs.get(ns, name),
+      jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
+      isActiveRun,
+      verifiedObjects: (uid) => verifiedObjects(this.caches.runnerByUid(uid), this.inputSources),
+      blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
+      send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
+      metrics: options.metrics ?? NO_RUN_METRICS,
+    });
+    this.actors = new RunnerActors({
+      machine: this.effects.machine,
+      clock: this.clock,
+      log,
+      inspect: options.inspect,
+      runner: (key) => this.caches.runner(key),
+      changed: (key) => {
+        this.actors.armTimers(key);
+        this.statusWriter.schedule(key);
+      },
+      stableStateTimedOut: (key) => this.statusWriter.schedule(key),
+      beforeTick: (key, tick) => this.probes.beforeTick(key, tick, this.actors.runtime(key)?.assessment.satisfiedButProbes === true),
+    });
+    this.jobHistory = new JobHistory({
+      log,
+      job: (key) => this.caches.job(key),
+      runnerByUid: (uid) => this.caches.runnerByUid(uid),
+      send: (uid, event) => this.actors.send(uid, event),
+      jobEnded: jobEndReporter({ client, log, now: () => this.clock.now(), isActiveRun, send: (uid, event) => this.actors.send(uid, event) }),
+      deleteJob: (runner, name) => void this.effects.deleteJobNamed(runner, name),
+      now: () => this.now(),
+    });
+    this.statusWriter = new StatusWriter({
+      client,
+      queue: this.queue,
+      log,
+      coalesceMs: options.statusCoalesceMs ?? 100,
+      source: { render: (key) => statusFor(key, { runner: this.caches.runner(key), actors: this.actors, jobHistory: this.jobHistory, clock: this.clock }) },
+      onResult: (key, error) => this.setReconcileError(key, error),
+    });
+  }
+
+  private get inputSources(): InputSources {
+    const { caches, kinds, selections, resources, probes, actors, scope } = this;
+    return { caches, kinds, selections, resources, probes, actors, scope, now: () => this.now() };
+  }
+
+  private get informers(): CacheHealth[] {
+    return [...this.caches.health, ...this.kinds.health];
+  }
+
+  /** True once every watch cache is in sync; false while one is being re-established. */
+  get ready(): boolean {
+    return this.started && this.informers.every((i) => i.synced);
+  }
+
+  get stats() {
+    return {
+      runners: this.caches.runners.size,
+      statusWrites: this.statusWriter.writes,
+      statusWritesSkipped: this.statusWriter.skipped,
+      statusWriteErrors: this.statusWriter.errors,
+      watchRestarts: this.informers.reduce((n, i) => n + i.restarts, 0),
+      writesInFlightMax: this.queue.maxInFlight,
+      writesThrottled: this.queue.throttled,
+      writeBacklog: this.queue.backlog,
+    };
+  }
+
+  /** How each watch cache is doing (for metrics), those of spec.resources' kinds included. */
+  get watchCaches(): CacheHealth[] {
+    return [...this.informers, ...this.resources.health];
+  }
+
+  /** How many Runners are in each state right now (for metrics). */
+  runnersByState(): Map<string, number> {
+    return this.actors.countByState();
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.caches.start(), this.kinds.start()]);
+    // Indexes first, from the synced caches; then the actors, restored from status.snapshot;
+    // only then fresh inputs, so that a restart by itself changes nothing.
+    const runners = [...this.caches.runners.list()];
+    for (const runner of runners) this.selections.runnerAdded(runner);
+    // The kinds Runners name in spec.resources are listed (or found unserved or forbidden) before any actor acts.
+    for (const runner of runners) this.resources.runnerChanged(runner);
+    await this.resources.settled();
+    this.kinds.whenStarted((kind, cache) => this.watchWorkloads(kind, cache));
+    for (const job of this.caches.jobs.list()) this.jobHistory.index(job);
+    const restored = this.actors.restore(runners);
+    for (const runner of runners) this.addActor(runner);
+    for (const runner of runners) recoverRun(runner, this.recoveryDeps());
+    for (const runner of runners) this.actors.catchUpMissedTick(runner);
+    this.caches.forgetSnapshots();
+
+    this.caches.runners.onChange((prev, cur) => this.runnerChanged(prev, cur));
+    this.caches.runners.onDelete((r) => this.runnerDeleted(r));
+    this.caches.jobs.onChange((_, job) => this.jobHistory.changed(job));
+    this.caches.jobs.onDelete((job) => this.jobHistory.deleted(job));
+    // A new namespace holds nothing yet; only a label change can change what selectors see.
+    this.caches.namespaces?.onChange((prev, cur) => {
+      if (prev && !sameJson(prev.metadata?.labels, cur.metadata?.labels)) this.reassess(new Set([...this.selections.namespaceLabelsChanged(), ...this.resources.namespaceLabelsChanged()]));
+    });
+    this.started = true;
+    this.log.info({ runners: runners.length, restored, namespaces: this.scope.namespaces ?? 'all' }, 'operator started');
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.statusWriter.stop();
+    this.effects.stop();
+    this.queue.stop();
+    this.actors.stop();
+    this.probes.stop();
+    await Promise.all([this.caches.stop(), this.kinds.stop(), this.resources.stop()]);
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  // ---- Runners -----------------------------------------------------------------------------
+
+  private addActor(runner: Runner): void {
+    const key = runnerKey(runner);
+    const rt = this.actors.add(runner, assessRunner(runner, this.inputSources));
+    announceStall(rt, runner, rt.assessment, this.log, this.recorder);
+    this.actors.armTimers(key);
+    this.statusWriter.schedule(key);
+  }
+
+  private runnerChanged(prev: CachedRunner | undefined, cur: CachedRunner): void {
+    if (prev && prev.metadata.uid !== cur.metadata.uid) this.runnerDeleted(prev);
+    if (!prev || prev.metadata.uid !== cur.metadata.uid) {
+      const concerned = this.selections.runnerAdded(cur);
+      this.resources.runnerChanged(cur);
+      this.addActor(cur);
+      return this.reassess(concerned);
+    }
+    const key = runnerKey(cur);
+    const affected = new Set<string>();
+    if (prev.metadata.generation !== cur.metadata.generation || !sameJson(prev.spec, cur.spec)) {
+      for (const k of this.selections.selectorsChanged(cur)) affected.add(k);
+      this.resources.runnerChanged(cur);
+    }
+    if (!sameJson(prev.metadata.labels, cur.metadata.labels)) for (const k of this.selections.runnerLabelsChanged(cur)) affected.add(k);
+    if (!sameJson(prev.metadata.annotations, cur.metadata.annotations)) affected.add(key);
+    // Our own status writes come back here: they concern downstream Runners only when the
+    // latest run's identity or result moved, and never this Runner itself.
+    const runOf = (r: Runner) => [r.status?.lastRun?.jobName, r.status?.lastRun?.result];
+    if (!sameJson(runOf(prev), runOf(cur))) for (const d of this.selections.downstreamOf(key)) affected.add(d);
+    this.reassess(affected);
+  }
+
+  private runnerDeleted(runner: Runner): void {
+    const key = runnerKey(runner);
+    this.actors.remove(key, runner.metadata.uid!);
+    this.statusWriter.forget(key);
+    this.resources.runnerRemoved(key);
+    this.probes.forget(key);
+    this.reassess(this.selections.runnerRemoved(key));
+  }
+
+  private reassess(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const runner = this.caches.runner(key);
+      if (!runner || !this.actors.runtime(key)) continue;
+      const assessment = assessRunner(runner, this.inputSources);
+      this.actors.assessed(key, assessment);
+      announceStall(this.actors.runtime(runnerKey(runner)), runner, assessment, this.log, this.recorder);
+      this.statusWriter.schedule(key);
+    }
+  }
+
+  private setReconcileError(key: string, error: string | null): void {
+    const rt = this.actors.runtime(key);
+    if (!rt || rt.reconcileError === error) return;
+    rt.reconcileError = error;
+    this.statusWriter.schedule(key); // ReconcileSuccess follows, both ways
+  }
+
+  // ---- Workloads ---------------------------------------------------------------------------
+
+  /** A workload kind's cache is in sync: index what it holds (it may appear after start-up), then follow it. */
+  private watchWorkloads(kind: WorkloadKind, cache: WorkloadCache): void {
+    const ref = (o: WorkloadView) => ({ kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
+    for (const w of cache.list()) this.reassess(this.selections.workloadChanged(ref(w), w.metadata.labels ?? {}, true));
+    cache.onChange((prev, cur) => this.reassess(this.selections.workloadChanged(ref(cur), cur.metadata.labels ?? {}, !prev || !sameJson(prev.metadata.labels, cur.metadata.labels))));
+    cache.onDelete((w) => this.reassess(this.selections.workloadRemoved(ref(w))));
+  }
+
+  private recoveryDeps(): RecoveryDeps {
+    const { log, clock, actors, jobHistory, effects } = this;
+    return {
+      log,
+      clock,
+      view: (uid) => actors.view(uid),
+      jobOfRun: (uid, runKey) => jobHistory.jobOfRun(uid, runKey),
+      jobChanged: (job) => jobHistory.changed(job),
+      ensureJob: (uid, run) => void effects.ensureJob(uid, run),
+      send: (uid, event) => actors.send(uid, event),
+    };
+  }
+}

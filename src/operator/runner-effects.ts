@@ -1,0 +1,198 @@
+// The only place a Runner actor's actions touch the API: the pure machine names its effects,
+// this module implements them. Every write is idempotent: a Job's name is a function of the
+// Runner and the run, so a retry or a restart that creates it again gets 409 and moves on.
+// Job writes take the first lane of the write queue: a backlog of status writes never delays them.
+import type { V1Job } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { runnerMachine, type RunnerContext, type RunnerEvent } from '../../machines/runner.ts';
+import type { RunRecord } from '../../machines/runner-context.ts';
+import type { Runner } from '../api/runner.ts';
+import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../job.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import type { EventType, Recorder } from '../k8s/events.ts';
+import { errorText } from '../k8s/informer.ts';
+import type { WriteQueue } from '../k8s/write-queue.ts';
+import { withDefaults } from '../spec.ts';
+import { lastRunStatus } from '../status.ts';
+import type { RunMetrics } from './run-metrics.ts';
+
+export interface EffectDeps {
+  client: KubeClient;
+  queue: WriteQueue;
+  log: Logger;
+  recorder: Recorder;
+  now: () => Date;
+  runnerByUid(uid: string): Runner | undefined;
+  cachedJob(namespace: string, name: string): V1Job | undefined;
+  /** The Job of this run if the cache has one (found by its run-key annotation, whatever its name). */
+  jobOfRun(uid: string, runKey: string): V1Job | undefined;
+  /** Whether this run is still the Runner's active one (a retry for a replaced run must stop). */
+  isActiveRun(uid: string, runKey: string): boolean;
+  /** Workloads and upstreams the Runner's current run verifies, for Events on each of them. */
+  verifiedObjects(uid: string): { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }[];
+  /** Why the Runner cannot run right now (for a skipped tick). */
+  blockedMessage(uid: string): string | null;
+  /** Sends an event to a Runner's actor (later, never from inside a transition). */
+  send(uid: string, event: RunnerEvent): void;
+  metrics: RunMetrics;
+}
+
+/** What a Job create needs of its run. */
+export type RunToCreate = Pick<RunRecord, 'key' | 'revision' | 'reason' | 'startedAt'>;
+
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * How many times a create refused with 401/403 is tried again before the refusal counts: right
+ * after an API server restarts, its authorizer refuses everyone until its RBAC caches have filled
+ * (seen in test/chaos). With the backoff below that is about a minute; a longer refusal is real.
+ */
+const AUTH_RETRIES = 7;
+
+/** Whether a failed create will not succeed by trying again: a 4xx other than 409/429, or 401/403 that persists. */
+export const isPermanentFailure = (code: number | undefined, attempt: number): boolean => {
+  if (code === undefined || code < 400 || code >= 500 || code === 409 || code === 429) return false;
+  return (code !== 401 && code !== 403) || attempt >= AUTH_RETRIES;
+};
+
+const jobsPath = (namespace: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`;
+
+export function runnerEffects(deps: EffectDeps) {
+  const { client, queue } = deps;
+  const at = () => deps.now().toISOString();
+
+  const event = (runner: Runner, type: EventType, reason: string, message: string) =>
+    deps.recorder.record(
+      { apiVersion: runner.apiVersion ?? 'e2e.stakater.com/v1alpha1', kind: 'Runner', namespace: runner.metadata.namespace!, name: runner.metadata.name!, uid: runner.metadata.uid! },
+      type,
+      reason,
+      message,
+    );
+
+  /** Creates the run's Job, retrying transient failures; a Job that exists already is this run's. */
+  async function ensureJob(uid: string, run: RunToCreate, attempt = 0): Promise<void> {
+    const { key: runKey, revision } = run;
+    const runner = deps.runnerByUid(uid);
+    if (!runner) return;
+    const name = jobNameForRun(runner, runKey);
+    const namespace = runner.metadata.namespace!;
+    const log = deps.log.child({ runner: `${namespace}/${runner.metadata.name}`, job: name, revision });
+    const settings = withDefaults(runner.spec);
+    const job = buildJob(runner, { key: runKey, revision }, name, {
+      backoffLimit: settings.backoffLimit,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      ...(settings.deadlineSeconds !== undefined ? { deadlineSeconds: settings.deadlineSeconds } : {}),
+    });
+    try {
+      await queue.run('job', () => client.create(jobsPath(namespace), job));
+      log.info('created Job');
+      deps.metrics.jobCreated(namespace, run.reason, (deps.now().getTime() - Date.parse(run.startedAt)) / 1000);
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 409) {
+        const existing = deps.cachedJob(namespace, name) ?? (await client.get<V1Job>(`${jobsPath(namespace)}/${encodeURIComponent(name)}`).catch(() => undefined));
+        if (existing && controllingRunnerUid(existing) !== uid) {
+          deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `a Job named ${name} exists and does not belong to this Runner` });
+          return;
+        }
+        log.info('Job exists already; this run has started');
+        // It may have finished already (e.g. while the operator was down): no watch event will say so again.
+        const outcome = existing ? jobOutcome(existing) : { phase: 'Running' as const };
+        if (outcome.phase !== 'Running') {
+          deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: outcome.phase === 'Succeeded', message: outcome.message });
+        }
+        return;
+      }
+      if (isPermanentFailure(code, attempt)) {
+        log.warn({ err: errorText(err) }, 'Job refused by the API server');
+        deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `could not create Job ${name}: ${errorText(err)}` });
+        return;
+      }
+      const delay = Math.min(RETRY_BASE_MS * 2 ** attempt, RETRY_MAX_MS);
+      log.warn({ err: errorText(err), retryInMs: delay }, 'could not create Job; retrying');
+      const timer = setTimeout(() => {
+        retries.delete(timer);
+        if (deps.isActiveRun(uid, runKey)) void ensureJob(uid, run, attempt + 1);
+      }, delay);
+      retries.add(timer);
+    }
+  }
+  const retries = new Set<NodeJS.Timeout>();
+
+  /** The name of a run's Job: the one it has, else the one it gets (the prefix may have changed since). */
+  const jobNameOf = (runner: Runner, runKey: string): string =>
+    deps.jobOfRun(runner.metadata.uid!, runKey)?.metadata?.name ?? jobNameForRun(runner, runKey);
+
+  async function deleteJob(uid: string, runKey: string): Promise<void> {
+    const runner = deps.runnerByUid(uid);
+    if (runner) await deleteJobNamed(runner, jobNameOf(runner, runKey));
+  }
+
+  async function deleteJobNamed(runner: Runner, name: string): Promise<void> {
+    await queue
+      .run('job', () => client.delete(`${jobsPath(runner.metadata.namespace!)}/${encodeURIComponent(name)}`, { propagationPolicy: 'Background' }))
+      .catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) deps.log.warn({ job: name, err: errorText(err) }, 'could not delete Job');
+      });
+  }
+
+  const runnerOf = (self: { id: string }) => deps.runnerByUid(self.id);
+
+  const machine = runnerMachine.provide({
+    actions: {
+      startJob: ({ context, self }) => {
+        if (context.run) void ensureJob(self.id, context.run);
+      },
+      stopJob: ({ context, self }) => {
+        const runner = runnerOf(self);
+        if (!context.run || !runner) return;
+        event(runner, 'Normal', 'RunReplaced', `Job ${jobNameOf(runner, context.run.key)} replaced by a new run (concurrencyPolicy Replace)`);
+        void deleteJob(self.id, context.run.key);
+      },
+      runStarted: ({ context, self }) => {
+        const runner = runnerOf(self);
+        const run = lastRunStatus(runner ?? ({} as Runner), context);
+        if (!runner || !run) return;
+        event(runner, 'Normal', 'RunStarted', `Started Job ${run.jobName}: ${run.trigger}`);
+        deps.metrics.runStarted(runner.metadata.namespace!, run.reason);
+      },
+      runFinished: ({ context, self }) => reportFinished(self.id, context),
+      tickSkipped: ({ context, self }) => {
+        const runner = runnerOf(self);
+        if (!runner) return;
+        const why = !context.inputs.scheduled
+          ? 'the Runner is no longer scheduled'
+          : (deps.blockedMessage(self.id) ?? 'the operator was not running at that time');
+        event(runner, 'Warning', 'TickSkipped', `Skipped the run scheduled for ${context.lastSkippedTick}: ${why}`);
+        deps.metrics.tickSkipped(runner.metadata.namespace!);
+      },
+    },
+  });
+
+  function reportFinished(uid: string, context: RunnerContext): void {
+    const runner = deps.runnerByUid(uid);
+    const run = runner ? lastRunStatus(runner, context) : undefined;
+    if (!runner || !run) return;
+    const ok = run.result === 'Succeeded';
+    deps.metrics.runFinished(runner.metadata.namespace!, run.reason, ok ? 'Succeeded' : 'Failed');
+    event(runner, ok ? 'Normal' : 'Warning', ok ? 'RunSucceeded' : 'RunFailed', `Job ${run.jobName} ${ok ? 'succeeded' : 'failed'}: ${run.message ?? ''}`.trim());
+    const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
+    for (const target of deps.verifiedObjects(uid)) {
+      deps.recorder.record(
+        { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, name: target.name, ...(target.uid ? { uid: target.uid } : {}) },
+        ok ? 'Normal' : 'Warning',
+        ok ? 'CheckSucceeded' : 'CheckFailed',
+        `check ${check} ${ok ? 'succeeded' : 'failed'} for this revision (Job ${run.jobName})`,
+      );
+    }
+  }
+
+  /** Stops retries that are still waiting (the operator is stopping). */
+  const stop = () => {
+    for (const timer of retries) clearTimeout(timer);
+    retries.clear();
+  };
+
+  return { machine, ensureJob, deleteJob, deleteJobNamed, stop };
+}

@@ -1,0 +1,52 @@
+// What the operator knows of one Runner's inputs, gathered from its caches and indexes for the pure assessment
+// (src/assess.ts): the workloads, upstreams and resources it selects, its spec problems, its cycle, and — once
+// all of those hold — its probes (probe-gates.ts). Also the objects a finished run verified, for their Events.
+import type { Runner } from '../api/runner.ts';
+import { assess, gateOnProbes, type Assessment, type SelectedWorkload } from '../assess.ts';
+import type { WatchScope } from '../k8s/watch-scope.ts';
+import { problemsInScope, validateRunnerSpec } from '../spec.ts';
+import type { RunnerActors } from './actors.ts';
+import type { CachedRunner } from './cached-objects.ts';
+import type { Caches } from './caches.ts';
+import type { ProbeGates } from './probe-gates.ts';
+import type { ResourceInputs, VerifiedObject } from './resource-inputs.ts';
+import { parseWorkloadKey, runnerKey, type Selections } from './selections.ts';
+import { WORKLOAD_API_VERSIONS, type WorkloadKinds } from './workload-kinds.ts';
+
+export interface InputSources {
+  caches: Caches;
+  kinds: WorkloadKinds;
+  selections: Selections;
+  resources: ResourceInputs;
+  probes: ProbeGates;
+  actors: RunnerActors;
+  scope: WatchScope;
+  now(): string;
+}
+
+export function assessRunner(runner: Runner, s: InputSources): Assessment {
+  const key = runnerKey(runner);
+  const workloads: SelectedWorkload[] = [];
+  for (const wkey of s.selections.workloadsOf(key)) {
+    const { kind, namespace, name } = parseWorkloadKey(wkey);
+    const object = s.kinds.get(kind, namespace, name);
+    if (object) workloads.push({ kind, object });
+  }
+  const upstreams = [...s.selections.upstreamsOf(key)].map((k) => s.caches.runner(k)).filter((r): r is CachedRunner => r !== undefined);
+  const problems = [...validateRunnerSpec(runner.spec), ...problemsInScope(runner.spec, s.scope.namespaces !== null)];
+  const base = assess({ runner, workloads, upstreams, problems, cycle: s.selections.cycleOf(key), resources: s.resources.selectedOf(runner) });
+  const context = s.actors.view(runner.metadata.uid ?? '')?.context ?? null;
+  const gate = s.probes.gate(key, problems.length === 0 ? runner.spec.probes : undefined, base.inputs, context, s.now());
+  return gate ? gateOnProbes(base, gate) : base;
+}
+
+/** The workloads and resources a run of this Runner verified (SPEC §5: each gets an Event). */
+export function verifiedObjects(runner: Runner | undefined, s: InputSources): VerifiedObject[] {
+  if (!runner) return [];
+  const workloads = [...s.selections.workloadsOf(runnerKey(runner))].map((wkey): VerifiedObject => {
+    const { kind, namespace, name } = parseWorkloadKey(wkey);
+    const uid = s.kinds.get(kind, namespace, name)?.metadata.uid;
+    return { apiVersion: WORKLOAD_API_VERSIONS[kind], kind, namespace, name, ...(uid ? { uid } : {}) };
+  });
+  return [...workloads, ...s.resources.verified(runner)];
+}

@@ -1,0 +1,118 @@
+// Writes Runner statuses: coalesced per Runner, skipped when nothing would change, through the
+// status lane of the write queue, and as a JSON patch replacing the whole status (no
+// resourceVersion, so no conflicts to retry; a `test` of the uid instead). Not a merge patch:
+// there a null deletes, and the snapshot holds nulls. The status is rendered when its write is
+// sent, not when it is asked for, so a Runner that changes while its write waits is written once.
+import type { Logger } from 'pino';
+import { GROUP, PLURAL, VERSION, type RunnerStatus } from '../api/runner.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { ApiError } from '../k8s/client.ts';
+import { errorText } from '../k8s/informer.ts';
+import type { WriteQueue } from '../k8s/write-queue.ts';
+import { statusDigest } from './cached-objects.ts';
+
+export interface StatusSource {
+  /** The status to write for this Runner now, with the digest of the status the cache has; null if gone. */
+  render(key: string): { uid: string; desired: RunnerStatus; currentDigest: string } | null;
+}
+
+export interface StatusWriterOptions {
+  client: KubeClient;
+  queue: WriteQueue;
+  source: StatusSource;
+  log: Logger;
+  coalesceMs: number;
+  /** Told of each write's outcome: an error text, or null once a write succeeds. */
+  onResult(key: string, error: string | null): void;
+}
+
+export class StatusWriter {
+  private readonly options: StatusWriterOptions;
+  private readonly dirty = new Set<string>();
+  /** Runners whose write is queued or in flight: at most one each. */
+  private readonly pending = new Set<string>();
+  /** Digest of what we last wrote per Runner, so a write is not repeated before its watch event arrives. */
+  private readonly written = new Map<string, string>();
+  /** Consecutive failed writes per Runner, for backoff. */
+  private readonly failures = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  writes = 0;
+  skipped = 0;
+  errors = 0;
+
+  constructor(options: StatusWriterOptions) {
+    this.options = options;
+  }
+
+  schedule(key: string): void {
+    if (this.stopped) return;
+    this.dirty.add(key);
+    this.timer ??= setTimeout(() => this.flush(), this.options.coalesceMs);
+  }
+
+  forget(key: string): void {
+    this.dirty.delete(key);
+    this.written.delete(key);
+    this.failures.delete(key);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    for (const key of this.dirty) {
+      if (this.pending.has(key)) continue; // its write renders the newest state when it is sent
+      this.pending.add(key);
+      void this.options.queue
+        .run('status', () => this.write(key))
+        .finally(() => {
+          this.pending.delete(key);
+          if (this.dirty.has(key)) this.schedule(key);
+        });
+    }
+  }
+
+  private async write(key: string): Promise<void> {
+    this.dirty.delete(key);
+    if (this.stopped) return;
+    const rendered = this.options.source.render(key);
+    if (!rendered) return;
+    const desired = statusDigest(rendered.desired);
+    // What the server has is what we last wrote, if we wrote since the cache last caught up;
+    // comparing with a cache that lags behind our own write would skip a needed one.
+    if ((this.written.get(key) ?? rendered.currentDigest) === desired) {
+      this.skipped += 1;
+      return;
+    }
+    const [namespace, name] = key.split('/') as [string, string];
+    // The whole status, and only onto the Runner it was rendered for (not a namesake created since).
+    const patch = [
+      { op: 'test', path: '/metadata/uid', value: rendered.uid },
+      { op: 'add', path: '/status', value: rendered.desired },
+    ];
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/status`;
+    try {
+      await this.options.client.patch(path, patch, 'application/json-patch+json');
+      this.writes += 1;
+      this.written.set(key, desired);
+      this.failures.delete(key);
+      this.options.onResult(key, null);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 429) throw err; // the queue waits and sends it again
+      const code = (err as { code?: number }).code;
+      if (code === 404 || code === 422) return; // gone, or replaced by a namesake: its own events follow
+      this.errors += 1;
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      const retryMs = Math.min(500 * 2 ** (failures - 1), 30_000);
+      this.options.log.warn({ runner: key, err: errorText(err), retryMs }, 'status write failed; will retry');
+      this.options.onResult(key, `status write failed: ${errorText(err)}`);
+      setTimeout(() => this.schedule(key), retryMs);
+    }
+  }
+}
