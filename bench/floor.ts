@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeClient } from '../src/k8s/client.ts';
 import { loadConnection } from '../src/k8s/kubeconfig.ts';
-import { readinessOf } from '../src/readiness.ts';
+import { readinessOf } from '../src/runner/readiness/readiness.ts';
 
 const namespace = process.env.FLOOR_NAMESPACE ?? 'default';
 const client = new KubeClient(await loadConnection());

@@ -2,7 +2,7 @@
 // hestia — the operator and its tools; also a kubectl plugin (kubectl-hestia). `hestia --help`
 // lists the commands, src/commands/help.ts holds every command's help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { describeRunner } from './describe.ts';
+import { describeRunner } from './commands/describe.ts';
 import { COMMANDS, HELP, type Command } from './commands/help.ts';
 import { apiErrorText, connect, UsageError } from './commands/kube.ts';
 import { EXIT } from './commands/wait-verdict.ts';
@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command as Command) {
     case 'run': {
-      const [{ runOperator }, { inspectUrlFrom }, { probeOptionsFrom }] = await Promise.all([import('./main.ts'), import('./inspect.ts'), import('./operator/prober.ts')]);
+      const [{ runOperator }, { inspectUrlFrom }, { probeOptionsFrom }] = await Promise.all([import('./main.ts'), import('./process/inspect.ts'), import('./operator/prober.ts')]);
       await runOperator({ inspectUrl: inspectUrlFrom(rest, process.env), probes: probeOptionsFrom(rest, process.env) });
       return 0;
     }

@@ -1,16 +1,16 @@
 // The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
 // serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM. With `inspectUrl`
-// (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/inspect.ts).
-import { clockFromEnvironment } from './clock.ts';
-import { serveEndpoints } from './endpoints.ts';
-import { createRunnerInspector, inspectUrlFrom } from './inspect.ts';
+// (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/process/inspect.ts).
+import { clockFromEnvironment } from './process/clock.ts';
+import { serveEndpoints } from './process/endpoints.ts';
+import { createRunnerInspector, inspectUrlFrom } from './process/inspect.ts';
 import { KubeClient } from './k8s/client.ts';
 import { loadConnection } from './k8s/kubeconfig.ts';
 import { watchScopeFrom } from './k8s/watch-scope.ts';
-import { LeaderElector, leaseSettingsFrom } from './leader.ts';
-import { createLogger } from './log.ts';
-import { tuneHeap } from './memory.ts';
-import { createMetrics } from './metrics.ts';
+import { LeaderElector, leaseSettingsFrom } from './k8s/leader.ts';
+import { createLogger } from './process/log.ts';
+import { tuneHeap } from './process/memory.ts';
+import { createMetrics } from './process/metrics.ts';
 import { Operator } from './operator/operator.ts';
 import { probeOptionsFrom, type ProbeOptions } from './operator/prober.ts';
 

@@ -1,5 +1,5 @@
 // The Runner resource (e2e.stakater.com/v1alpha1), written once and used everywhere.
-// The CRD schema in crds/ is the admission-time contract; src/spec.ts validates what it cannot.
+// The CRD schema in crds/ is the admission-time contract; src/runner/spec/spec.ts validates what it cannot.
 import type { V1Condition, V1LabelSelector, V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
 
 export const GROUP = 'e2e.stakater.com';

@@ -4,7 +4,7 @@
 // RunFailed; the API server keeps Events for an hour by default). Pure; the CLI fetches the inputs.
 import type { CoreV1Event, V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, jobOutcome } from '../job.ts';
+import { ANNOTATION_RUN_KEY, jobOutcome } from '../runner/job.ts';
 
 export type RunResult = 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 

@@ -3,7 +3,7 @@
 // and unit-tested without a cluster. The CLI polls the Runner and calls this until it is final.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { LastRunStatus, Runner, WatchedResource } from '../api/runner.ts';
-import { readinessOf, WORKLOAD_KINDS, type WorkloadKind } from '../readiness.ts';
+import { readinessOf, WORKLOAD_KINDS, type WorkloadKind } from '../runner/readiness/readiness.ts';
 
 /** Which run to wait for. */
 export type WaitTarget =

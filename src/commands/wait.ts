@@ -3,7 +3,7 @@
 // spec, dependency cycle, failed upstream, stable-state timeout, suspended), 4 could not ask.
 import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { ANNOTATION_TRIGGER, GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../runner/duration.ts';
 import { apiErrorText, connect, UsageError, type Connection } from './kube.ts';
 import { EXIT, refName, waitVerdict, watchedWorkloads, workloadsAhead, type Verdict, type WaitTarget, type WatchedWorkload } from './wait-verdict.ts';
 

@@ -4,12 +4,12 @@
 import type { Logger } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { RunnerEvent } from '../../machines/runner.ts';
-import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from '../actor-system.ts';
+import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from './actor-system.ts';
 import type { Runner } from '../api/runner.ts';
-import type { Assessment } from '../assess.ts';
-import type { Clock } from '../clock.ts';
-import { nextTickFor, stableStateDeadline, TimerSlot } from '../runner-time.ts';
-import { missedTickDecision } from '../schedule.ts';
+import type { Assessment } from '../runner/assess.ts';
+import type { Clock } from '../process/clock.ts';
+import { nextTickFor, stableStateDeadline, TimerSlot } from '../runner/runner-time.ts';
+import { missedTickDecision } from '../runner/schedule.ts';
 import { runnerKey } from './selections.ts';
 
 export interface RunnerRuntime {

@@ -4,9 +4,9 @@
 // caches before an object is stored.
 import type { KubernetesObject, V1Job, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
 import { ANNOTATION_TRIGGER, type Runner, type RunnerStatus } from '../api/runner.ts';
-import { canonicalJson } from '../canonical-json.ts';
-import { ANNOTATION_RUN_KEY } from '../job.ts';
-import { shortHash } from '../job-name.ts';
+import { canonicalJson } from '../runner/canonical-json.ts';
+import { ANNOTATION_RUN_KEY } from '../runner/job.ts';
+import { shortHash } from '../runner/job-name.ts';
 
 /** A Runner, with a digest of its status standing in for most of it. */
 export interface CachedRunner extends Runner {

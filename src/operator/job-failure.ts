@@ -6,7 +6,7 @@
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
-import type { JobOutcome } from '../job.ts';
+import type { JobOutcome } from '../runner/job.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 

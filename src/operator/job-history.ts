@@ -4,10 +4,10 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome, type JobOutcome } from '../job.ts';
+import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome, type JobOutcome } from '../runner/job.ts';
 import { objectKey } from '../k8s/informer.ts';
-import { Relation } from '../selection.ts';
-import { withDefaults } from '../spec.ts';
+import { Relation } from '../runner/selection/selection.ts';
+import { withDefaults } from '../runner/spec/spec.ts';
 
 export interface JobHistoryDeps {
   log: Logger;

@@ -5,13 +5,13 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { Runner } from '../api/runner.ts';
-import { canonicalJson } from '../canonical-json.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { canonicalJson } from '../runner/canonical-json.ts';
+import { systemClock, type Clock } from '../process/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { eventRecorder, type Recorder } from '../k8s/events.ts';
 import type { CacheHealth } from '../k8s/informer.ts';
 import { WriteQueue } from '../k8s/write-queue.ts';
-import type { WorkloadKind, WorkloadView } from '../readiness.ts';
+import type { WorkloadKind, WorkloadView } from '../runner/readiness/readiness.ts';
 import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
 import { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
@@ -44,7 +44,7 @@ export interface OperatorOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Every namespace (default), or only some (HESTIA_NAMESPACES). */
   scope?: WatchScope;
-  /** Told of runs as they start, create their Job and finish (src/metrics.ts). */
+  /** Told of runs as they start, create their Job and finish (src/process/metrics.ts). */
   metrics?: RunMetrics;
   /** Whether probes may reach loopback and link-local addresses (default: no; SECURITY.md). */
   probes?: ProbeOptions;

@@ -2,16 +2,16 @@
 // due — a new revision or manual trigger not yet run, a remembered tick — or at a scheduled tick. A round asks
 // every probe at once; the run may start once a round in which all answered as expected has happened since the
 // run became due. A round with a wrong answer is followed by another after the probes' period, doubling each
-// time (src/probe.ts). Probes are not part of the revision: an endpoint that goes down and up again causes no
+// time (src/runner/probes/probe.ts). Probes are not part of the revision: an endpoint that goes down and up again causes no
 // run. What each probe answered last is in the Runner's status.probes; the decision to wait names it.
 import type { Logger } from 'pino';
 import { dueRunReason } from '../../machines/runner-decisions.ts';
 import { initialContext, inputsSatisfied, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
 import type { ProbeSpec, ProbeStatus } from '../api/runner.ts';
-import type { ProbeGate } from '../assess.ts';
-import { canonicalJson } from '../canonical-json.ts';
-import type { Clock } from '../clock.ts';
-import { NOT_PROBED, nextRoundDelaySeconds, type ProbeAnswer } from '../probe.ts';
+import type { ProbeGate } from '../runner/assess.ts';
+import { canonicalJson } from '../runner/canonical-json.ts';
+import type { Clock } from '../process/clock.ts';
+import { NOT_PROBED, nextRoundDelaySeconds, type ProbeAnswer } from '../runner/probes/probe.ts';
 import type { Prober } from './prober.ts';
 
 interface Episode {

@@ -1,6 +1,6 @@
 // One HTTP probe (SPEC §2.3): a GET to the probe's URL, judged by its status code alone. The body is never read
 // and never reported, redirects are not followed, and the connection goes only to an address that passed
-// src/probe-address.ts — checked after DNS, on the very address connected to (SECURITY.md, "Probes"). Loopback
+// src/runner/probes/probe-address.ts — checked after DNS, on the very address connected to (SECURITY.md, "Probes"). Loopback
 // and link-local targets are refused unless the operator runs with HESTIA_PROBE_ALLOW_LOCAL=true
 // (`hestia run --allow-local-probes`), which tests use to probe a server of their own.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
@@ -8,8 +8,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { ProbeSpec } from '../api/runner.ts';
-import { answerOf, timeoutSecondsOf, type ProbeAnswer } from '../probe.ts';
-import { forbiddenAddressReason } from '../probe-address.ts';
+import { answerOf, timeoutSecondsOf, type ProbeAnswer } from '../runner/probes/probe.ts';
+import { forbiddenAddressReason } from '../runner/probes/probe-address.ts';
 
 export interface ProbeOptions {
   /** Allow loopback and link-local targets (tests, and `make dev` on one machine). */

@@ -6,11 +6,11 @@
 import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
-import type { RunnerSnapshotView } from '../actor-system.ts';
+import type { RunnerSnapshotView } from './actor-system.ts';
 import type { Runner } from '../api/runner.ts';
-import type { Clock } from '../clock.ts';
-import { jobNameForRun } from '../job.ts';
-import { withDefaults } from '../spec.ts';
+import type { Clock } from '../process/clock.ts';
+import { jobNameForRun } from '../runner/job.ts';
+import { withDefaults } from '../runner/spec/spec.ts';
 import type { RunToCreate } from './runner-effects.ts';
 import { runnerKey } from './selections.ts';
 

@@ -2,7 +2,7 @@
 // the selections (resource-selections.ts), and every change is told to the operator as the Runners it concerns.
 import type { Logger } from 'pino';
 import type { Runner } from '../api/runner.ts';
-import type { SelectedResources } from '../assess.ts';
+import type { SelectedResources } from '../runner/assess.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { CacheHealth } from '../k8s/informer.ts';
 import type { WatchScope } from '../k8s/watch-scope.ts';

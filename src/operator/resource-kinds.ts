@@ -4,14 +4,14 @@
 // looked up again now and then (namespace-scoped, where CRDs may not be read); a kind the operator may not read
 // is reported with the API server's own words, and picked up as soon as the permission is granted (the cache
 // keeps retrying, with backoff). Each cache holds only enabled objects (label selector at the API server),
-// reduced to their identity and verdicts (src/resource-readiness.ts).
+// reduced to their identity and verdicts (src/runner/readiness/resource-readiness.ts).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LABEL_AGGREGATE, LABEL_ENABLE } from '../api/runner.ts';
 import { ApiError, type KubeClient } from '../k8s/client.ts';
 import { errorText, type CacheHealth } from '../k8s/informer.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
-import { groupOfApiVersion, kindPhrase, viewOfResource, type KindAvailability, type ResourceView } from '../resource-readiness.ts';
+import { groupOfApiVersion, kindPhrase, viewOfResource, type KindAvailability, type ResourceView } from '../runner/readiness/resource-readiness.ts';
 import { slimCrdKind, type CrdKind } from './cached-objects.ts';
 
 export interface KindRef {

@@ -3,9 +3,9 @@
 // selectors by one of their label pairs and the objects by their labels. Every change returns the Runners it
 // concerns, for the operator to assess again.
 import type { ResourceInput, Runner } from '../api/runner.ts';
-import type { ResourceView } from '../resource-readiness.ts';
-import { LabelIndex, Relation, SelectorIndex } from '../selection.ts';
-import { isEnabledWorkload, matchesLabelSelector } from '../selectors.ts';
+import type { ResourceView } from '../runner/readiness/resource-readiness.ts';
+import { LabelIndex, Relation, SelectorIndex } from '../runner/selection/selection.ts';
+import { isEnabledWorkload, matchesLabelSelector } from '../runner/selection/selectors.ts';
 import { kindKey, type KindNeeds } from './resource-kinds.ts';
 
 export interface ResourceSelectionWorld {

@@ -1,4 +1,4 @@
-// What the operator reports as runs happen, for its metrics (src/metrics.ts gives the Prometheus
+// What the operator reports as runs happen, for its metrics (src/process/metrics.ts gives the Prometheus
 // implementation; tests and library users may leave it out).
 import type { RunReason, RunResult } from '../../machines/runner-context.ts';
 

@@ -7,13 +7,13 @@ import type { Logger } from 'pino';
 import { runnerMachine, type RunnerContext, type RunnerEvent } from '../../machines/runner.ts';
 import type { RunRecord } from '../../machines/runner-context.ts';
 import type { Runner } from '../api/runner.ts';
-import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../job.ts';
+import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../runner/job.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { EventType, Recorder } from '../k8s/events.ts';
 import { errorText } from '../k8s/informer.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
-import { withDefaults } from '../spec.ts';
-import { lastRunStatus } from '../status.ts';
+import { withDefaults } from '../runner/spec/spec.ts';
+import { lastRunStatus } from '../runner/status.ts';
 import type { RunMetrics } from './run-metrics.ts';
 
 export interface EffectDeps {

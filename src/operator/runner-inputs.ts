@@ -1,10 +1,10 @@
 // What the operator knows of one Runner's inputs, gathered from its caches and indexes for the pure assessment
-// (src/assess.ts): the workloads, upstreams and resources it selects, its spec problems, its cycle, and — once
+// (src/runner/assess.ts): the workloads, upstreams and resources it selects, its spec problems, its cycle, and — once
 // all of those hold — its probes (probe-gates.ts). Also the objects a finished run verified, for their Events.
 import type { Runner } from '../api/runner.ts';
-import { assess, gateOnProbes, type Assessment, type SelectedWorkload } from '../assess.ts';
+import { assess, gateOnProbes, type Assessment, type SelectedWorkload } from '../runner/assess.ts';
 import type { WatchScope } from '../k8s/watch-scope.ts';
-import { problemsInScope, validateRunnerSpec } from '../spec.ts';
+import { problemsInScope, validateRunnerSpec } from '../runner/spec/spec.ts';
 import type { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import type { Caches } from './caches.ts';

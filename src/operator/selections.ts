@@ -3,10 +3,10 @@
 // event does not grow with the number of Runners; and the dependency cycles among Runners. Every
 // change returns the Runners it concerns, for the operator to assess again.
 import type { Runner } from '../api/runner.ts';
-import { findCycles } from '../cycles.ts';
-import type { WorkloadKind } from '../readiness.ts';
-import { LabelIndex, Relation, SelectorIndex } from '../selection.ts';
-import { isEnabledWorkload, matchesLabelSelector } from '../selectors.ts';
+import { findCycles } from '../runner/selection/cycles.ts';
+import type { WorkloadKind } from '../runner/readiness/readiness.ts';
+import { LabelIndex, Relation, SelectorIndex } from '../runner/selection/selection.ts';
+import { isEnabledWorkload, matchesLabelSelector } from '../runner/selection/selectors.ts';
 
 /** What matching reads from the caches. */
 export interface SelectionWorld {

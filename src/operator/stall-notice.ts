@@ -1,7 +1,7 @@
 // An invalid spec or a dependency cycle is told once as a Warning Event on the Runner (SPEC §5), and logged.
 import type { Logger } from 'pino';
 import { API_VERSION, type Runner } from '../api/runner.ts';
-import type { Assessment } from '../assess.ts';
+import type { Assessment } from '../runner/assess.ts';
 import type { Recorder } from '../k8s/events.ts';
 import type { RunnerRuntime } from './actors.ts';
 import { runnerKey } from './selections.ts';

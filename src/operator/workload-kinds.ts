@@ -10,7 +10,7 @@ import { LABEL_ENABLE } from '../api/runner.ts';
 import { ApiError, type KubeClient } from '../k8s/client.ts';
 import { collectionPath, errorText, type CacheHealth } from '../k8s/informer.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
-import { viewOfWorkload, type WorkloadKind, type WorkloadView } from '../readiness.ts';
+import { viewOfWorkload, type WorkloadKind, type WorkloadView } from '../runner/readiness/readiness.ts';
 import { slimCrd } from './cached-objects.ts';
 
 export const WORKLOAD_API_VERSIONS: Record<WorkloadKind, string> = {

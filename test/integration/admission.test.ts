@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ApiException, loadAllYaml } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type Runner } from '../../src/api/runner.ts';
-import { validateRunnerSpec } from '../../src/spec.ts';
+import { validateRunnerSpec } from '../../src/runner/spec/spec.ts';
 import { CRD_PATH, podTemplateSchema, templateSchemaInCrd } from '../../scripts/pod-template-schema.ts';
 import { apiext, createNamespace, custom, deleteNamespace, installCrd } from './support/kube.ts';
 

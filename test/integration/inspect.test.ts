@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { runnerStateOf } from '../../machines/runner-snapshot.ts';
-import { createRunnerInspector, DEFAULT_INSPECT_URL, inspectUrlFrom, InspectUrlError, type RunnerInspector } from '../../src/inspect.ts';
+import { createRunnerInspector, DEFAULT_INSPECT_URL, inspectUrlFrom, InspectUrlError, type RunnerInspector } from '../../src/process/inspect.ts';
 import { Operator } from '../../src/operator/operator.ts';
 import {
   createDeployment, createNamespace, createRunner, deleteNamespace, ENABLE, installCrd, jobsOf, runnerManifest, waitFor,
@@ -133,7 +133,7 @@ describe('hestia run --inspect', () => {
       10_000,
     );
 
-    // Registered as a Runner machine; each Runner's actor is a root of its own (src/actor-system.ts).
+    // Registered as a Runner machine; each Runner's actor is a root of its own (src/operator/actor-system.ts).
     const actor = direct.of(session).find((m) => m.type === '@xstate.actor')!;
     expect(JSON.parse(actor.definition!)).toMatchObject({ id: 'runner' });
     expect(actor.parentId).toBeUndefined();

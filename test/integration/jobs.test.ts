@@ -1,6 +1,6 @@
 // SPEC §4: the Jobs a Runner makes — names, labels, owner, settings, and history limits.
 import { describe, expect, it } from 'vitest';
-import { jobOutcome } from '../../src/job.ts';
+import { jobOutcome } from '../../src/runner/job.ts';
 import { createRunner, deleteRunner, jobsOf, patchRunner, runnerManifest, stays, waitFor, waitForRunner } from './support/kube.ts';
 import { operatorEnvironment } from './support/environment.ts';
 

@@ -18,7 +18,7 @@
 //   -             JOB.FINISHED (result from the run's `fail`)      the run's Job let go: its pod may only run on a
 //                                                                  tainted "gate" node, created for that step only
 // Every input of the machine, including the revision, is a function of the world that mirrors the operator's
-// (src/assess.ts): the revision changes with the spec (not with `suspend`), with the Deployment's pod template and with
+// (src/runner/assess.ts): the revision changes with the spec (not with `suspend`), with the Deployment's pod template and with
 // the upstream's latest successful run. @xstate/graph walks the machine over these events (to a bounded depth) and a
 // sample of its shortest paths is replayed: one per state, plus a tick that starts a run and a remembered tick skipped
 // when the run ends blocked. After every step the Runner's status.state, and the persisted snapshot in its status
@@ -32,10 +32,10 @@ import {
 } from '../../machines/runner.ts';
 import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import { GROUP, PLURAL, VERSION, type Runner, type RunnerSpec } from '../../src/api/runner.ts';
-import { specRevisionHash } from '../../src/assess.ts';
-import { AdjustableClock } from '../../src/clock.ts';
+import { specRevisionHash } from '../../src/runner/assess.ts';
+import { AdjustableClock } from '../../src/process/clock.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { podTemplateHash } from '../../src/readiness.ts';
+import { podTemplateHash } from '../../src/runner/readiness/readiness.ts';
 import {
   apps, core, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, getRunner, installCrd, jobsOf, waitFor,
 } from './support/kube.ts';
@@ -65,7 +65,7 @@ const TOGGLES = ['invalid', 'cycle', 'suspended', 'scheduled', 'fail'] as const;
 
 const specPart = (w: World) => `spec ${JSON.stringify({ invalid: w.invalid, cycle: w.cycle, scheduled: w.scheduled, fail: w.fail })}`;
 
-/** The machine's inputs in a world: as src/assess.ts computes them, with the revision made of named parts. */
+/** The machine's inputs in a world: as src/runner/assess.ts computes them, with the revision made of named parts. */
 function inputsOf(w: World): RunnerInputs {
   const parts = [specPart(w), `web ${w.web}`, ...(w.up === 2 ? [] : [`up ${w.up}`])];
   return {

@@ -1,7 +1,7 @@
 // SPEC §3.3: exactly one run per revision of a Runner's inputs.
 import type { V1Job } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ANNOTATION_RUN_KEY } from '../../src/job.ts';
+import { ANNOTATION_RUN_KEY } from '../../src/runner/job.ts';
 import {
   apps, condition, core, createDeployment, createRunner, deploymentAvailable, ENABLE, jobsOf, patchRunner, rollOut, runnerManifest, stays, waitFor, waitForRunner,
 } from './support/kube.ts';

@@ -6,10 +6,10 @@ import { createActor } from 'xstate';
 import { runnerMachine, type RunnerContext } from '../../machines/runner.ts';
 import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import type { Runner } from '../../src/api/runner.ts';
-import { assess, boundedParts, boundedTrigger, MAX_NAMED_PARTS, type SelectedWorkload } from '../../src/assess.ts';
-import { describeTrigger } from '../../src/messages.ts';
-import { viewOfWorkload } from '../../src/readiness.ts';
-import { listedWatchedResources, MAX_WATCHED_LISTED, renderStatus } from '../../src/status.ts';
+import { assess, boundedParts, boundedTrigger, MAX_NAMED_PARTS, type SelectedWorkload } from '../../src/runner/assess.ts';
+import { describeTrigger } from '../../src/runner/messages.ts';
+import { viewOfWorkload } from '../../src/runner/readiness/readiness.ts';
+import { listedWatchedResources, MAX_WATCHED_LISTED, renderStatus } from '../../src/runner/status.ts';
 
 const runner = (trigger?: string): Runner => ({
   metadata: { name: 'wide', namespace: 'qa', uid: 'u1', generation: 1, ...(trigger ? { annotations: { 'runner.stakater.com/trigger': trigger } } : {}) },

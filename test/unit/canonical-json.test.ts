@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/canonical-json.ts';
+import { canonicalJson } from '../../src/runner/canonical-json.ts';
 
 /** The specification, written recursively: keys sorted, null and absent fields dropped, Dates as ISO text. */
 function reference(value: unknown): string {

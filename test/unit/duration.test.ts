@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/duration.ts';
+import { parseDuration } from '../../src/runner/duration.ts';
 
 const ms = (text: string): number => {
   const result = parseDuration(text);

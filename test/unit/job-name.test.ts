@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobNameFor, MAX_JOB_NAME_LENGTH, sanitizeNamePrefix, shortHash } from '../../src/job-name.ts';
+import { jobNameFor, MAX_JOB_NAME_LENGTH, sanitizeNamePrefix, shortHash } from '../../src/runner/job-name.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

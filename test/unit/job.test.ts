@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/api/runner.ts';
-import { buildJob, controllingRunnerUid, jobOutcome, labelValue } from '../../src/job.ts';
+import { buildJob, controllingRunnerUid, jobOutcome, labelValue } from '../../src/runner/job.ts';
 
 const runner: Runner = {
   apiVersion: 'e2e.stakater.com/v1alpha1',

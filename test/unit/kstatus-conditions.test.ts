@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunnerStateName } from '../../machines/runner.ts';
 import type { LastRunStatus } from '../../src/api/runner.ts';
-import { kstatusConditions, stallOf, type StallArgs } from '../../src/kstatus-conditions.ts';
+import { kstatusConditions, stallOf, type StallArgs } from '../../src/runner/kstatus-conditions.ts';
 
 const failedRun: LastRunStatus = { jobName: 'j', revision: 'r', trigger: 'first run', reason: 'Revision', startTime: 't', result: 'Failed', message: 'BackoffLimitExceeded' };
 const args = (over: Partial<StallArgs>): StallArgs => ({

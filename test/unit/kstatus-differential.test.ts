@@ -1,4 +1,4 @@
-// src/kstatus.ts against the real kstatus library (test/tools/kstatus, sigs.k8s.io/cli-utils): over a corpus of
+// src/runner/readiness/kstatus.ts against the real kstatus library (test/tools/kstatus, sigs.k8s.io/cli-utils): over a corpus of
 // objects as Flux, Argo CD, Argo Rollouts, Knative and CloudNativePG leave them, and thousands of objects generated
 // by fast-check — shapes real controllers write and shapes no controller should (fields of the wrong type, missing
 // parts, odd condition values) — both must give the same status and the same message for every object.
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { computeKstatus } from '../../src/kstatus.ts';
+import { computeKstatus } from '../../src/runner/readiness/kstatus.ts';
 import { runTool } from '../support/tools.ts';
 import { kstatusObject } from './support/kstatus-objects.ts';
 
@@ -22,7 +22,7 @@ const corpus = (loadAll(readFileSync(new URL('./fixtures/kstatus-corpus.yaml', i
 /** The library's verdicts, one per object, in order (one process for the whole batch). */
 const library = (objects: object[]): Verdict[] => JSON.parse(runTool('kstatus', [], JSON.stringify(objects))) as Verdict[];
 
-/** What differs between the library and src/kstatus.ts, one line per object (empty when they agree on all). */
+/** What differs between the library and src/runner/readiness/kstatus.ts, one line per object (empty when they agree on all). */
 function disagreements(objects: object[]): string[] {
   const now = new Date();
   const theirs = library(objects);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Lease } from '@kubernetes/client-node';
-import { leaseSettingsFrom, leaseState } from '../../src/leader.ts';
+import { leaseSettingsFrom, leaseState } from '../../src/k8s/leader.ts';
 
 const lease = (holder: string, renewedSecondsAgo: number, duration = 15): V1Lease => ({
   spec: { holderIdentity: holder, leaseDurationSeconds: duration, renewTime: new Date(Date.parse('2030-01-01T00:00:00Z') - renewedSecondsAgo * 1000) as never },

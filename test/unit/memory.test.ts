@@ -1,11 +1,11 @@
-// The operator's heap settings (src/memory.ts) are set from code after V8 has started; this proves
+// The operator's heap settings (src/process/memory.ts) are set from code after V8 has started; this proves
 // they still take effect on the Node.js in use, by comparing a process that applies them with one
 // that asks for V8's defaults, both allocating the same garbage.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 const probe = `
-  const { tuneHeap } = await import('./src/memory.ts');
+  const { tuneHeap } = await import('./src/process/memory.ts');
   tuneHeap();
   const v8 = await import('node:v8');
   const keep = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTrigger, waitingForUpstreamMessage, waitingForWorkloadsMessage, type WatchedItem } from '../../src/messages.ts';
+import { describeTrigger, waitingForUpstreamMessage, waitingForWorkloadsMessage, type WatchedItem } from '../../src/runner/messages.ts';
 
 const workload = (kind: string, ref: string, ready: boolean, message?: string): WatchedItem => {
   const [namespace = '', name = ''] = ref.split('/');

@@ -6,11 +6,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialContext, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
 import type { ProbeSpec } from '../../src/api/runner.ts';
-import type { Clock } from '../../src/clock.ts';
+import type { Clock } from '../../src/process/clock.ts';
 import { ProbeGates } from '../../src/operator/probe-gates.ts';
 import { httpProber, probeOptionsFrom } from '../../src/operator/prober.ts';
-import { answerOf, nextRoundDelaySeconds, type ProbeAnswer } from '../../src/probe.ts';
-import { forbiddenAddressReason } from '../../src/probe-address.ts';
+import { answerOf, nextRoundDelaySeconds, type ProbeAnswer } from '../../src/runner/probes/probe.ts';
+import { forbiddenAddressReason } from '../../src/runner/probes/probe-address.ts';
 
 describe('addresses a probe may not reach', () => {
   it.each([

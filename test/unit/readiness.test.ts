@@ -1,6 +1,6 @@
 import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podTemplateHash, readinessOf, type DeploymentConfig } from '../../src/readiness.ts';
+import { podTemplateHash, readinessOf, type DeploymentConfig } from '../../src/runner/readiness/readiness.ts';
 
 const deployment = (replicas: number | undefined, status: V1Deployment['status'], generation = 2): V1Deployment => ({
   metadata: { name: 'cart', namespace: 'shop', generation },

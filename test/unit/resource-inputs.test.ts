@@ -2,12 +2,12 @@
 // resource readiness and revision parts in the assessment, probes as the last gate, and who selects which object.
 import { describe, expect, it } from 'vitest';
 import type { ResourceInput, Runner } from '../../src/api/runner.ts';
-import { assess, gateOnProbes, type SelectedResources } from '../../src/assess.ts';
-import { describeTrigger } from '../../src/messages.ts';
-import { compileReadyWhen } from '../../src/ready-when.ts';
-import { kstatusReadiness, resourceReadiness, viewOfResource, type ResourceView } from '../../src/resource-readiness.ts';
+import { assess, gateOnProbes, type SelectedResources } from '../../src/runner/assess.ts';
+import { describeTrigger } from '../../src/runner/messages.ts';
+import { compileReadyWhen } from '../../src/runner/readiness/ready-when.ts';
+import { kstatusReadiness, resourceReadiness, viewOfResource, type ResourceView } from '../../src/runner/readiness/resource-readiness.ts';
 import { ResourceSelections } from '../../src/operator/resource-selections.ts';
-import { validateRunnerSpec } from '../../src/spec.ts';
+import { validateRunnerSpec } from '../../src/runner/spec/spec.ts';
 
 const template = { spec: { containers: [{ name: 'check', image: 'busybox' }] } };
 const runner = (spec: Partial<Runner['spec']>, name = 'smoke'): Runner => ({ metadata: { namespace: 'qa', name, uid: `uid-${name}`, generation: 1 }, spec: { template, ...spec } });

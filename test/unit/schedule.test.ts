@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latestTickIn, missedTickDecision, nextTick, ScheduleError, scheduleProblem } from '../../src/schedule.ts';
+import { latestTickIn, missedTickDecision, nextTick, ScheduleError, scheduleProblem } from '../../src/runner/schedule.ts';
 
 const at = (iso: string) => new Date(iso);
 const iso = (d: Date | null) => d?.toISOString() ?? null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabelIndex, Relation, SelectorIndex } from '../../src/selection.ts';
+import { LabelIndex, Relation, SelectorIndex } from '../../src/runner/selection/selection.ts';
 
 describe('SelectorIndex', () => {
   it('finds a selector by any one of its matchLabels pairs the object carries', () => {

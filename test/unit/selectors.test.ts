@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEnabledWorkload, matchesLabelSelector, selectorKeyValues, selectorProblem } from '../../src/selectors.ts';
+import { isEnabledWorkload, matchesLabelSelector, selectorKeyValues, selectorProblem } from '../../src/runner/selection/selectors.ts';
 
 describe('matchesLabelSelector', () => {
   const labels = { app: 'shop', tier: 'web', 'runner.stakater.com/enable': 'true' };

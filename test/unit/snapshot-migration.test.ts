@@ -6,13 +6,13 @@
 // run, ticks, triggers) is persisted, stored as the API server stores it (JSON with its keys sorted) and migrated with
 // `migrateSnapshot`. Forty of each state are restored into both machines, and the two restored actors then take each
 // event the model offers in that snapshot and must agree on state, context and effects. The same snapshots also go the operator's way:
-// `restorableSnapshot` and the ActorSystem (src/actor-system.ts) that the operator restores its Runners with.
+// `restorableSnapshot` and the ActorSystem (src/operator/actor-system.ts) that the operator restores its Runners with.
 import { getShortestPaths } from '@xstate/graph';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createActor, type AnyStateMachine } from 'xstate';
 import { RUNNER_STATES, runnerMachine } from '../../machines/runner.ts';
 import { migrateSnapshot, runnerStateOf, stateValueOf } from '../../machines/runner-snapshot.ts';
-import { ActorSystem, restorableSnapshot } from '../../src/actor-system.ts';
+import { ActorSystem, restorableSnapshot } from '../../src/operator/actor-system.ts';
 import { runnerMachineV1 } from './fixtures/runner-machine-v1.ts';
 import { effectsOf, INITIAL, modelEvents, READY, recording, show, snapshotText, stateName, type ModelSnapshot } from './support/runner-model.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { SPEC_DEFAULTS, type RunnerSpec } from '../../src/api/runner.ts';
-import { cronExpressionProblem, describeProblems, validateRunnerSpec, withDefaults } from '../../src/spec.ts';
+import { cronExpressionProblem, describeProblems, validateRunnerSpec, withDefaults } from '../../src/runner/spec/spec.ts';
 
 const minimalTemplate = { spec: { containers: [{ name: 'check', image: 'busybox' }] } };
 const specWith = (fields: Record<string, unknown>): Record<string, unknown> => ({ template: minimalTemplate, ...fields });

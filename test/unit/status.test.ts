@@ -4,10 +4,10 @@ import { createActor } from 'xstate';
 import { runnerMachine, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
 import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import type { Runner } from '../../src/api/runner.ts';
-import { assess } from '../../src/assess.ts';
-import { renderStatus } from '../../src/status.ts';
-import { canonicalJson } from '../../src/canonical-json.ts';
-import { viewOfWorkload } from '../../src/readiness.ts';
+import { assess } from '../../src/runner/assess.ts';
+import { renderStatus } from '../../src/runner/status.ts';
+import { canonicalJson } from '../../src/runner/canonical-json.ts';
+import { viewOfWorkload } from '../../src/runner/readiness/readiness.ts';
 
 const runner: Runner = {
   metadata: { name: 'smoke', namespace: 'qa', uid: 'u1', generation: 3 },

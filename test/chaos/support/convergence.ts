@@ -2,7 +2,7 @@
 // (latest tick, for a scheduled Runner), finished and succeeded, and the Runner at rest.
 import type { V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../../../src/api/runner.ts';
-import { jobOutcome } from '../../../src/job.ts';
+import { jobOutcome } from '../../../src/runner/job.ts';
 import { getRunner, waitFor } from '../../integration/support/kube.ts';
 import { runnerOfJob, tickOf } from './ledger.ts';
 

@@ -8,7 +8,7 @@
 // run-key annotation, "<n>:schedule:<tick>").
 import type { V1Job } from '@kubernetes/client-node';
 import { LABEL_REVISION, LABEL_RUNNER_NAME } from '../../../src/api/runner.ts';
-import { ANNOTATION_RUN_KEY } from '../../../src/job.ts';
+import { ANNOTATION_RUN_KEY } from '../../../src/runner/job.ts';
 
 export const runnerOfJob = (job: V1Job): string => job.metadata?.labels?.[LABEL_RUNNER_NAME] ?? '';
 

@@ -1,6 +1,6 @@
 // Objects of many kinds for the kstatus differential test: the fields kstatus reads, filled with values a
 // controller would write and with values of the wrong type, null or missing. Not generated: container statuses
-// of the wrong shape inside a list, which make the Go library panic rather than refuse (src/kstatus-builtin.ts
+// of the wrong shape inside a list, which make the Go library panic rather than refuse (src/runner/readiness/kstatus-builtin.ts
 // reports them as Unknown).
 import fc from 'fast-check';
 

@@ -4,7 +4,7 @@
 import { request, type RequestOptions } from 'node:https';
 import { ApiException } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Runner } from '../../../../src/api/runner.ts';
-import { validateRunnerSpec } from '../../../../src/spec.ts';
+import { validateRunnerSpec } from '../../../../src/runner/spec/spec.ts';
 import { batch, custom, getRunner, kc, waitFor } from '../kube.ts';
 
 export type Outcome =

@@ -1,7 +1,7 @@
 // Sentences for people, written into a Runner's status and Events (SPEC §5): what a Runner waits
 // for and what triggered a run. Pure, and independent of input order, so an unchanged world
 // renders the same text and the operator sends no status write.
-import { LABEL_ENABLE } from './api/runner.ts';
+import { LABEL_ENABLE } from '../api/runner.ts';
 
 /** A watched object as status shows it; `WatchedResource` fits. */
 export interface WatchedItem {

@@ -2,7 +2,7 @@
 // kind, ready by kstatus or by a readyWhen CEL expression) and `spec.probes` (HTTP endpoints). Whether a kind is
 // served, readable, or a probe's address allowed depends on the cluster and the operator's settings, and is
 // reported in status at run time, not here.
-import { compileReadyWhen } from './ready-when.ts';
+import { compileReadyWhen } from '../readiness/ready-when.ts';
 import { checkSelector } from './spec-labels.ts';
 import { isRecord, problem, quoted, type Problems } from './spec-problem.ts';
 

@@ -2,8 +2,8 @@
 // Conditions keep their lastTransitionTime unless their status moves, so an unchanged Runner
 // renders to an identical status and no write is sent.
 import type { V1Condition } from '@kubernetes/client-node';
-import type { RunnerContext, RunnerStateName } from '../machines/runner.ts';
-import type { LastRunStatus, Runner, RunnerStatus } from './api/runner.ts';
+import type { RunnerContext, RunnerStateName } from '../../machines/runner.ts';
+import type { LastRunStatus, Runner, RunnerStatus } from '../api/runner.ts';
 import type { Assessment } from './assess.ts';
 import { jobNameForRun } from './job.ts';
 import { kstatusConditions, stallOf, type Condition } from './kstatus-conditions.ts';

@@ -6,8 +6,8 @@
 // kstatus reads, in this order: Reconciling=True → InProgress, Stalled=True → Failed, then
 // Ready (True → Current, False → InProgress). So at most one of Reconciling and Stalled is True.
 import type { V1Condition } from '@kubernetes/client-node';
-import type { RunnerStateName } from '../machines/runner.ts';
-import type { LastRunStatus, WatchedResource } from './api/runner.ts';
+import type { RunnerStateName } from '../../machines/runner.ts';
+import type { LastRunStatus, WatchedResource } from '../api/runner.ts';
 
 export type Condition = Omit<V1Condition, 'lastTransitionTime'>;
 

@@ -1,7 +1,7 @@
-// kstatus' own rules for built-in kinds (src/kstatus.ts applies them after the generic checks), as
+// kstatus' own rules for built-in kinds (src/runner/readiness/kstatus.ts applies them after the generic checks), as
 // the kstatus library writes them: Deployments, StatefulSets, DaemonSets, ReplicaSets by their
 // replica counts, Pods by phase, Jobs by their conditions, and so on.
-import { current, failed, inProgress, type KstatusResult } from './kstatus.ts';
+import { current, failed, inProgress, type KstatusResult } from './kstatus-result.ts';
 import { conditionsOf, FieldTypeError, intField, isMap, nestedField, nestedInt64, stringField, type JsonMap } from './unstructured.ts';
 
 type Rule = (object: JsonMap, now: Date) => KstatusResult;

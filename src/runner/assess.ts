@@ -1,13 +1,13 @@
 // What a Runner's inputs look like right now (SPEC §3.1–3.3): a pure function of the Runner and
 // the cached objects it selects. The operator sends the result to the Runner's actor as INPUTS.
-import { inputsSatisfied, type RunnerInputs } from '../machines/runner-context.ts';
-import { ANNOTATION_TRIGGER, LABEL_ENABLE, type ProbeStatus, type ResourceInput, type Runner, type WatchedResource } from './api/runner.ts';
+import { inputsSatisfied, type RunnerInputs } from '../../machines/runner-context.ts';
+import { ANNOTATION_TRIGGER, LABEL_ENABLE, type ProbeStatus, type ResourceInput, type Runner, type WatchedResource } from '../api/runner.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
 import { waitingForProbesMessage, waitingForResourcesMessage, waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
-import type { WorkloadKind, WorkloadView } from './readiness.ts';
-import { groupOfApiVersion, resourceReadiness, type KindAvailability, type ResourceView } from './resource-readiness.ts';
-import { describeProblems, type SpecProblem } from './spec.ts';
+import type { WorkloadKind, WorkloadView } from './readiness/readiness.ts';
+import { groupOfApiVersion, resourceReadiness, type KindAvailability, type ResourceView } from './readiness/resource-readiness.ts';
+import { describeProblems, type SpecProblem } from './spec/spec.ts';
 
 export interface SelectedWorkload {
   kind: WorkloadKind;

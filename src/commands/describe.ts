@@ -1,8 +1,8 @@
 // `hestia describe <runner>`: one Runner in words — its state, what it waits for, its last
 // runs and its next tick. Pure rendering of the Runner and its Jobs; the CLI fetches them.
 import type { V1Job } from '@kubernetes/client-node';
-import type { Runner } from './api/runner.ts';
-import { jobOutcome } from './job.ts';
+import type { Runner } from '../api/runner.ts';
+import { jobOutcome } from '../runner/job.ts';
 
 const mark = (ready: boolean) => (ready ? 'ready    ' : 'not ready');
 

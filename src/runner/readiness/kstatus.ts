@@ -9,26 +9,14 @@
 //  1. deletionTimestamp set → Terminating;
 //  2. metadata.generation and status.observedGeneration both present and different → InProgress;
 //  3. condition Reconciling=True → InProgress; Stalled=True → Failed;
-//  4. built-in kinds (Deployment, StatefulSet, Pod, Job, ...) by their own rules (src/kstatus-builtin.ts);
+//  4. built-in kinds (Deployment, StatefulSet, Pod, Job, ...) by their own rules (src/runner/readiness/kstatus-builtin.ts);
 //  5. condition Ready: True → Current, False or Unknown → InProgress;
 //  6. otherwise Current: a kind with no conditions kstatus knows is taken to be reconciled.
 // A field of the wrong type (an observedGeneration that is a string, a condition that is a number)
 // makes the library refuse the object; that is status Unknown here, with the reason as message.
 import { builtinRule } from './kstatus-builtin.ts';
+import { current, failed, inProgress, type KstatusResult } from './kstatus-result.ts';
 import { conditionsOf, FieldTypeError, groupOf, isMap, nestedInt64, nestedString, stringField, type JsonMap } from './unstructured.ts';
-
-export type KstatusStatus = 'InProgress' | 'Current' | 'Failed' | 'Terminating' | 'Unknown';
-
-export interface KstatusResult {
-  status: KstatusStatus;
-  message: string;
-  /** Set when kstatus could not judge the object (status Unknown). */
-  error?: string;
-}
-
-export const inProgress = (message: string): KstatusResult => ({ status: 'InProgress', message });
-export const current = (message: string): KstatusResult => ({ status: 'Current', message });
-export const failed = (message: string): KstatusResult => ({ status: 'Failed', message });
 
 export function computeKstatus(object: unknown, now: Date): KstatusResult {
   if (!isMap(object)) return { status: 'Unknown', message: 'not an object', error: 'not an object' };
@@ -77,3 +65,5 @@ function readyCondition(object: JsonMap): KstatusResult | null {
   }
   return null;
 }
+
+export type { KstatusResult, KstatusStatus } from './kstatus-result.ts';

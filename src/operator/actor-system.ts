@@ -8,8 +8,8 @@
 // cost time and memory in proportion to all the others (at 5,000 Runners, gigabytes of garbage
 // while they were created). Independent actors cost the same whatever their number.
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
-import type { RunnerContext, RunnerEvent, RunnerMachineInput, RunnerStateName } from '../machines/runner.ts';
-import { migrateSnapshot, runnerStateOf } from '../machines/runner-snapshot.ts';
+import type { RunnerContext, RunnerEvent, RunnerMachineInput, RunnerStateName } from '../../machines/runner.ts';
+import { migrateSnapshot, runnerStateOf } from '../../machines/runner-snapshot.ts';
 
 export interface RunnerSnapshotView {
   state: RunnerStateName;
@@ -33,7 +33,7 @@ export class ActorSystem {
   private readonly inspect: InspectFn | undefined;
   private readonly actors = new Map<string, Actor<AnyStateMachine>>();
 
-  /** `inspect` receives XState inspection events of every actor (see src/inspect.ts). */
+  /** `inspect` receives XState inspection events of every actor (see src/process/inspect.ts). */
   constructor(machine: AnyStateMachine, inspect?: InspectFn) {
     this.machine = machine;
     this.inspect = inspect;

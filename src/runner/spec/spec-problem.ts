@@ -1,4 +1,4 @@
-// The vocabulary of spec checks (src/spec.ts, src/spec-labels.ts): a problem names its field, and quotes the
+// The vocabulary of spec checks (src/runner/spec/spec.ts, src/runner/spec/spec-labels.ts): a problem names its field, and quotes the
 // offending value briefly (a value may be megabytes long).
 export interface SpecProblem {
   /** Path of the offending field, e.g. `spec.workloadSelector.matchExpressions[0].operator`. */

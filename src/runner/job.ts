@@ -7,7 +7,7 @@ import {
   LABEL_RUNNER_NAME,
   LABEL_RUNNER_NAMESPACE,
   type Runner,
-} from './api/runner.ts';
+} from '../api/runner.ts';
 import { jobNameFor, shortHash } from './job-name.ts';
 
 export const jobPrefixOf = (runner: Runner): string => runner.spec?.jobName || runner.metadata.name!;

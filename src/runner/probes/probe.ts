@@ -1,7 +1,7 @@
 // What a probe answer means (SPEC §2.3), in words for the Runner's status: the expected status codes, the
 // message for each kind of answer, and how long to wait before asking again. Pure; the requests themselves are
 // made by src/operator/prober.ts.
-import { SPEC_DEFAULTS, type ProbeSpec } from './api/runner.ts';
+import { SPEC_DEFAULTS, type ProbeSpec } from '../../api/runner.ts';
 
 export interface ProbeAnswer {
   ok: boolean;

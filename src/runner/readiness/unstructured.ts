@@ -1,5 +1,5 @@
 // Reading fields of an object of any kind as Kubernetes' Go libraries read them (apimachinery's
-// `unstructured` helpers and its converter), so that src/kstatus.ts judges an object exactly as the
+// `unstructured` helpers and its converter), so that src/runner/readiness/kstatus.ts judges an object exactly as the
 // kstatus library does. Objects arrive as JSON: a number is a Go int64 when it is whole and fits,
 // otherwise a float64; a field that holds the wrong type is an error, an absent one is not found.
 

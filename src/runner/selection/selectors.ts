@@ -1,7 +1,7 @@
 // Label selectors with Kubernetes semantics, evaluated against cached objects' labels, so that
 // finding what a Runner selects never costs an API request.
 import type { V1LabelSelector, V1LabelSelectorRequirement } from '@kubernetes/client-node';
-import { LABEL_ENABLE } from './api/runner.ts';
+import { LABEL_ENABLE } from '../../api/runner.ts';
 
 export type Labels = Record<string, string> | undefined;
 

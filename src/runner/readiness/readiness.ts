@@ -5,8 +5,8 @@
 // `spec.replicas` means 1, the API server's default. A workload scaled to 0 whose counters are all
 // 0 is ready: the SPEC's equalities hold, and there is nothing left to roll out.
 import type { KubernetesObject, V1DaemonSet, V1Deployment, V1ObjectMeta, V1StatefulSet } from '@kubernetes/client-node';
-import { canonicalJson } from './canonical-json.ts';
-import { shortHash } from './job-name.ts';
+import { canonicalJson } from '../canonical-json.ts';
+import { shortHash } from '../job-name.ts';
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'DeploymentConfig';
 

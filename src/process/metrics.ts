@@ -3,8 +3,8 @@
 // skipped ticks, Runners by state, status writes, the write queue, watch caches, readiness and
 // leadership. docs/operate.md lists them with example queries.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RunMetrics } from './operator/run-metrics.ts';
-import type { Operator } from './operator/operator.ts';
+import type { RunMetrics } from '../operator/run-metrics.ts';
+import type { Operator } from '../operator/operator.ts';
 
 export interface OperatorView {
   operator: Operator;

@@ -7,8 +7,8 @@
 // as Stalled/InvalidSpec with these messages and never runs. This module must never throw, whatever it is given.
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { CronExpressionParser } from 'cron-parser';
-import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from './api/runner.ts';
-import { parseDuration } from './duration.ts';
+import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from '../../api/runner.ts';
+import { parseDuration } from '../duration.ts';
 import { checkPodMetadata, checkSelector } from './spec-labels.ts';
 import { checkProbes, checkResources } from './spec-inputs.ts';
 import { isRecord, problem, quoted, type Problems, type SpecProblem } from './spec-problem.ts';

@@ -8,8 +8,8 @@
 import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KubeClient } from './k8s/client.ts';
-import { errorText } from './k8s/informer.ts';
+import type { KubeClient } from './client.ts';
+import { errorText } from './informer.ts';
 
 export interface LeaseSettings {
   namespace: string;
