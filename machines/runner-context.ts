@@ -89,9 +89,25 @@ export type RunnerEvent =
   | { type: 'TICK.MISSED'; at: string; tick: string }
   | { type: 'JOB.FINISHED'; at: string; key: string; succeeded: boolean; message: string };
 
+/**
+ * What has run already, for a Runner that has no snapshot but has Jobs (its status was emptied by another
+ * client, or restored from a backup without it): so that it does not run again what its Jobs show has run.
+ */
+export interface RunHistory {
+  /** The run number of the newest run; the next run key counts on from it. */
+  runs: number;
+  /** The revision of the newest run. */
+  lastRevision: string | null;
+  /** The trigger value of the newest manual run, if any. */
+  lastTrigger: string | null;
+  /** The newest run, once it has finished. */
+  run: RunRecord | null;
+}
+
 export interface RunnerMachineInput {
   inputs: RunnerInputs;
   at: string;
+  history?: RunHistory;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,21 +167,23 @@ export const runKeyFor = (ctx: RunnerContext, reason: RunReason): string => {
 // ---------------------------------------------------------------------------------------------
 // Pure updates of the context, one per action of the machine that changes it.
 
-export function initialContext({ inputs, at }: RunnerMachineInput): RunnerContext {
+export function initialContext({ inputs, at, history }: RunnerMachineInput): RunnerContext {
+  const run = history?.run ?? null;
   return {
     inputs,
-    lastRevision: null,
-    // The trigger value present when a Runner is first seen is a baseline, not a request.
-    lastTrigger: inputs.trigger,
+    lastRevision: history?.lastRevision ?? null,
+    // The trigger value present when a Runner is first seen is a baseline, not a request — unless its Jobs show
+    // the value a manual run was last made for.
+    lastTrigger: history?.lastTrigger ?? inputs.trigger,
     dueTick: null,
     lastTick: null,
     lastSkippedTick: null,
-    run: null,
-    lastSucceededAt: null,
-    lastFailedAt: null,
+    run,
+    lastSucceededAt: run?.result === 'Succeeded' ? run.finishedAt : null,
+    lastFailedAt: run?.result === 'Failed' ? run.finishedAt : null,
     progressingSince: inputs.workloadsReady ? null : at,
     now: at,
-    runs: 0,
+    runs: history?.runs ?? 0,
   };
 }
 

@@ -3,7 +3,7 @@
 // next cron tick and the stable-state timeout. Events reach an actor only through `send`.
 import type { Logger } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
-import type { RunnerEvent } from '../../machines/runner.ts';
+import type { RunHistory, RunnerEvent } from '../../machines/runner.ts';
 import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from './actor-system.ts';
 import type { Runner } from '../api/runner.ts';
 import type { Assessment } from '../runner/assess.ts';
@@ -34,6 +34,8 @@ export interface ActorsOptions {
   changed(key: string): void;
   /** The stable-state timeout of this Runner passed: its status must say so. */
   stableStateTimedOut(key: string): void;
+  /** What a Runner's Jobs show has run, for an actor that starts without a snapshot (src/runner/runs-from-jobs.ts). */
+  historyOf?(uid: string): RunHistory | undefined;
   /** Called before a tick is delivered (its probes are asked then); the tick waits for it. */
   beforeTick?(key: string, tick: string): Promise<void>;
 }
@@ -100,7 +102,11 @@ export class RunnerActors {
   add(runner: Runner, assessment: Assessment): RunnerRuntime {
     const uid = runner.metadata.uid!;
     const key = runnerKey(runner);
-    if (!this.system!.has(uid)) this.system!.spawn(uid, { inputs: assessment.inputs, at: this.now() });
+    if (!this.system!.has(uid)) {
+      const history = this.options.historyOf?.(uid);
+      if (history) this.options.log.info({ runner: key, runs: history.runs, lastRun: history.run?.key ?? null }, 'no status.snapshot: resuming from what the Runner\'s Jobs show has run');
+      this.system!.spawn(uid, { inputs: assessment.inputs, at: this.now(), ...(history ? { history } : {}) });
+    }
     const stalled = runner.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
     const rt: RunnerRuntime = {
       uid,

@@ -3,7 +3,7 @@
 // KiB, its readiness and template hash a few dozen bytes. Pure functions, applied by the watch
 // caches before an object is stored.
 import type { KubernetesObject, V1Job, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
-import { ANNOTATION_TRIGGER, type Runner, type RunnerStatus } from '../api/runner.ts';
+import { ANNOTATION_TRIGGER, LABEL_REVISION, type Runner, type RunnerStatus } from '../api/runner.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
 import { ANNOTATION_RUN_KEY } from '../runner/job.ts';
 import { shortHash } from '../runner/job-name.ts';
@@ -64,6 +64,7 @@ export function slimJob(o: KubernetesObject): V1Job {
   const j = o as V1Job;
   const m = j.metadata;
   const runKey = m?.annotations?.[ANNOTATION_RUN_KEY];
+  const revision = m?.labels?.[LABEL_REVISION];
   const s = j.status;
   return {
     metadata: {
@@ -71,6 +72,7 @@ export function slimJob(o: KubernetesObject): V1Job {
       creationTimestamp: m?.creationTimestamp,
       ...(m?.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
       ...(runKey !== undefined ? { annotations: { [ANNOTATION_RUN_KEY]: runKey } } : {}),
+      ...(revision !== undefined ? { labels: { [LABEL_REVISION]: revision } } : {}),
       ownerReferences: (m?.ownerReferences ?? []).filter((ref) => ref.controller),
     },
     status: {

@@ -23,7 +23,7 @@ export interface JobHistoryDeps {
 export class JobHistory {
   private readonly deps: JobHistoryDeps;
   /** Runner uid → keys of its Jobs. */
-  private readonly jobsOf = new Relation();
+  private readonly jobKeysOf = new Relation();
 
   constructor(deps: JobHistoryDeps) {
     this.deps = deps;
@@ -31,12 +31,17 @@ export class JobHistory {
 
   index(job: V1Job): void {
     const uid = controllingRunnerUid(job);
-    if (uid) this.jobsOf.link(uid, objectKey(job));
+    if (uid) this.jobKeysOf.link(uid, objectKey(job));
+  }
+
+  /** Every cached Job of this Runner. */
+  jobsOf(uid: string): V1Job[] {
+    return [...this.jobKeysOf.targetsOf(uid)].map((k) => this.deps.job(k)).filter((j): j is V1Job => j !== undefined);
   }
 
   /** The Job of this run if the cache has one (found by its run-key annotation, whatever its name). */
   jobOfRun(uid: string, runKey: string): V1Job | undefined {
-    for (const key of this.jobsOf.targetsOf(uid)) {
+    for (const key of this.jobKeysOf.targetsOf(uid)) {
       const job = this.deps.job(key);
       if (job?.metadata?.annotations?.[ANNOTATION_RUN_KEY] === runKey) return job;
     }
@@ -57,7 +62,7 @@ export class JobHistory {
   deleted(job: V1Job): void {
     const uid = controllingRunnerUid(job);
     if (!uid) return;
-    this.jobsOf.unlink(uid, objectKey(job));
+    this.jobKeysOf.unlink(uid, objectKey(job));
     const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
     // Only the active run is affected; the machine ignores a key that is not its active run.
     if (key && jobOutcome(job).phase === 'Running') {
@@ -70,7 +75,7 @@ export class JobHistory {
     const runner = this.deps.runnerByUid(uid);
     if (!runner) return;
     const settings = withDefaults(runner.spec);
-    const finished = [...this.jobsOf.targetsOf(uid)]
+    const finished = [...this.jobKeysOf.targetsOf(uid)]
       .map((k) => this.deps.job(k))
       .filter((j): j is V1Job => j !== undefined && !j.metadata?.deletionTimestamp)
       .map((j) => ({ job: j, outcome: jobOutcome(j), time: finishTime(j) }))

@@ -19,6 +19,7 @@ import { Caches } from './caches.ts';
 import { jobEndReporter } from './job-failure.ts';
 import { JobHistory } from './job-history.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
+import { historyFromJobs } from '../runner/runs-from-jobs.ts';
 import { runnerEffects } from './runner-effects.ts';
 import { NO_RUN_METRICS, type RunMetrics } from './run-metrics.ts';
 import { ProbeGates } from './probe-gates.ts';
@@ -120,6 +121,7 @@ export class Operator {
         this.statusWriter.schedule(key);
       },
       stableStateTimedOut: (key) => this.statusWriter.schedule(key),
+      historyOf: (uid) => historyFromJobs(this.jobHistory.jobsOf(uid)),
       beforeTick: (key, tick) => this.probes.beforeTick(key, tick, this.actors.runtime(key)?.assessment.satisfiedButProbes === true),
     });
     this.jobHistory = new JobHistory({
@@ -142,8 +144,8 @@ export class Operator {
   }
 
   private get inputSources(): InputSources {
-    const { caches, kinds, selections, resources, probes, actors, scope } = this;
-    return { caches, kinds, selections, resources, probes, actors, scope, now: () => this.now() };
+    const { caches, kinds, selections, resources, probes, actors, jobHistory, scope } = this;
+    return { caches, kinds, selections, resources, probes, actors, jobHistory, scope, now: () => this.now() };
   }
 
   private get informers(): CacheHealth[] {
@@ -249,6 +251,7 @@ export class Operator {
     if (!sameJson(prev.metadata.annotations, cur.metadata.annotations)) affected.add(key);
     // Our own status writes come back here: they concern downstream Runners only when the
     // latest run's identity or result moved, and never this Runner itself.
+    if (prev.statusDigest !== cur.statusDigest) this.statusWriter.statusChanged(key, cur.metadata.resourceVersion);
     const runOf = (r: Runner) => [r.status?.lastRun?.jobName, r.status?.lastRun?.result];
     if (!sameJson(runOf(prev), runOf(cur))) for (const d of this.selections.downstreamOf(key)) affected.add(d);
     this.reassess(affected);

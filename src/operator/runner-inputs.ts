@@ -5,9 +5,11 @@ import type { Runner } from '../api/runner.ts';
 import { assess, gateOnProbes, type Assessment, type SelectedWorkload } from '../runner/assess.ts';
 import type { WatchScope } from '../k8s/watch-scope.ts';
 import { problemsInScope, validateRunnerSpec } from '../runner/spec/spec.ts';
+import { lastRunStatus } from '../runner/status.ts';
 import type { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import type { Caches } from './caches.ts';
+import type { JobHistory } from './job-history.ts';
 import type { ProbeGates } from './probe-gates.ts';
 import type { ResourceInputs, VerifiedObject } from './resource-inputs.ts';
 import { parseWorkloadKey, runnerKey, type Selections } from './selections.ts';
@@ -20,6 +22,7 @@ export interface InputSources {
   resources: ResourceInputs;
   probes: ProbeGates;
   actors: RunnerActors;
+  jobHistory: JobHistory;
   scope: WatchScope;
   now(): string;
 }
@@ -32,12 +35,30 @@ export function assessRunner(runner: Runner, s: InputSources): Assessment {
     const object = s.kinds.get(kind, namespace, name);
     if (object) workloads.push({ kind, object });
   }
-  const upstreams = [...s.selections.upstreamsOf(key)].map((k) => s.caches.runner(k)).filter((r): r is CachedRunner => r !== undefined);
+  const upstreams = [...s.selections.upstreamsOf(key)]
+    .map((k) => s.caches.runner(k))
+    .filter((r): r is CachedRunner => r !== undefined)
+    .map((u) => upstreamAsItsActorKnowsIt(u, s));
   const problems = [...validateRunnerSpec(runner.spec), ...problemsInScope(runner.spec, s.scope.namespaces !== null)];
   const base = assess({ runner, workloads, upstreams, problems, cycle: s.selections.cycleOf(key), resources: s.resources.selectedOf(runner) });
   const context = s.actors.view(runner.metadata.uid ?? '')?.context ?? null;
   const gate = s.probes.gate(key, problems.length === 0 ? runner.spec.probes : undefined, base.inputs, context, s.now());
   return gate ? gateOnProbes(base, gate) : base;
+}
+
+/**
+ * An upstream Runner with the latest run its own actor knows, not the one its status shows: another
+ * client may have put back an older status, and an older run seen again is no new revision to run
+ * for. Without an actor (not added yet at start-up), its status.
+ */
+function upstreamAsItsActorKnowsIt(upstream: CachedRunner, s: InputSources): Runner {
+  const uid = upstream.metadata.uid ?? '';
+  const view = s.actors.view(uid);
+  if (!view) return upstream;
+  const run = view.context.run;
+  const lastRun = lastRunStatus(upstream, view.context, run ? s.jobHistory.jobOfRun(uid, run.key)?.metadata?.name : undefined);
+  const { lastRun: _shown, ...status } = upstream.status ?? {};
+  return { ...upstream, status: lastRun ? { ...status, lastRun } : status };
 }
 
 /** The workloads and resources a run of this Runner verified (SPEC §5: each gets an Event). */

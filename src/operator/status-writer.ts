@@ -11,6 +11,9 @@ import { errorText } from '../k8s/informer.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
 import { statusDigest } from './cached-objects.ts';
 
+/** Enough for the echoes of writes in quick succession whose watch events arrive after the next write returned. */
+const OWN_VERSIONS_KEPT = 4;
+
 export interface StatusSource {
   /** The status to write for this Runner now, with the digest of the status the cache has; null if gone. */
   render(key: string): { uid: string; desired: RunnerStatus; currentDigest: string } | null;
@@ -33,6 +36,10 @@ export class StatusWriter {
   private readonly pending = new Set<string>();
   /** Digest of what we last wrote per Runner, so a write is not repeated before its watch event arrives. */
   private readonly written = new Map<string, string>();
+  /** Runners whose status another client changed: their next write compares with the cache, not with what we wrote. */
+  private readonly overwritten = new Set<string>();
+  /** resourceVersions our own writes produced, the newest few per Runner: their watch events are echoes. */
+  private readonly ownVersions = new Map<string, string[]>();
   /** Consecutive failed writes per Runner, for backoff. */
   private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -54,7 +61,20 @@ export class StatusWriter {
   forget(key: string): void {
     this.dirty.delete(key);
     this.written.delete(key);
+    this.overwritten.delete(key);
+    this.ownVersions.delete(key);
     this.failures.delete(key);
+  }
+
+  /**
+   * The Runner's status changed on the server. Unless that is one of our own writes coming back,
+   * another client wrote it (a stale copy, an emptied status): what we wrote is no longer there,
+   * so ours is written again — compared with what the server now holds, so only if it differs.
+   */
+  statusChanged(key: string, resourceVersion: string | undefined): void {
+    if (resourceVersion !== undefined && this.ownVersions.get(key)?.includes(resourceVersion)) return;
+    this.overwritten.add(key);
+    this.schedule(key);
   }
 
   stop(): void {
@@ -85,7 +105,8 @@ export class StatusWriter {
     const desired = statusDigest(rendered.desired);
     // What the server has is what we last wrote, if we wrote since the cache last caught up;
     // comparing with a cache that lags behind our own write would skip a needed one.
-    if ((this.written.get(key) ?? rendered.currentDigest) === desired) {
+    const overwritten = this.overwritten.delete(key);
+    if ((overwritten ? rendered.currentDigest : (this.written.get(key) ?? rendered.currentDigest)) === desired) {
       this.skipped += 1;
       return;
     }
@@ -97,9 +118,11 @@ export class StatusWriter {
     ];
     const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/status`;
     try {
-      await this.options.client.patch(path, patch, 'application/json-patch+json');
+      const answer = await this.options.client.patch<{ metadata?: { resourceVersion?: string } }>(path, patch, 'application/json-patch+json');
       this.writes += 1;
       this.written.set(key, desired);
+      const version = answer.metadata?.resourceVersion;
+      if (version) this.ownVersions.set(key, [version, ...(this.ownVersions.get(key) ?? [])].slice(0, OWN_VERSIONS_KEPT));
       this.failures.delete(key);
       this.options.onResult(key, null);
     } catch (err) {

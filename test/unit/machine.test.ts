@@ -1,7 +1,7 @@
 // Behaviour of the pure Runner machine (SPEC §3, §7), one scenario per test.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { runnerMachine, type RunnerEvent, type RunnerInputs } from '../../machines/runner.ts';
+import { runnerMachine, type RunHistory, type RunnerEvent, type RunnerInputs } from '../../machines/runner.ts';
 import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 
 const ready: RunnerInputs = {
@@ -229,5 +229,38 @@ describe('a Runner restored from its persisted snapshot', () => {
     restored.send({ type: 'INPUTS', at: 'later', inputs: { ...ready } });
     expect(JSON.stringify(restored.getPersistedSnapshot())).toBe(before);
     expect(restored.getSnapshot().context.now).not.toBe('later');
+  });
+});
+
+describe('a Runner without a snapshot, started from what its Jobs show has run', () => {
+  const finished = (key: string, revision: string, result: 'Succeeded' | 'Failed') => ({
+    key, reason: 'Revision' as const, revision, parts: [], previousParts: null, tick: null,
+    startedAt: 't0', finishedAt: 't1', result, message: result === 'Failed' ? 'boom' : 'ok',
+  });
+  const start = (inputs: RunnerInputs, history: RunHistory) => {
+    const effects: string[] = [];
+    const actor = createActor(runnerMachine.provide({ actions: { startJob: ({ context }) => void effects.push(`start ${context.run?.key}`) } }), {
+      input: { inputs, at: 't5', history },
+    }).start();
+    return { actor, effects, state: () => runnerStateOf(actor.getSnapshot().value) };
+  };
+
+  it('does not run again the revision its newest Job ran, and rests where that run ended', () => {
+    const r = start(ready, { runs: 2, lastRevision: 'r1', lastTrigger: null, run: finished('2:revision:r1', 'r1', 'Failed') });
+    expect(r.state()).toBe('Failed');
+    expect(r.effects).toEqual([]);
+    expect(r.actor.getSnapshot().context.lastFailedAt).toBe('t1');
+  });
+
+  it('runs a new revision with the next run number, so its Job is a new one', () => {
+    const r = start({ ...ready, revision: 'r2' }, { runs: 2, lastRevision: 'r1', lastTrigger: null, run: finished('2:revision:r1', 'r1', 'Succeeded') });
+    expect(r.effects).toEqual(['start 3:revision:r2']);
+  });
+
+  it('takes the trigger its newest manual Job ran as consumed, and runs another value', () => {
+    const consumed = start({ ...ready, trigger: 't1' }, { runs: 2, lastRevision: 'r1', lastTrigger: 't1', run: null });
+    expect(consumed.effects).toEqual([]);
+    const fresh = start({ ...ready, trigger: 't2' }, { runs: 2, lastRevision: 'r1', lastTrigger: 't1', run: null });
+    expect(fresh.effects).toEqual(['start 3:manual:t2:r1']);
   });
 });

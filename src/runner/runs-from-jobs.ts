@@ -1,0 +1,76 @@
+// What a Runner's own Jobs say has run (SPEC §4: each Job carries its run key and revision), for a
+// Runner whose status lost its snapshot: another client emptied it, or a restore from a backup
+// left it out. Its actor then starts from this history instead of from nothing, so that the
+// current revision, which has run already, does not run a second time.
+import type { V1Job } from '@kubernetes/client-node';
+import type { RunHistory, RunReason, RunRecord } from '../../machines/runner.ts';
+import { LABEL_REVISION } from '../api/runner.ts';
+import { ANNOTATION_RUN_KEY, jobOutcome } from './job.ts';
+
+interface ParsedRunKey {
+  n: number;
+  reason: RunReason;
+  revision: string | null;
+  trigger: string | null;
+  tick: string | null;
+}
+
+/** Reads a run key (`<n>:revision:<rev>`, `<n>:manual:<trigger>:<rev>`, `<n>:schedule:<tick>`); null if it is none. */
+export function parseRunKey(key: string): ParsedRunKey | null {
+  const m = /^(\d+):(revision|manual|schedule):(.*)$/s.exec(key);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const rest = m[3]!;
+  switch (m[2]) {
+    case 'revision':
+      return { n, reason: 'Revision', revision: rest, trigger: null, tick: null };
+    case 'manual': {
+      // The revision is a hash (no colon); the trigger is whatever the user wrote.
+      const cut = rest.lastIndexOf(':');
+      return cut < 0 ? null : { n, reason: 'Manual', revision: rest.slice(cut + 1), trigger: rest.slice(0, cut), tick: null };
+    }
+    default:
+      return { n, reason: 'Schedule', revision: null, trigger: null, tick: rest };
+  }
+}
+
+/** The history the Jobs of one Runner show, or undefined when none of them is a run of it. */
+export function historyFromJobs(jobs: Iterable<V1Job>): RunHistory | undefined {
+  const runs = [...jobs]
+    .map((job) => ({ job, key: job.metadata?.annotations?.[ANNOTATION_RUN_KEY] ?? '' }))
+    .map(({ job, key }) => ({ job, key, parsed: parseRunKey(key) }))
+    .filter((r): r is { job: V1Job; key: string; parsed: ParsedRunKey } => r.parsed !== null)
+    .sort((a, b) => b.parsed.n - a.parsed.n);
+  const newest = runs[0];
+  if (!newest) return undefined;
+  const lastManual = runs.find((r) => r.parsed.reason === 'Manual');
+  return {
+    runs: newest.parsed.n,
+    lastRevision: newest.parsed.revision ?? newest.job.metadata?.labels?.[LABEL_REVISION] ?? null,
+    lastTrigger: lastManual?.parsed.trigger ?? null,
+    run: finishedRun(newest.job, newest.key, newest.parsed),
+  };
+}
+
+/** The run a finished Job records; null while it runs (its result comes as the Job's own events). */
+function finishedRun(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord | null {
+  const outcome = jobOutcome(job);
+  if (outcome.phase === 'Running') return null;
+  const startedAt = toIso(job.metadata?.creationTimestamp);
+  const finished = job.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'));
+  return {
+    key,
+    reason: parsed.reason,
+    revision: parsed.revision ?? job.metadata?.labels?.[LABEL_REVISION] ?? '',
+    // The parts of the revision are not on the Job, so the trigger this run is told with is its reason alone.
+    parts: [],
+    previousParts: null,
+    tick: parsed.tick,
+    startedAt: startedAt ?? '',
+    finishedAt: toIso(job.status?.completionTime ?? finished?.lastTransitionTime) ?? startedAt ?? '',
+    result: outcome.phase,
+    message: outcome.message,
+  };
+}
+
+const toIso = (t: Date | string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());

@@ -1,0 +1,75 @@
+// The status writer against another client writing the same statuses: its own writes coming back
+// change nothing; anyone else's are written over, once, and only when they differ from ours.
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import type { RunnerStatus } from '../../src/api/runner.ts';
+import type { KubeClient } from '../../src/k8s/client.ts';
+import { WriteQueue } from '../../src/k8s/write-queue.ts';
+import { statusDigest } from '../../src/operator/cached-objects.ts';
+import { StatusWriter } from '../../src/operator/status-writer.ts';
+
+const KEY = 'ns/r';
+
+function harness() {
+  const server = { status: { state: 'Running' } as RunnerStatus, version: 1 };
+  const patches: RunnerStatus[] = [];
+  const client = {
+    patch: async (_path: string, ops: { op: string; value: unknown }[]) => {
+      server.status = ops.find((o) => o.op === 'add')!.value as RunnerStatus;
+      server.version += 1;
+      patches.push(server.status);
+      return { metadata: { resourceVersion: String(server.version) } };
+    },
+  } as unknown as KubeClient;
+  let desired: RunnerStatus = { state: 'Succeeded' };
+  const log = pino({ level: 'silent' });
+  const writer = new StatusWriter({
+    client,
+    queue: new WriteQueue(log),
+    log,
+    coalesceMs: 1,
+    onResult: () => {},
+    // The cache holds what the server holds (the watch has caught up in these tests).
+    source: { render: () => ({ uid: 'u', desired, currentDigest: statusDigest(server.status) }) },
+  });
+  /** Another client writes the status; the watch event reaches the operator. */
+  const rivalWrites = (status: RunnerStatus) => {
+    server.status = status;
+    server.version += 1;
+    writer.statusChanged(KEY, String(server.version));
+  };
+  return { server, patches, writer, rivalWrites, want: (s: RunnerStatus) => (desired = s) };
+}
+
+describe('StatusWriter and another client', () => {
+  it('takes the echo of its own write as no change', async () => {
+    const h = harness();
+    h.writer.schedule(KEY);
+    await vi.waitFor(() => expect(h.patches).toHaveLength(1));
+    h.writer.statusChanged(KEY, String(h.server.version));
+    h.writer.schedule(KEY);
+    await vi.waitFor(() => expect(h.writer.skipped).toBeGreaterThan(0));
+    expect(h.patches).toHaveLength(1);
+  });
+
+  it('writes its status back over an emptied or a stale one', async () => {
+    const h = harness();
+    h.writer.schedule(KEY);
+    await vi.waitFor(() => expect(h.patches).toHaveLength(1));
+    h.rivalWrites({});
+    await vi.waitFor(() => expect(h.patches).toHaveLength(2));
+    expect(h.server.status).toEqual({ state: 'Succeeded' });
+    h.rivalWrites({ state: 'Failed' });
+    await vi.waitFor(() => expect(h.patches).toHaveLength(3));
+    expect(h.server.status).toEqual({ state: 'Succeeded' });
+  });
+
+  it('does not write when the other client wrote what it would write', async () => {
+    const h = harness();
+    h.writer.schedule(KEY);
+    await vi.waitFor(() => expect(h.patches).toHaveLength(1));
+    h.rivalWrites({ state: 'Succeeded' });
+    await vi.waitFor(() => expect(h.writer.skipped).toBe(1));
+    expect(h.patches).toHaveLength(1);
+  });
+});
