@@ -92,6 +92,7 @@ writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 const ordered = Object.entries(results.sizes).sort(([a], [b]) => Number(a) - Number(b));
 const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
 const n = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+const mib = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : `${v.toFixed(0)} MiB`);
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
 const f = (size: string) => results.sizes[size]!.figures;
@@ -152,7 +153,7 @@ use after a full collection (through the inspector); CPU seconds per 1,000 trigg
 own defaults.
 
 ${table(['Runners', 'RSS settled', 'RSS after load', 'RSS after restart', 'heap after GC', 'floor RSS', 'CPU s / 1,000 triggers', 'floor CPU s / 1,000'], ordered.map(([size]) => [
-  size, `${n(f(size).rssSettledMiB)} MiB`, `${n(f(size).rssAfterLoadMiB)} MiB`, `${n(f(size).rssAfterRestartMiB)} MiB`, `${n(f(size).heapAfterGcMiB, 1)} MiB`, `${n(f(size).floorRssMiB)} MiB`, n(f(size).cpuSecondsPer1000Triggers, 1), n(f(size).floorCpuSecondsPer1000Triggers, 1),
+  size, `${n(f(size).rssSettledMiB)} MiB`, `${n(f(size).rssAfterLoadMiB)} MiB`, `${n(f(size).rssAfterRestartMiB)} MiB`, `${n(f(size).heapAfterGcMiB, 1)} MiB`, mib(f(size).floorRssMiB), n(f(size).cpuSecondsPer1000Triggers, 1), n(f(size).floorCpuSecondsPer1000Triggers, 1),
 ]))}
 
 First runs: time from creating the Runners and Deployments to every Runner \`Succeeded\` (bounded by the
@@ -167,7 +168,7 @@ The floor of a storm on the same control plane — the same number of Jobs creat
 nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${ms(results.cron.figures.floorP99Ms)}: how fast this API server takes a thousand Jobs at all
 (median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
 
-Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} runs)`).join('; ')}.
+Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} ${s.runs === 1 ? 'run' : 'runs'})`).join('; ')}.
 ${compareSection()}`;
 function compareSection(): string {
   const variants = Object.entries(results.variants ?? {});
@@ -186,7 +187,8 @@ function compareSection(): string {
 ## Before and after
 
 The same runs with another operator in this one's place (${described}), against this operator's figures above at
-the same size: \`make bench-compare\`.
+the same size: \`make bench-compare\`. \`.cache/bench/before\` is the commit \`BEFORE\` of the Makefile (c47ef12, the
+release before the work on scale), unpacked and installed there by \`make bench-compare\`.
 
 ${table(['compared with', 'Runners', 'runs', 'RSS settled', 'restart peak RSS', 'RSS after restart', 'heap after GC', 'restart writes', 'latency p99', 'CPU s / 1,000 triggers'], rows)}
 `;

@@ -51,8 +51,10 @@ export interface RequestArgs {
   body?: unknown;
   /** Defaults to application/json when there is a body. */
   contentType?: string;
-  /** Milliseconds before the request is abandoned (default 30 s). */
+  /** Milliseconds without an answer before the request is abandoned (default 30 s). */
   timeoutMs?: number;
+  /** Once the answer has begun: milliseconds of silence before it is abandoned (a watch's stream). */
+  idleMs?: number;
 }
 
 export interface WatchEvent<T = unknown> {
@@ -118,7 +120,7 @@ export class KubeClient {
    */
   async watch<T>(path: string, query: Query, handlers: WatchHandlers<T>): Promise<void> {
     const { signal, idleMs, onEvent } = handlers;
-    const res = await this.open('GET', path, { query: { ...query, watch: true }, timeoutMs: idleMs }, signal);
+    const res = await this.open('GET', path, { query: { ...query, watch: true }, idleMs }, signal);
     if ((res.statusCode ?? 0) >= 300) throw new ApiError(res.statusCode ?? 0, await readAll(res), retryAfter(res));
     handlers.onOpen?.();
     res.setEncoding('utf8');
@@ -145,6 +147,10 @@ export class KubeClient {
     });
   }
 
+  private dropIdleConnections(): void {
+    for (const sockets of Object.values(this.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  }
+
   private async open(method: string, path: string, args: RequestArgs, signal?: AbortSignal): Promise<IncomingMessage> {
     this.sent.set(method, (this.sent.get(method) ?? 0) + 1);
     const url = new URL(path, this.connection.server);
@@ -158,8 +164,20 @@ export class KubeClient {
     };
     const send = this.secure ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, { method, headers, ...(this.secure ? { agent: this.agent, ...this.connection.tls } : {}), ...(signal ? { signal } : {}) }, resolve);
-      req.setTimeout(args.timeoutMs ?? REQUEST_TIMEOUT_MS, () => req.destroy(new ApiError(0, `${method} ${url.pathname}: no answer within ${args.timeoutMs ?? REQUEST_TIMEOUT_MS} ms`)));
+      let silence = `no answer within ${args.timeoutMs ?? REQUEST_TIMEOUT_MS} ms`;
+      const req = send(url, { method, headers, ...(this.secure ? { agent: this.agent, ...this.connection.tls } : {}), ...(signal ? { signal } : {}) }, (res) => {
+        if (args.idleMs !== undefined) {
+          silence = `silent for ${args.idleMs} ms`;
+          req.setTimeout(args.idleMs);
+        }
+        resolve(res);
+      });
+      req.setTimeout(args.timeoutMs ?? REQUEST_TIMEOUT_MS, () => {
+        // A connection that stopped answering may mean the way to the server is gone (a stalled proxy or load
+        // balancer); the idle connections kept for reuse went the same way, so none of them is reused.
+        this.dropIdleConnections();
+        req.destroy(new ApiError(0, `${method} ${url.pathname}: ${silence}`));
+      });
       req.on('error', (err) => reject(err instanceof ApiError ? err : Object.assign(new ApiError(0, err.message), { cause: err })));
       req.end(body);
     });

@@ -38,8 +38,13 @@ const RESTART_BASE_MS = 500;
 const RESTART_MAX_MS = 30_000;
 /** The server ends a watch after 5–10 minutes (spread, so that informers do not re-open together). */
 const WATCH_SECONDS_MIN = 300;
-/** A watch silent this much longer than its server timeout is a dead connection. */
-const WATCH_GRACE_MS = 60_000;
+/**
+ * A watch that has said nothing for this long is a dead connection (a server behind a load balancer
+ * that died, a stalled proxy: TCP alone may never tell). The API server sends a bookmark on a watch
+ * that asked for them about once a minute (measured here: the first after 120 s, then every 60 s),
+ * so a healthy watch is never this quiet; a false alarm costs one re-opened watch.
+ */
+export const WATCH_SILENCE_MS = 150_000;
 
 interface ObjectList { metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }
 
@@ -212,7 +217,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         // In sync again as soon as a watch is open after a failure, whether or not anything happens.
         onOpen: () => this.markSynced(),
         signal: this.abort.signal,
-        idleMs: seconds * 1000 + WATCH_GRACE_MS,
+        idleMs: WATCH_SILENCE_MS,
       },
     );
   }
