@@ -169,7 +169,37 @@ nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${m
 (median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
 
 Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} ${s.runs === 1 ? 'run' : 'runs'})`).join('; ')}.
-${compareSection()}`;
+${targetsSection()}${compareSection()}`;
+
+/** The targets the operator is held to (issue: lean at scale), each judged from the figures above. */
+function targetsSection(): string {
+  const at = (size: string) => results.sizes[size]?.figures;
+  const big = at('5000');
+  const small = at('10');
+  const limit = at('10000');
+  const cron = results.cron?.figures;
+  const judged = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
+  const rows: string[][] = [
+    ['RSS ≤ 256 MiB at 5,000 Runners (settled, and at the peak of a restart)', `${mib(big?.rssSettledMiB)}, ${mib(big?.restartPeakRssMiB)}`, judged(big && Math.max(big.rssSettledMiB!, big.restartPeakRssMiB!) <= 256)],
+    ['the shipped 512Mi limit holds 10,000 Runners', `peak ${mib(limit?.restartPeakRssMiB)}`, judged(limit && Math.max(limit.rssSettledMiB!, limit.restartPeakRssMiB!) < 512)],
+    ['trigger latency p99 < 100 ms at 5,000', ms(big?.latencyP99Ms), judged(big && big.latencyP99Ms! < 100)],
+    ['… and within 2× of the floor\'s p99', `${ms(big?.latencyP99Ms)} vs ${ms(big?.floorP99Ms)}`, judged(big && big.latencyP99Ms! <= 2 * big.floorP99Ms!)],
+    ['requests per trigger at 5,000 ≤ 1.2× those at 10', `${n(big?.requestsPerTrigger, 2)} vs ${n(small?.requestsPerTrigger, 2)}`, judged(big && small && big.requestsPerTrigger! <= 1.2 * small.requestsPerTrigger!)],
+    ['idle: no request but watch re-opens (5,000)', `${n(big?.idleRequestsPerMinute, 1)} per minute`, judged(big && big.idleRequestsPerMinute === 0)],
+    ['restart at 5,000: ready < 10 s, 0 writes, 0 Jobs', `${ms(big?.restartReadyMs)}, ${n(big?.restartWrites)}, ${n(big?.restartJobsCreated)}`, judged(big && big.restartReadyMs! < 10_000 && big.restartWrites === 0 && big.restartJobsCreated === 0)],
+    ['cron storm of 1,000: lateness p99 < 2 s', `${ms(cron?.p99Ms)} (floor ${ms(cron?.floorP99Ms)})`, judged(cron && cron.p99Ms! < 2000)],
+  ];
+  const bounds = [
+    big && big.latencyP99Ms! >= 100 && big.floorP99Ms! >= 100 ? `at 5,000 Runners the floor's own p99 is ${ms(big.floorP99Ms)}` : '',
+    cron && cron.p99Ms! >= 2000 && cron.floorP99Ms! >= 0.9 * 2000 ? `the floor's storm — 1,000 Job creates at once and nothing else — has a p99 of ${ms(cron.floorP99Ms)} by itself` : '',
+  ].filter(Boolean);
+  return `
+## Targets
+
+${table(['target', 'measured', ''], rows)}
+${bounds.length ? `\nWhere the control plane itself is near or past a target: ${bounds.join('; ')}. What was changed for the targets, and what is left: [docs/scale.md](docs/scale.md).\n` : ''}`;
+}
+
 function compareSection(): string {
   const variants = Object.entries(results.variants ?? {});
   if (variants.length === 0) return '';
