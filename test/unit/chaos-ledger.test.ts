@@ -47,6 +47,20 @@ describe('countScheduledRuns', () => {
   });
   it('counts a scheduled Runner that never ran as missed', () => {
     expect(countScheduledRuns([], ['s'], upTo)).toMatchObject([{ runner: 's', jobs: 0, missed: 1 }]);
+    expect(countScheduledRuns([], ['s'], upTo, undefined, Date.parse('2030-01-01T00:02:00Z'))).toMatchObject([
+      { runner: 's', expected: 2, jobs: 0, missed: 2, missedTicks: ['2030-01-01T00:02:00.000Z', '2030-01-01T00:03:00.000Z'] },
+    ]);
+  });
+  it('counts from the first tick after the Runners were created: a missed first tick is seen', () => {
+    const jobs = [tick('s', 1, '2030-01-01T00:02:00.000Z'), tick('s', 2, '2030-01-01T00:03:00.000Z')];
+    expect(countScheduledRuns(jobs, ['s'], upTo, undefined, Date.parse('2030-01-01T00:01:00Z'))).toMatchObject([
+      { runner: 's', expected: 3, jobs: 2, missed: 1, missedTicks: ['2030-01-01T00:01:00.000Z'] },
+    ]);
+  });
+  it('expects nothing when the window ends before the first tick', () => {
+    expect(countScheduledRuns([], ['s'], upTo, undefined, Date.parse('2030-01-01T00:04:00Z'))).toEqual([
+      { runner: 's', expected: 0, jobs: 0, duplicates: 0, missed: 0 },
+    ]);
   });
 });
 

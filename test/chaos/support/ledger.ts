@@ -51,15 +51,17 @@ export function countEventRuns(jobs: readonly V1Job[], expected: ReadonlyMap<str
 export const tickOf = (job: V1Job): string | null => job.metadata?.annotations?.[ANNOTATION_RUN_KEY]?.match(/:schedule:(.+)$/)?.[1] ?? null;
 
 /**
- * Per scheduled Runner (a `* * * * *` schedule): every minute from its first run's tick to `upTo`
- * must have exactly one Job — except a tick `mustRun` excuses (the operator had no chance at it),
- * which may have none; those are listed as `skippedTicks`. Ticks after `upTo` are not counted.
+ * Per scheduled Runner (a `* * * * *` schedule): every minute from `firstTick` (the first tick after the
+ * Runners were created; without it, the first run's tick) to `upTo` must have exactly one Job — except a
+ * tick `mustRun` excuses (the operator had no chance at it), which may have none; those are listed as
+ * `skippedTicks`. Ticks after `upTo` are not counted: a window that ends before the first tick expects none.
  */
 export function countScheduledRuns(
   jobs: readonly V1Job[],
   runners: readonly string[],
   upTo: Date,
   mustRun: (tickMs: number) => boolean = () => true,
+  firstTick?: number,
 ): RunnerCount[] {
   return runners.map((runner) => {
     const ticks = jobs
@@ -68,18 +70,20 @@ export function countScheduledRuns(
       .filter((t): t is string => t !== null && Date.parse(t) <= upTo.getTime())
       .map((t) => Date.parse(t));
     const distinct = new Set(ticks);
-    const first = Math.min(...distinct);
-    const all = distinct.size === 0 ? [] : Array.from({ length: Math.floor((upTo.getTime() - first) / 60_000) + 1 }, (_, i) => first + i * 60_000);
+    const first = Math.min(firstTick ?? Number.POSITIVE_INFINITY, ...distinct);
+    // Without a first tick to count from, a Runner that never ran has missed its first run.
+    const unknownStart = first === Number.POSITIVE_INFINITY;
+    const all = unknownStart || first > upTo.getTime() ? [] : Array.from({ length: Math.floor((upTo.getTime() - first) / 60_000) + 1 }, (_, i) => first + i * 60_000);
     const missing = all.filter((t) => !distinct.has(t));
     const iso = (t: number) => new Date(t).toISOString();
     const missedTicks = missing.filter(mustRun).map(iso);
     const skippedTicks = missing.filter((t) => !mustRun(t)).map(iso);
     return {
       runner,
-      expected: distinct.size === 0 ? 1 : all.length - skippedTicks.length,
+      expected: unknownStart ? 1 : all.length - skippedTicks.length,
       jobs: ticks.length,
       duplicates: ticks.length - distinct.size,
-      missed: distinct.size === 0 ? 1 : missedTicks.length,
+      missed: unknownStart ? 1 : missedTicks.length,
       ...(missedTicks.length > 0 ? { missedTicks } : {}),
       ...(skippedTicks.length > 0 ? { skippedTicks } : {}),
     };
