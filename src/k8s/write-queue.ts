@@ -3,7 +3,9 @@
 // 5,000 Runners created at once (or an operator restart under them) never open 5,000 requests.
 // Lanes are served in priority order: a Job create jumps ahead of a backlog of status writes, so
 // the time from "ready" to "Job" does not grow while the backlog drains. A 429 (API Priority and
-// Fairness) pauses the whole queue for the server's Retry-After, then the write is tried again.
+// Fairness) pauses the whole queue for the server's Retry-After, then the write is tried again, and
+// halves the writes allowed in flight; they grow back by one as writes succeed (as TCP does), so
+// that a priority level of a few seats is not sent a burst it refuses after every pause.
 import type { Logger } from 'pino';
 import { ApiError } from './client.ts';
 import { errorText } from './informer.ts';
@@ -39,6 +41,9 @@ export class WriteQueue {
   private readonly defaultRetryAfterMs: number;
   private readonly log: Logger;
   private inFlight = 0;
+  /** Writes allowed in flight now: at most `concurrency`, halved by a 429, one more after as many successes. */
+  private limit: number;
+  private successes = 0;
   private pausedUntil = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
   /** Most writes ever in flight at once, and 429s honoured: for metrics and tests. */
@@ -48,6 +53,7 @@ export class WriteQueue {
   constructor(log: Logger, options: WriteQueueOptions = {}) {
     this.log = log;
     this.concurrency = options.concurrency ?? DEFAULT_WRITE_CONCURRENCY;
+    this.limit = this.concurrency;
     this.defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   }
 
@@ -86,7 +92,7 @@ export class WriteQueue {
       }, wait);
       return;
     }
-    while (this.inFlight < this.concurrency) {
+    while (this.inFlight < this.limit) {
       const task = this.next();
       if (!task) return;
       this.start(task);
@@ -98,7 +104,10 @@ export class WriteQueue {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     task
       .run()
-      .then(task.resolve, (err: unknown) => {
+      .then((value) => {
+        this.succeeded();
+        task.resolve(value);
+      }, (err: unknown) => {
         if (err instanceof ApiError && err.code === 429) return this.throttle(task, err);
         task.reject(err);
       })
@@ -108,9 +117,28 @@ export class WriteQueue {
       });
   }
 
+  /** Writes allowed in flight now (for metrics and tests). */
+  get allowedInFlight(): number {
+    return this.limit;
+  }
+
+  private succeeded(): void {
+    if (this.limit >= this.concurrency) return;
+    this.successes += 1;
+    if (this.successes >= this.limit) {
+      this.limit += 1;
+      this.successes = 0;
+    }
+  }
+
   /** The server asked us to slow down: everyone waits, and this write goes first again. */
   private throttle(task: Task, err: ApiError): void {
     this.throttled += 1;
+    // The refusals of one burst arrive together: halve once for them, not once for each.
+    if (this.pausedUntil <= Date.now()) {
+      this.limit = Math.max(1, Math.floor(this.limit / 2));
+      this.successes = 0;
+    }
     const pauseMs = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : this.defaultRetryAfterMs;
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + Math.max(pauseMs, 100));
     this.log.warn({ err: errorText(err), pauseMs }, 'API server asked to slow down (429); pausing writes');

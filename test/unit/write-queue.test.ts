@@ -65,6 +65,29 @@ describe('WriteQueue', () => {
     expect(sent[1]!.at).toBeGreaterThanOrEqual(1000);
   });
 
+  it('after a 429 sends half as many at once, and grows back one at a time as writes succeed', async () => {
+    const queue = new WriteQueue(log, { concurrency: 16, defaultRetryAfterMs: 0 });
+    // A priority level of 2 seats that rejects the rest, as API Priority and Fairness with limitResponse Reject.
+    let serving = 0;
+    const write = async () => {
+      serving += 1;
+      const seat = serving;
+      try {
+        await new Promise((r) => setTimeout(r, 5));
+        if (seat > 2) throw new ApiError(429, 'too many requests');
+      } finally {
+        serving -= 1;
+      }
+    };
+    await Promise.all(Array.from({ length: 60 }, () => queue.run('status', write)));
+    // Sending 16 after every pause, 14 of each burst would be refused: over 400 refusals for 60 writes.
+    expect(queue.throttled).toBeLessThan(60);
+    expect(queue.allowedInFlight).toBeLessThanOrEqual(4);
+    const idle = new WriteQueue(log, { concurrency: 4 });
+    await Promise.all(Array.from({ length: 10 }, () => idle.run('status', async () => {})));
+    expect(idle.allowedInFlight).toBe(4);
+  });
+
   it('passes other failures to the caller', async () => {
     const queue = new WriteQueue(log);
     await expect(queue.run('job', async () => { throw new ApiError(403, 'forbidden'); })).rejects.toMatchObject({ code: 403 });
