@@ -79,7 +79,7 @@ bench-full: deps
 	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh node bench/run.ts --sizes 5000 --out .cache/bench/full-$$r.json || exit 1; done
 	$(MAKE) bench-limit
 
-## One run at 10,000 Runners (memory at the shipped limit; the floor left out): about 30 min here.
+## One run at 10,000 Runners (memory at the shipped limit; the floor left out): about 17 min here.
 bench-limit: deps
 	@mkdir -p .cache/bench
 	test/cluster/with-cluster.sh node bench/run.ts --sizes 10000 --floor false --out .cache/bench/limit-1.json

@@ -90,9 +90,11 @@ writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 // ---- BENCHMARKS.md ---------------------------------------------------------------------------
 
 const ordered = Object.entries(results.sizes).sort(([a], [b]) => Number(a) - Number(b));
-const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
-const n = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
-const mib = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : `${v.toFixed(0)} MiB`);
+// A figure not measured: absent, or NaN (which bench/results.json keeps as null).
+const missing = (v: number | null | undefined): v is null | undefined => v === undefined || v === null || Number.isNaN(v);
+const ms = (v: number | null | undefined) => (missing(v) ? '–' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+const n = (v: number | null | undefined, digits = 0) => (missing(v) ? '–' : v.toFixed(digits));
+const mib = (v: number | null | undefined) => (missing(v) ? '–' : `${v.toFixed(0)} MiB`);
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
 const f = (size: string) => results.sizes[size]!.figures;
@@ -107,7 +109,7 @@ enabled Deployment (0 replicas), and so N Jobs. Every figure is the **median of 
 control plane. Reproduce with:
 
 \`\`\`sh
-make bench         # 10, 100 and 1,000 Runners, 3 runs, and the cron storm (about 25 min here)
+make bench         # 10, 100 and 1,000 Runners, 3 runs, and the cron storm (15 min here)
 make bench-full    # 5,000 Runners, 3 runs (about 40 min), then make bench-limit
 make bench-limit   # 10,000 Runners, one run, without the floor (memory at the shipped limit)
 make bench-compare # the "Before and after" table
@@ -124,7 +126,7 @@ From the completion of the Deployment controller's status write that makes a Dep
 arrival of the Job's create, both read off the API server's audit log (100 rollouts per size, 10 at a time).
 
 ${table(['Runners', 'p50', 'p99', 'floor p50', 'floor p99', 'p99 / floor p99'], ordered.map(([size]) => [
-  size, ms(f(size).latencyP50Ms), ms(f(size).latencyP99Ms), ms(f(size).floorP50Ms), ms(f(size).floorP99Ms), n(f(size).latencyP99Ms! / f(size).floorP99Ms!, 2),
+  size, ms(f(size).latencyP50Ms), ms(f(size).latencyP99Ms), ms(f(size).floorP50Ms), ms(f(size).floorP99Ms), n(missing(f(size).floorP99Ms) ? undefined : f(size).latencyP99Ms! / f(size).floorP99Ms!, 2),
 ]))}
 
 ## API requests
