@@ -1,7 +1,7 @@
 // The operator process: load the kubeconfig (in-cluster or KUBECONFIG), start the operator,
 // serve /healthz, /readyz and /metrics, and stop cleanly on SIGINT/SIGTERM. With `inspectUrl`
 // (`hestia run --inspect`, HESTIA_INSPECT) the Runner actors are inspectable live (src/process/inspect.ts).
-import { clockFromEnvironment } from './process/clock.ts';
+import { clockFromEnvironment } from './time/clock.ts';
 import { serveEndpoints } from './process/endpoints.ts';
 import { createRunnerInspector, inspectUrlFrom } from './process/inspect.ts';
 import { KubeClient } from './k8s/client.ts';

@@ -7,7 +7,7 @@ import type { RunHistory, RunnerEvent } from '../../machines/runner.ts';
 import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from './actor-system.ts';
 import type { Runner } from '../api/runner.ts';
 import type { Assessment } from '../runner/assess.ts';
-import type { Clock } from '../process/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { nextTickFor, stableStateDeadline, TimerSlot } from '../runner/runner-time.ts';
 import { missedTickDecision } from '../runner/schedule.ts';
 import { runnerKey } from './selections.ts';

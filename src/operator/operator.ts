@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { Runner } from '../api/runner.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
-import { systemClock, type Clock } from '../process/clock.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { eventRecorder, type Recorder } from '../k8s/events.ts';
 import type { CacheHealth } from '../k8s/informer.ts';

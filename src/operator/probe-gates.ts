@@ -10,7 +10,7 @@ import { initialContext, inputsSatisfied, type RunnerContext, type RunnerInputs 
 import type { ProbeSpec, ProbeStatus } from '../api/runner.ts';
 import type { ProbeGate } from '../runner/assess.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
-import type { Clock } from '../process/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { NOT_PROBED, nextRoundDelaySeconds, type ProbeAnswer } from '../runner/probes/probe.ts';
 import type { Prober } from './prober.ts';
 

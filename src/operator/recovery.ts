@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import type { RunnerSnapshotView } from './actor-system.ts';
 import type { Runner } from '../api/runner.ts';
-import type { Clock } from '../process/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { jobNameForRun } from '../runner/job.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
 import type { RunToCreate } from './runner-effects.ts';

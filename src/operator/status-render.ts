@@ -1,7 +1,7 @@
 // The status a Runner should have now (SPEC §5), gathered from its actor, its assessment and its
 // Jobs, for the status writer. The rendering itself is pure (src/runner/status.ts).
 import type { RunnerStatus } from '../api/runner.ts';
-import type { Clock } from '../process/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { stableStateDeadline } from '../runner/runner-time.ts';
 import { renderStatus } from '../runner/status.ts';
 import type { RunnerActors } from './actors.ts';

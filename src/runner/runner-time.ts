@@ -1,7 +1,7 @@
 // When a Runner's next timed event is due: pure functions of the Runner, its actor's context and
 // now, plus a TimerSlot that keeps one pending timer armed for a given time.
 import type { Runner } from '../api/runner.ts';
-import type { Clock } from '../process/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { nextTick } from './schedule.ts';
 import { withDefaults } from './spec/spec.ts';
 

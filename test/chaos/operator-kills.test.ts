@@ -3,7 +3,7 @@
 // once — counted from the Jobs (listed, and cross-checked against the API server's audit log of the
 // operator's Job creations) — and every Runner's status tells its latest run.
 import { afterAll, describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../src/process/clock.ts';
+import { ScaledClock } from '../../src/time/clock.ts';
 import { requestsBy } from '../integration/support/audit.ts';
 import { OPERATOR_USER } from '../integration/support/identity.ts';
 import { awaitConvergence } from './support/convergence.ts';

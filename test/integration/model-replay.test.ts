@@ -33,7 +33,7 @@ import {
 import { runnerStateOf } from '../../machines/runner-snapshot.ts';
 import { GROUP, PLURAL, VERSION, type Runner, type RunnerSpec } from '../../src/api/runner.ts';
 import { specRevisionHash } from '../../src/runner/assess.ts';
-import { AdjustableClock } from '../../src/process/clock.ts';
+import { AdjustableClock } from '../../src/time/clock.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import { podTemplateHash } from '../../src/runner/readiness/readiness.ts';
 import {

@@ -1,7 +1,7 @@
 // SPEC §2.2, §3.4 and issue 4: scheduled Runners on a real control plane, with the operator's
 // clock moved by the test so that ticks take seconds, not minutes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdjustableClock } from '../../src/process/clock.ts';
+import { AdjustableClock } from '../../src/time/clock.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import {
   apps, condition, core, createDeployment, createNamespace, createRunner, deleteNamespace, deploymentAvailable, ENABLE,

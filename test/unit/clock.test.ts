@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clockFromEnvironment, ScaledClock, systemClock } from '../../src/process/clock.ts';
+import { clockFromEnvironment, ScaledClock, systemClock } from '../../src/time/clock.ts';
 
 describe('ScaledClock', () => {
   beforeEach(() => void vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') }));

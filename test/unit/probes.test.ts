@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialContext, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
 import type { ProbeSpec } from '../../src/api/runner.ts';
-import type { Clock } from '../../src/process/clock.ts';
+import type { Clock } from '../../src/time/clock.ts';
 import { ProbeGates } from '../../src/operator/probe-gates.ts';
 import { httpProber, probeOptionsFrom } from '../../src/operator/prober.ts';
 import { answerOf, nextRoundDelaySeconds, type ProbeAnswer } from '../../src/runner/probes/probe.ts';

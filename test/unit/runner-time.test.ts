@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/api/runner.ts';
-import { AdjustableClock } from '../../src/process/clock.ts';
+import { AdjustableClock } from '../../src/time/clock.ts';
 import { nextTickFor, stableStateDeadline, TimerSlot } from '../../src/runner/runner-time.ts';
 
 const runner = (spec: Partial<Runner['spec']>, created = '2030-01-01T00:00:00Z'): Runner => ({

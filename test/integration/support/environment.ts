@@ -1,7 +1,7 @@
 // The usual frame of an integration test file: the CRD installed, a namespace of its own, and
 // the real operator running in this process; all torn down after the file.
 import { afterAll, beforeAll } from 'vitest';
-import type { Clock } from '../../../src/process/clock.ts';
+import type { Clock } from '../../../src/time/clock.ts';
 import type { Operator } from '../../../src/operator/operator.ts';
 import { createNamespace, deleteNamespace, installCrd } from './kube.ts';
 import { startOperator } from './operator.ts';

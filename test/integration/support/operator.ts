@@ -1,7 +1,7 @@
 // Runs the real operator in this test process against the real control plane, as its own
 // ServiceAccount (see identity.ts).
 import { pino } from 'pino';
-import type { Clock } from '../../../src/process/clock.ts';
+import type { Clock } from '../../../src/time/clock.ts';
 import { Operator } from '../../../src/operator/operator.ts';
 import { operatorClient } from './identity.ts';
 
