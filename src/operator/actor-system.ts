@@ -14,7 +14,8 @@ import { migrateSnapshot, runnerStateOf } from '../../machines/runner-snapshot.t
 export interface RunnerSnapshotView {
   state: RunnerStateName;
   context: RunnerContext;
-  persisted: Record<string, unknown>;
+  /** The snapshot as it is persisted; made when read (only a status write needs it). */
+  readonly persisted: Record<string, unknown>;
 }
 
 /** A persisted Runner snapshot we can resume from (one written by an earlier version of the machine migrated), or null. */
@@ -83,7 +84,9 @@ export class ActorSystem {
     return {
       state,
       context: snapshot.context,
-      persisted: actor.getPersistedSnapshot() as Record<string, unknown>,
+      get persisted() {
+        return actor.getPersistedSnapshot() as Record<string, unknown>;
+      },
     };
   }
 
