@@ -164,6 +164,33 @@ export const runKeyFor = (ctx: RunnerContext, reason: RunReason): string => {
   }
 };
 
+export interface ParsedRunKey {
+  n: number;
+  reason: RunReason;
+  revision: string | null;
+  trigger: string | null;
+  tick: string | null;
+}
+
+/** Reads a run key (`<n>:revision:<rev>`, `<n>:manual:<trigger>:<rev>`, `<n>:schedule:<tick>`); null if it is none. */
+export function parseRunKey(key: string): ParsedRunKey | null {
+  const m = /^(\d+):(revision|manual|schedule):(.*)$/s.exec(key);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const rest = m[3]!;
+  switch (m[2]) {
+    case 'revision':
+      return { n, reason: 'Revision', revision: rest, trigger: null, tick: null };
+    case 'manual': {
+      // The revision is a hash (no colon); the trigger is whatever the user wrote.
+      const cut = rest.lastIndexOf(':');
+      return cut < 0 ? null : { n, reason: 'Manual', revision: rest.slice(cut + 1), trigger: rest.slice(0, cut), tick: null };
+    }
+    default:
+      return { n, reason: 'Schedule', revision: null, trigger: null, tick: rest };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pure updates of the context, one per action of the machine that changes it.
 

@@ -4,7 +4,8 @@
 // RunFailed; the API server keeps Events for an hour by default). Pure; the CLI fetches the inputs.
 import type { CoreV1Event, V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, jobOutcome } from '../runner/job.ts';
+import { parseRunKey } from '../../machines/runner.ts';
+import { ANNOTATION_RUN_KEY, jobFinishTime, jobOutcome } from '../runner/job.ts';
 
 export type RunResult = 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
@@ -29,12 +30,8 @@ const eventTime = (e: CoreV1Event) => iso(e.eventTime ?? e.lastTimestamp ?? e.fi
 
 /** What the run key annotation says about why a Job ran, when no Event or status tells more. */
 function triggerFromRunKey(key: string | undefined): string {
-  const reason = key?.split(':')[1];
-  return reason === 'manual' ? 'manual trigger' : reason === 'schedule' ? 'schedule' : reason === 'revision' ? 'new revision' : '';
-}
-
-function jobFinishTime(job: V1Job): string | null {
-  return iso(job.status?.completionTime ?? job.status?.conditions?.find((c) => (c.type === 'Failed' || c.type === 'Complete') && c.status === 'True')?.lastTransitionTime);
+  const reason = key === undefined ? undefined : parseRunKey(key)?.reason;
+  return reason === 'Manual' ? 'manual trigger' : reason === 'Schedule' ? 'schedule' : reason === 'Revision' ? 'new revision' : '';
 }
 
 export function runHistory(runner: Runner, jobs: readonly V1Job[], events: readonly CoreV1Event[]): RunEntry[] {
@@ -75,7 +72,7 @@ export function runHistory(runner: Runner, jobs: readonly V1Job[], events: reado
     const outcome = jobOutcome(job);
     if (outcome.phase !== 'Running') {
       e.result = outcome.phase;
-      e.completionTime = jobFinishTime(job) ?? e.completionTime;
+      e.completionTime = iso(jobFinishTime(job)) ?? e.completionTime;
       e.message ||= outcome.message;
     } else if (e.result === 'Unknown') e.result = 'Running';
     e.trigger ||= triggerFromRunKey(job.metadata?.annotations?.[ANNOTATION_RUN_KEY]);

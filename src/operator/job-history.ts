@@ -4,7 +4,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobOutcome, type JobOutcome } from '../runner/job.ts';
+import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobFinishTime, jobOutcome, type JobOutcome } from '../runner/job.ts';
 import { objectKey } from '../k8s/informer.ts';
 import { Relation } from '../runner/selection/selection.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
@@ -41,11 +41,7 @@ export class JobHistory {
 
   /** The Job of this run if the cache has one (found by its run-key annotation, whatever its name). */
   jobOfRun(uid: string, runKey: string): V1Job | undefined {
-    for (const key of this.jobKeysOf.targetsOf(uid)) {
-      const job = this.deps.job(key);
-      if (job?.metadata?.annotations?.[ANNOTATION_RUN_KEY] === runKey) return job;
-    }
-    return undefined;
+    return this.jobsOf(uid).find((job) => job.metadata?.annotations?.[ANNOTATION_RUN_KEY] === runKey);
   }
 
   changed(job: V1Job): void {
@@ -75,9 +71,8 @@ export class JobHistory {
     const runner = this.deps.runnerByUid(uid);
     if (!runner) return;
     const settings = withDefaults(runner.spec);
-    const finished = [...this.jobKeysOf.targetsOf(uid)]
-      .map((k) => this.deps.job(k))
-      .filter((j): j is V1Job => j !== undefined && !j.metadata?.deletionTimestamp)
+    const finished = this.jobsOf(uid)
+      .filter((j) => !j.metadata?.deletionTimestamp)
       .map((j) => ({ job: j, outcome: jobOutcome(j), time: finishTime(j) }))
       .filter((j) => j.outcome.phase !== 'Running')
       .sort((a, b) => b.time - a.time);
@@ -95,6 +90,6 @@ export class JobHistory {
 }
 
 function finishTime(job: V1Job): number {
-  const t = job.status?.completionTime ?? job.status?.conditions?.find((c) => c.status === 'True')?.lastTransitionTime ?? job.metadata?.creationTimestamp;
+  const t = jobFinishTime(job) ?? job.metadata?.creationTimestamp;
   return t ? new Date(t).getTime() : 0;
 }

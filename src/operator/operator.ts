@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { Runner } from '../api/runner.ts';
-import { canonicalJson } from '../runner/canonical-json.ts';
+import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { eventRecorder, type Recorder } from '../k8s/events.ts';
@@ -50,9 +50,6 @@ export interface OperatorOptions {
   /** Whether probes may reach loopback and link-local addresses (default: no; SECURITY.md). */
   probes?: ProbeOptions;
 }
-
-// canonicalJson, not JSON.stringify: it does not recurse, so no Runner is too deeply nested to compare.
-const sameJson = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
 export class Operator {
   private readonly log: Logger;

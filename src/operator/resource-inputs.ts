@@ -8,6 +8,8 @@ import type { CacheHealth } from '../k8s/informer.ts';
 import type { WatchScope } from '../k8s/watch-scope.ts';
 import { ResourceKinds } from './resource-kinds.ts';
 import { kindNeeds, resourceEntries, ResourceSelections } from './resource-selections.ts';
+import { runnerKey } from './selections.ts';
+import { sameJson } from '../runner/canonical-json.ts';
 
 export interface ResourceInputsOptions {
   client: KubeClient;
@@ -30,9 +32,6 @@ export interface VerifiedObject {
 /** How long start-up waits for the kinds named by Runners to be listed (or found unserved) before going on. */
 const SETTLE_TIMEOUT_MS = 30_000;
 
-const keyOf = (r: Runner) => `${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
-const sameLabels = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) =>
-  JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b ?? {}).sort());
 
 export class ResourceInputs {
   private readonly kinds: ResourceKinds;
@@ -45,7 +44,7 @@ export class ResourceInputs {
       namespaceLabels: options.namespaceLabels,
     });
     this.kinds = new ResourceKinds(options.client, options.log, options.scope, {
-      changed: (kind, previous, current) => reassess(this.selections.objectChanged(kind, current, !previous || !sameLabels(previous.metadata.labels, current.metadata.labels))),
+      changed: (kind, previous, current) => reassess(this.selections.objectChanged(kind, current, !previous || !sameJson(previous.metadata.labels, current.metadata.labels))),
       deleted: (kind, last) => reassess(this.selections.objectRemoved(kind, last)),
       availabilityChanged: (kind) => reassess(this.selections.usersOf(kind)),
     }, options.now);
@@ -54,7 +53,7 @@ export class ResourceInputs {
   /** The Runner appeared or its spec changed: the kinds it names are watched, and what it selects found. */
   runnerChanged(runner: Runner): void {
     this.selections.runnerChanged(runner);
-    this.kinds.setNeeds(keyOf(runner), kindNeeds(runner));
+    this.kinds.setNeeds(runnerKey(runner), kindNeeds(runner));
   }
 
   runnerRemoved(key: string): void {
@@ -68,7 +67,7 @@ export class ResourceInputs {
 
   /** Each entry of the Runner's spec.resources: whether its kind can be read, and the objects it selects. */
   selectedOf(runner: Runner): SelectedResources[] {
-    const key = keyOf(runner);
+    const key = runnerKey(runner);
     return resourceEntries(runner).map(({ index, kind, input }) => ({
       index,
       input,

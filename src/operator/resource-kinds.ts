@@ -108,10 +108,6 @@ export class ResourceKinds {
     return this.watches.get(key)?.cache?.get(namespace, name);
   }
 
-  list(key: string): Iterable<ResourceView> {
-    return this.watches.get(key)?.cache?.list() ?? [];
-  }
-
   /** Resolves once every kind named now has had a first answer (listed, or found unserved or forbidden). */
   async settled(): Promise<void> {
     await Promise.all([...this.watches.values()].map((w) => w.settled));

@@ -7,6 +7,7 @@ import type { ResourceView } from '../runner/readiness/resource-readiness.ts';
 import { LabelIndex, Relation, SelectorIndex } from '../runner/selection/selection.ts';
 import { isEnabledWorkload, matchesLabelSelector } from '../runner/selection/selectors.ts';
 import { kindKey, type KindNeeds } from './resource-kinds.ts';
+import { runnerKey } from './selections.ts';
 
 export interface ResourceSelectionWorld {
   resource(kind: string, namespace: string, name: string): ResourceView | undefined;
@@ -74,7 +75,7 @@ export class ResourceSelections {
 
   /** The Runner appeared or its spec changed: its entries, and what each selects, anew. */
   runnerChanged(runner: Runner): void {
-    const key = `${runner.metadata.namespace ?? ''}/${runner.metadata.name ?? ''}`;
+    const key = runnerKey(runner);
     this.runnerRemoved(key);
     const entries = new Map<string, Entry>();
     for (const { index, kind, input } of resourceEntries(runner)) {

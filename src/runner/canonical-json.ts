@@ -43,3 +43,9 @@ export function canonicalJson(value: unknown): string {
   }
   return out.join('');
 }
+
+/**
+ * Equal as JSON whatever the order of their keys; absent and null alike. canonicalJson, not JSON.stringify: it does not
+ * recurse, so no Runner is too deeply nested to compare.
+ */
+export const sameJson = (a: unknown, b: unknown): boolean => canonicalJson(a ?? null) === canonicalJson(b ?? null);

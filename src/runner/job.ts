@@ -98,6 +98,11 @@ export function jobOutcome(job: V1Job): JobOutcome {
   return { phase: 'Running' };
 }
 
+/** When a finished Job finished: its completion time, or (a failed Job has none) when its final condition came. */
+export function jobFinishTime(job: V1Job): Date | string | undefined {
+  return job.status?.completionTime ?? job.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'))?.lastTransitionTime;
+}
+
 /** The uid of the Runner that controls this Job, if any. */
 export function controllingRunnerUid(job: V1Job): string | undefined {
   return job.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND && o.apiVersion === API_VERSION)?.uid;

@@ -3,36 +3,9 @@
 // left it out. Its actor then starts from this history instead of from nothing, so that the
 // current revision, which has run already, does not run a second time.
 import type { V1Job } from '@kubernetes/client-node';
-import type { RunHistory, RunReason, RunRecord } from '../../machines/runner.ts';
+import { parseRunKey, type ParsedRunKey, type RunHistory, type RunRecord } from '../../machines/runner.ts';
 import { LABEL_REVISION } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, jobOutcome } from './job.ts';
-
-interface ParsedRunKey {
-  n: number;
-  reason: RunReason;
-  revision: string | null;
-  trigger: string | null;
-  tick: string | null;
-}
-
-/** Reads a run key (`<n>:revision:<rev>`, `<n>:manual:<trigger>:<rev>`, `<n>:schedule:<tick>`); null if it is none. */
-export function parseRunKey(key: string): ParsedRunKey | null {
-  const m = /^(\d+):(revision|manual|schedule):(.*)$/s.exec(key);
-  if (!m) return null;
-  const n = Number(m[1]);
-  const rest = m[3]!;
-  switch (m[2]) {
-    case 'revision':
-      return { n, reason: 'Revision', revision: rest, trigger: null, tick: null };
-    case 'manual': {
-      // The revision is a hash (no colon); the trigger is whatever the user wrote.
-      const cut = rest.lastIndexOf(':');
-      return cut < 0 ? null : { n, reason: 'Manual', revision: rest.slice(cut + 1), trigger: rest.slice(0, cut), tick: null };
-    }
-    default:
-      return { n, reason: 'Schedule', revision: null, trigger: null, tick: rest };
-  }
-}
+import { ANNOTATION_RUN_KEY, jobFinishTime, jobOutcome } from './job.ts';
 
 /** The history the Jobs of one Runner show, or undefined when none of them is a run of it. */
 export function historyFromJobs(jobs: Iterable<V1Job>): RunHistory | undefined {
@@ -57,7 +30,6 @@ function finishedRun(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord |
   const outcome = jobOutcome(job);
   if (outcome.phase === 'Running') return null;
   const startedAt = toIso(job.metadata?.creationTimestamp);
-  const finished = job.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'));
   return {
     key,
     reason: parsed.reason,
@@ -67,7 +39,7 @@ function finishedRun(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord |
     previousParts: null,
     tick: parsed.tick,
     startedAt: startedAt ?? '',
-    finishedAt: toIso(job.status?.completionTime ?? finished?.lastTransitionTime) ?? startedAt ?? '',
+    finishedAt: toIso(jobFinishTime(job)) ?? startedAt ?? '',
     result: outcome.phase,
     message: outcome.message,
   };

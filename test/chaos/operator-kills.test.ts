@@ -80,7 +80,6 @@ describe('the operator SIGKILLed at random moments', () => {
       kills: size.kills,
       overRuns: fleet.plannedEventRuns,
       runs: () => book!.count(),
-      finished: () => false,
       random,
     });
     const outcome = await driven;

@@ -2,7 +2,8 @@ import type { V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { LABEL_REVISION } from '../../src/api/runner.ts';
 import { ANNOTATION_RUN_KEY } from '../../src/runner/job.ts';
-import { historyFromJobs, parseRunKey } from '../../src/runner/runs-from-jobs.ts';
+import { parseRunKey } from '../../machines/runner.ts';
+import { historyFromJobs } from '../../src/runner/runs-from-jobs.ts';
 
 function job(runKey: string, outcome: 'Complete' | 'Failed' | 'Running', revision = 'rev'): V1Job {
   return {

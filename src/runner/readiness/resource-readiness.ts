@@ -5,6 +5,7 @@ import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import { computeKstatus, type KstatusResult } from './kstatus.ts';
 import type { Readiness } from './readiness.ts';
 import { compileReadyWhen } from './ready-when.ts';
+import { groupOf } from './unstructured.ts';
 
 /** Whether a kind's objects can be judged now; `message` says why not, for the Runner's status. */
 export type KindAvailability = { state: 'ready' } | { state: 'pending' | 'unserved' | 'forbidden' | 'failing'; message: string };
@@ -54,7 +55,7 @@ export function resourceReadiness(view: ResourceView, readyWhen: string | undefi
 }
 
 /** `helm.toolkit.fluxcd.io/v2` → `helm.toolkit.fluxcd.io`; `v1` → `` (the core group). */
-export const groupOfApiVersion = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+export const groupOfApiVersion = (apiVersion: string): string => groupOf(apiVersion) ?? '';
 
 /** "kind HelmRelease (helm.toolkit.fluxcd.io/v2)": how messages name a kind. */
 export const kindPhrase = (ref: { apiVersion: string; kind: string }): string => `kind ${ref.kind} (${ref.apiVersion})`;

@@ -22,8 +22,6 @@ export interface KillerOptions {
   overRuns: number;
   /** Runs (Jobs) seen so far. */
   runs: () => number;
-  /** True once there is nothing left to disturb: the killer stops. */
-  finished: () => boolean;
   random: () => number;
 }
 
@@ -61,7 +59,7 @@ export interface KillerResult {
 }
 
 export async function killAtRandomMoments(operator: OperatorProcess, options: KillerOptions): Promise<KillerResult> {
-  const { kills, overRuns, runs, finished, random } = options;
+  const { kills, overRuns, runs, random } = options;
   const thresholds = Array.from({ length: kills }, () => 1 + Math.floor(random() * overRuns * 0.9)).sort((a, b) => a - b);
   const records: KillRecord[] = [];
   const lives: Life[] = [];
@@ -81,13 +79,12 @@ export async function killAtRandomMoments(operator: OperatorProcess, options: Ki
   };
   let life = watchLife(() => undefined);
   let lastDuringStartUp = false;
-  for (let i = 0; i < kills && !finished(); i++) {
+  for (let i = 0; i < kills; i++) {
     // Never two start-up kills in a row: each outage stays short.
     const duringStartUp: boolean = !lastDuringStartUp && random() < 0.1;
     if (duringStartUp) await sleep(random() * 1_500);
     else {
-      await until(async () => runs() >= thresholds[i]! && (await operator.ready()), finished);
-      if (finished()) break;
+      await until(async () => runs() >= thresholds[i]! && (await operator.ready()), () => false);
       // Some work between kills (killed at once every time, the operator would only ever start up),
       // less when the runs are already past the next kill's threshold, so that every kill lands
       // while there are runs to disturb.

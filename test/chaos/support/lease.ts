@@ -1,7 +1,7 @@
 // Reading a leader-election Lease and the operator's writes from the audit log, for the
 // leader-election fault tests.
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
-import { requestsBy } from '../../integration/support/audit.ts';
+import { notLease, requestsBy, writes } from '../../integration/support/audit.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_USER } from '../../integration/support/identity.ts';
 import { kc } from '../../integration/support/kube.ts';
 
@@ -17,12 +17,10 @@ export async function leaseHolder(name: string): Promise<string | undefined> {
 
 export const timeOf = (t: unknown): number => (t ? new Date(t as string | Date).getTime() : NaN);
 
-const WRITES = new Set(['create', 'update', 'patch', 'delete']);
-
 /** When the operator's identity first wrote something in `namespace` at or after `since` (the Lease aside); NaN if never. */
 export function firstWriteSince(since: number, namespace: string): number {
-  const times = requestsBy(OPERATOR_USER, new Date(since), namespace)
-    .filter((e) => WRITES.has(e.verb) && e.objectRef?.resource !== 'leases')
+  const times = writes(requestsBy(OPERATOR_USER, new Date(since), namespace))
+    .filter(notLease)
     .map((e) => Date.parse(e.requestReceivedTimestamp));
   return times.length > 0 ? Math.min(...times) : NaN;
 }

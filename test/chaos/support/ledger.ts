@@ -7,6 +7,7 @@
 // run beyond the expected number. A scheduled run is identified by its tick (the end of the Job's
 // run-key annotation, "<n>:schedule:<tick>").
 import type { V1Job } from '@kubernetes/client-node';
+import { parseRunKey } from '../../../machines/runner.ts';
 import { LABEL_REVISION, LABEL_RUNNER_NAME } from '../../../src/api/runner.ts';
 import { ANNOTATION_RUN_KEY } from '../../../src/runner/job.ts';
 
@@ -48,7 +49,7 @@ export function countEventRuns(jobs: readonly V1Job[], expected: ReadonlyMap<str
   });
 }
 
-export const tickOf = (job: V1Job): string | null => job.metadata?.annotations?.[ANNOTATION_RUN_KEY]?.match(/:schedule:(.+)$/)?.[1] ?? null;
+export const tickOf = (job: V1Job): string | null => parseRunKey(job.metadata?.annotations?.[ANNOTATION_RUN_KEY] ?? '')?.tick ?? null;
 
 /**
  * Per scheduled Runner (a `* * * * *` schedule): every minute from `firstTick` (the first tick after the
