@@ -4,7 +4,9 @@
 // cache holds only what the operator reads. Changes are told as (previous, current) pairs.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { collectionPath } from './api-paths.ts';
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
+import { keyOf, objectKey } from './object-key.ts';
 
 export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
   /** e.g. `apps/v1` */
@@ -25,13 +27,6 @@ export type DeleteHandler<T> = (last: T) => void;
 /** A LIST or WATCH failed (not a routine 410): the cache retries by itself, with backoff. */
 export type ErrorHandler = (error: unknown) => void;
 
-export const objectKey = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-
-/** `/apis/apps/v1/deployments`, or `/apis/apps/v1/namespaces/shop/deployments` in one namespace. */
-export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
-  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
-}
 
 const PAGE_SIZE = 500;
 const RESTART_BASE_MS = 500;
@@ -119,7 +114,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.store.get(`${namespace}/${name}`);
+    return this.store.get(keyOf(namespace, name));
   }
 
   list(): IterableIterator<T> {

@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { collectionPath, objectPath } from './api-paths.ts';
 import type { KubeClient } from './client.ts';
 import { errorText } from './informer.ts';
 
@@ -178,8 +179,8 @@ export class LeaderElector {
     const { namespace, name, identity, durationSeconds } = this.settings;
     const now = new Date();
     try {
-      const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
-      const lease = await this.client.get<V1Lease>(`${leases}/${encodeURIComponent(name)}`).catch((err: unknown) => {
+      const leases = collectionPath('coordination.k8s.io/v1', 'leases', namespace);
+      const lease = await this.client.get<V1Lease>(objectPath('coordination.k8s.io/v1', 'leases', namespace, name)).catch((err: unknown) => {
         if ((err as { code?: number }).code === 404) return undefined;
         throw err;
       });
@@ -194,7 +195,7 @@ export class LeaderElector {
       };
       const kind = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
       if (!lease) await this.client.create(leases, { ...kind, metadata: { name, namespace }, spec });
-      else await this.client.replace(`${leases}/${encodeURIComponent(name)}`, { ...kind, metadata: lease.metadata, spec });
+      else await this.client.replace(objectPath('coordination.k8s.io/v1', 'leases', namespace, name), { ...kind, metadata: lease.metadata, spec });
       // Others count the Lease's expiry from this renewTime, not from when the answer arrived.
       return { held: true, renewedAt: now.getTime() };
     } catch (err) {

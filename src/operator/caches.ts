@@ -4,7 +4,8 @@ import type { KubernetesObject, V1Job, V1Namespace } from '@kubernetes/client-no
 import type { Logger } from 'pino';
 import { API_VERSION, LABEL_RUNNER_NAME, PLURAL } from '../api/runner.ts';
 import type { KubeClient } from '../k8s/client.ts';
-import { objectKey, type CacheHealth } from '../k8s/informer.ts';
+import type { CacheHealth } from '../k8s/informer.ts';
+import { objectKey, parseKey } from '../k8s/object-key.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
 import { slimJob, slimNamespace, slimRunner, type CachedRunner } from './cached-objects.ts';
 
@@ -53,8 +54,8 @@ export class Caches {
   }
 
   runner(key: string): CachedRunner | undefined {
-    const slash = key.indexOf('/');
-    return this.runners.get(key.slice(0, slash), key.slice(slash + 1));
+    const { namespace, name } = parseKey(key);
+    return this.runners.get(namespace, name);
   }
 
   runnerKeyOfUid(uid: string): string | undefined {
@@ -67,8 +68,8 @@ export class Caches {
   }
 
   job(key: string): V1Job | undefined {
-    const slash = key.indexOf('/');
-    return this.jobs.get(key.slice(0, slash), key.slice(slash + 1));
+    const { namespace, name } = parseKey(key);
+    return this.jobs.get(namespace, name);
   }
 
   namespaceLabels(namespace: string): Record<string, string> {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
 import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobFinishTime, jobOutcome, type JobOutcome } from '../runner/job.ts';
-import { objectKey } from '../k8s/informer.ts';
+import { objectKey } from '../k8s/object-key.ts';
 import { Relation } from '../runner/selection/selection.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
 

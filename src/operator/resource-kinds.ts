@@ -8,6 +8,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LABEL_AGGREGATE, LABEL_ENABLE } from '../api/runner.ts';
+import { groupVersionPath } from '../k8s/api-paths.ts';
 import { ApiError, type KubeClient } from '../k8s/client.ts';
 import { errorText, type CacheHealth } from '../k8s/informer.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
@@ -54,7 +55,6 @@ interface ApiResourceList {
 const UNSERVED_REPROBE_MS = 60_000;
 const RETRY_MAX_MS = 30_000;
 
-export const discoveryPath = (apiVersion: string): string => (apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
 
 export class ResourceKinds {
   private readonly watches = new Map<string, KindWatch>();
@@ -171,7 +171,7 @@ export class ResourceKinds {
     const { ref } = watch;
     let list: ApiResourceList;
     try {
-      list = await this.client.get<ApiResourceList>(discoveryPath(ref.apiVersion));
+      list = await this.client.get<ApiResourceList>(groupVersionPath(ref.apiVersion));
     } catch (err) {
       if (this.watches.get(watch.key) !== watch) return;
       if (err instanceof ApiError && err.code === 404) return this.unserved(watch);

@@ -6,6 +6,7 @@ import type { ResourceInput, Runner } from '../api/runner.ts';
 import type { ResourceView } from '../runner/readiness/resource-readiness.ts';
 import { LabelIndex, Relation, SelectorIndex } from '../runner/selection/selection.ts';
 import { isEnabledWorkload, matchesLabelSelector } from '../runner/selection/selectors.ts';
+import { keyOf, parseKey } from '../k8s/object-key.ts';
 import { kindKey, type KindNeeds } from './resource-kinds.ts';
 import { runnerKey } from './selections.ts';
 
@@ -22,7 +23,7 @@ interface Entry {
 
 const entryKey = (runner: string, index: number) => `${runner}#${index}`;
 const runnerOfEntry = (entry: string) => entry.slice(0, entry.lastIndexOf('#'));
-const objectKey = (kind: string, namespace: string, name: string) => `${kind}|${namespace}/${name}`;
+const objectKey = (kind: string, namespace: string, name: string) => `${kind}|${keyOf(namespace, name)}`;
 const refOf = (view: ResourceView) => ({ namespace: view.metadata.namespace ?? '', name: view.metadata.name ?? '' });
 
 /** The entries of a spec that name a kind (invalid ones are left to spec validation, and select nothing). */
@@ -63,7 +64,8 @@ export class ResourceSelections {
   selected(runner: string, index: number): ResourceView[] {
     return [...this.selects.targetsOf(entryKey(runner, index))].flatMap((key) => {
       const [kind, ref] = [key.slice(0, key.indexOf('|')), key.slice(key.indexOf('|') + 1)];
-      const view = this.world.resource(kind, ref.slice(0, ref.indexOf('/')), ref.slice(ref.indexOf('/') + 1));
+      const { namespace, name } = parseKey(ref);
+      const view = this.world.resource(kind, namespace, name);
       return view ? [view] : [];
     });
   }
@@ -139,7 +141,7 @@ export class ResourceSelections {
       const objects = this.objectsByKind.get(entry.kind);
       if (!objects) continue;
       for (const ref of objects.candidates(entry.input.selector)) {
-        const [namespace, name] = [ref.slice(0, ref.indexOf('/')), ref.slice(ref.indexOf('/') + 1)];
+        const { namespace, name } = parseKey(ref);
         const labels = this.world.resource(entry.kind, namespace, name)?.metadata.labels;
         if (labels && this.matches(ek, namespace, labels)) this.selects.link(ek, objectKey(entry.kind, namespace, name));
       }

@@ -8,6 +8,7 @@ import { runnerMachine, type RunnerContext, type RunnerEvent } from '../../machi
 import type { RunRecord } from '../../machines/runner-context.ts';
 import type { Runner } from '../api/runner.ts';
 import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../runner/job.ts';
+import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { EventType, Recorder } from '../k8s/events.ts';
 import { errorText } from '../k8s/informer.ts';
@@ -56,7 +57,7 @@ export const isPermanentFailure = (code: number | undefined, attempt: number): b
   return (code !== 401 && code !== 403) || attempt >= AUTH_RETRIES;
 };
 
-const jobsPath = (namespace: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`;
+const jobsPath = (namespace: string) => collectionPath('batch/v1', 'jobs', namespace);
 
 export function runnerEffects(deps: EffectDeps) {
   const { client, queue } = deps;
@@ -91,7 +92,7 @@ export function runnerEffects(deps: EffectDeps) {
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code === 409) {
-        const existing = deps.cachedJob(namespace, name) ?? (await client.get<V1Job>(`${jobsPath(namespace)}/${encodeURIComponent(name)}`).catch(() => undefined));
+        const existing = deps.cachedJob(namespace, name) ?? (await client.get<V1Job>(objectPath('batch/v1', 'jobs', namespace, name)).catch(() => undefined));
         if (existing && controllingRunnerUid(existing) !== uid) {
           deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `a Job named ${name} exists and does not belong to this Runner` });
           return;

@@ -3,6 +3,7 @@
 // event does not grow with the number of Runners; and the dependency cycles among Runners. Every
 // change returns the Runners it concerns, for the operator to assess again.
 import type { Runner } from '../api/runner.ts';
+import { objectKey } from '../k8s/object-key.ts';
 import { findCycles } from '../runner/selection/cycles.ts';
 import type { WorkloadKind } from '../runner/readiness/readiness.ts';
 import { LabelIndex, Relation, SelectorIndex } from '../runner/selection/selection.ts';
@@ -29,7 +30,8 @@ export function parseWorkloadKey(key: string): WorkloadRef {
   return { kind, namespace, name };
 }
 
-export const runnerKey = (r: Runner): string => `${r.metadata.namespace ?? ''}/${r.metadata.name ?? ''}`;
+/** A Runner's key in every index and cache: `namespace/name` (src/k8s/object-key.ts). */
+export const runnerKey = (r: Runner): string => objectKey(r);
 
 export class Selections {
   private readonly world: SelectionWorld;

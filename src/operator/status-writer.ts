@@ -4,10 +4,12 @@
 // there a null deletes, and the snapshot holds nulls. The status is rendered when its write is
 // sent, not when it is asked for, so a Runner that changes while its write waits is written once.
 import type { Logger } from 'pino';
-import { GROUP, PLURAL, VERSION, type RunnerStatus } from '../api/runner.ts';
+import { API_VERSION, PLURAL, type RunnerStatus } from '../api/runner.ts';
+import { objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { ApiError } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
+import { parseKey } from '../k8s/object-key.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
 import { statusDigest } from './cached-objects.ts';
 
@@ -110,13 +112,13 @@ export class StatusWriter {
       this.skipped += 1;
       return;
     }
-    const [namespace, name] = key.split('/') as [string, string];
+    const { namespace, name } = parseKey(key);
     // The whole status, and only onto the Runner it was rendered for (not a namesake created since).
     const patch = [
       { op: 'test', path: '/metadata/uid', value: rendered.uid },
       { op: 'add', path: '/status', value: rendered.desired },
     ];
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/status`;
+    const path = objectPath(API_VERSION, PLURAL, namespace, name, 'status');
     try {
       const answer = await this.options.client.patch<{ metadata?: { resourceVersion?: string } }>(path, patch, 'application/json-patch+json');
       this.writes += 1;
