@@ -10,7 +10,7 @@ IMG ?= hestia:dev
 olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2)))
 HELM = $(shell test/tools/build.sh helm | tail -1)
 
-.PHONY: all deps typecheck test test-unit test-integration test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
+.PHONY: all deps prereqs tools typecheck test test-unit test-dev test-integration test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
         bench bench-full bench-limit bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
         catalog-build helm-lint chart-crds
 
@@ -25,33 +25,38 @@ typecheck: deps
 
 RESULTS := .cache/test-results
 
-test-unit: deps
+test-unit: deps tools
 	@mkdir -p $(RESULTS)
 	npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=$(RESULTS)/unit.json
 
 # The integration suite runs against a fresh local control plane (built once, cached).
-test-integration: deps
+test-integration: prereqs
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
 
 # Tests that break their control plane on purpose get one of their own.
-test-disruptive: deps
+test-disruptive: prereqs
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project disruptive --reporter=default --reporter=json --outputFile.json=$(RESULTS)/disruptive.json
 
 # A backlog of writes under API Priority and Fairness: a cluster with request limits on.
-test-throttled: deps
+test-throttled: prereqs
 	@mkdir -p $(RESULTS)
 	HESTIA_QPS_LIMITS_DISABLED=false test/cluster/with-cluster.sh npx vitest run --project throttled --reporter=default --reporter=json --outputFile.json=$(RESULTS)/throttled.json
 
+# The README's `make dev`, run as a user runs it, checked and stopped with Ctrl-C (test/dev/make-dev.test.ts).
+test-dev: prereqs
+	@mkdir -p $(RESULTS)
+	npx vitest run --project dev --reporter=default --reporter=json --outputFile.json=$(RESULTS)/dev.json
+
 # The fault suite (test/chaos, RELIABILITY.md) at its reduced size, on a control plane of its own:
 # it kills operators and restarts and compacts its control plane.
-test-chaos: deps
+test-chaos: prereqs
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project chaos --reporter=default --reporter=json --outputFile.json=$(RESULTS)/chaos.json
 
 ## The fault suite at full size (100 SIGKILLs over about 1,000 runs, ...); figures in .cache/test-results/chaos-full/.
-chaos: deps
+chaos: prereqs
 	@mkdir -p $(RESULTS)
 	HESTIA_CHAOS_SIZE=full test/cluster/with-cluster.sh npx vitest run --project chaos --reporter=default --reporter=json --outputFile.json=$(RESULTS)/chaos-full.json
 
@@ -61,8 +66,8 @@ test-cluster:
 	test/cluster/selftest.sh | tee $(RESULTS)/cluster.log
 
 ## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests, the reduced fault suite.
-test: typecheck test-unit test-cluster test-integration test-throttled test-disruptive test-chaos
-	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/integration.json $(RESULTS)/throttled.json \
+test: prereqs typecheck test-unit test-cluster test-dev test-integration test-throttled test-disruptive test-chaos
+	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/dev.json $(RESULTS)/integration.json $(RESULTS)/throttled.json \
 	  $(RESULTS)/disruptive.json $(RESULTS)/chaos.json
 
 ## Benchmarks (BENCHMARKS.md, bench/results.json): 10, 100 and 1,000 Runners and the cron storm, 3 runs, each on
@@ -99,6 +104,14 @@ bench-compare: deps
 
 cluster-build:
 	test/cluster/build.sh
+
+## Every Go tool the tests use as a real client, and the Go modules they read (test/tools/README.md).
+tools:
+	test/tools/build.sh --all
+
+## What the tests need, built before any test runs (a cold cache only takes longer): Node's packages,
+## the control plane, the Go tools. No test builds or downloads anything.
+prereqs: deps cluster-build tools
 
 ## Local control plane + operator + samples, showing runs as they happen (Ctrl-C stops everything).
 dev: deps

@@ -47,6 +47,15 @@ export default defineConfig({
       },
       {
         test: {
+          // `make dev` itself, bounded (test/dev/make-dev.test.ts): it starts a control plane of its own.
+          name: 'dev',
+          include: ['test/dev/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 480_000,
+        },
+      },
+      {
+        test: {
           name: 'chaos',
           // The fault suite (RELIABILITY.md): it kills operators, restarts and compacts its control
           // plane, so it gets a cluster of its own; HESTIA_CHAOS_SIZE=full (`make chaos`) runs it at

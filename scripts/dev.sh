@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-name=hestia-dev
+name=${HESTIA_DEV_CLUSTER:-hestia-dev} # its own test names another, so it never replaces a developer's
 eval "$(test/cluster/up.sh "$name")"
 export KUBECONFIG HESTIA_KUBECTL
 kubectl=$HESTIA_KUBECTL
@@ -21,7 +21,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 "$kubectl" apply -f crds/e2e.stakater.com_runners.yaml >/dev/null
-"$kubectl" wait --for=condition=Established crd/runners.e2e.stakater.com --timeout=60s >/dev/null
+# `kubectl wait --for=condition=Established` errors out, instead of waiting, while the API server has
+# not yet written any condition on a CRD just created: ask until Established is True (60 s at most).
+established() {
+  [ "$("$kubectl" get crd runners.e2e.stakater.com -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]
+}
+for _ in $(seq 120); do established && break; sleep 0.5; done
+established || { echo "make dev: the Runner CRD was not Established within 60 s" >&2; exit 1; }
 HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/hestia-dev-operator.log" 2>&1 &
 operator_pid=$!
 "$kubectl" apply -k deploy/samples >/dev/null

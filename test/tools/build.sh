@@ -4,6 +4,12 @@
 # its binary as the last line on stdout:
 #
 #   KSTATUS=$(test/tools/build.sh kstatus | tail -1)
+#   test/tools/build.sh --all        # every tool, and the modules tests read files from (make tools)
+#   test/tools/build.sh --path NAME  # only prints the path; exits 3, building nothing, when it is not built
+#
+# Tests never build: they ask for --path (test/support/tools.ts), and `make test` runs --all first.
+# A folder with a file `modules` instead of a main package is not a tool: --all downloads the
+# modules it lists into the Go module cache (checked against its go.sum), for tests that read them.
 #
 # Each tool is a Go module of its own in test/tools/<name>/ (go.mod, go.sum, and either Go files
 # of package main, or a file `package` naming the upstream main package to build, e.g.
@@ -14,7 +20,32 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-name=${1:?usage: test/tools/build.sh NAME}
+usage="usage: test/tools/build.sh NAME | --path NAME | --all"
+
+GO=$(command -v go || true)
+if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+
+if [ "${1:-}" = --all ]; then
+  for d in "$HERE"/*/; do
+    d=${d%/}
+    [ -f "$d/go.mod" ] || continue
+    if [ -f "$d/modules" ]; then
+      [ -n "$GO" ] || { echo "build.sh: need Go >= 1.26 to download the modules of test/tools/${d##*/}" >&2; exit 1; }
+      # shellcheck disable=SC2046 # one module path per word
+      (cd "$d" && GOFLAGS=-mod=readonly "$GO" mod download $(grep -v '^#' modules)) || exit 1
+      echo "build.sh: modules of ${d##*/} in the Go module cache" >&2
+    else
+      "$0" "${d##*/}" >/dev/null || exit 1
+    fi
+  done
+  exit 0
+fi
+only_path=
+if [ "${1:-}" = --path ]; then
+  only_path=1
+  shift
+fi
+name=${1:?$usage}
 dir=$HERE/$name
 [ -f "$dir/go.mod" ] || { echo "build.sh: no Go module in test/tools/$name" >&2; exit 2; }
 
@@ -26,9 +57,11 @@ if [ -x "$bin" ]; then
   echo "$bin"
   exit 0
 fi
+if [ -n "$only_path" ]; then
+  echo "build.sh: test/tools/$name is not built (no $bin): run 'make tools' first ('make test' does)" >&2
+  exit 3
+fi
 
-GO=$(command -v go || true)
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
 [ -n "$GO" ] || { echo "build.sh: need Go >= 1.26 to build test/tools/$name" >&2; exit 1; }
 
 mkdir -p "$out_dir"
