@@ -7,9 +7,16 @@
 // parent's map of children on every spawn and stop, so thousands of children made each new Runner
 // cost time and memory in proportion to all the others (at 5,000 Runners, gigabytes of garbage
 // while they were created). Independent actors cost the same whatever their number.
+//
+// An action (or guard) that throws stops an XState actor for good: its snapshot turns to status
+// 'error' and it ignores every later event. Here such an actor is reported and, after a backoff,
+// started again from the snapshot it had before the event that failed; the events sent meanwhile
+// wait, and are delivered in order once it runs again, the failed one first.
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import type { RunnerContext, RunnerEvent, RunnerMachineInput, RunnerStateName } from '../../machines/runner.ts';
 import { migrateSnapshot, runnerStateOf } from '../../machines/runner-snapshot.ts';
+import { Backoff, type BackoffPolicy } from '../time/backoff.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export interface RunnerSnapshotView {
   state: RunnerStateName;
@@ -27,22 +34,70 @@ export function restorableSnapshot(value: unknown): Record<string, unknown> | nu
   return s;
 }
 
+/**
+ * The persisted snapshot of an actor as one that resumes: a failed actor keeps the snapshot it had before the
+ * event that failed, marked 'error'; persisted so, no operator could restore it.
+ */
+export function resumableSnapshot(persisted: Record<string, unknown>): Record<string, unknown> {
+  if (persisted.status !== 'error') return persisted;
+  const { error: _error, ...rest } = persisted;
+  return { ...rest, status: 'active' };
+}
+
+/**
+ * Events a stopped actor waits with, the latest of each kind that only its latest matters for: a newer INPUTS
+ * replaces an older one (inputs are the whole picture, as after a restart of the operator), a newer tick an older one.
+ */
+export function withMissedEvent(missed: readonly RunnerEvent[], event: RunnerEvent): RunnerEvent[] {
+  const supersedes = (older: RunnerEvent) =>
+    older.type === event.type && (event.type === 'INPUTS' || event.type === 'TICK' || event.type === 'TICK.MISSED');
+  return [...missed.filter((older) => !supersedes(older)), event];
+}
+
+/** From one second to five minutes between restarts of an actor that keeps failing. */
+export const ACTOR_RESTART_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 300_000 };
+
 type InspectFn = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+export interface ActorSystemOptions {
+  /** Receives XState inspection events of every actor (see src/process/inspect.ts). */
+  inspect?: InspectFn | undefined;
+  clock?: Clock;
+  /** An actor failed (an action or a guard threw) and stopped; it is started again in `retryInMs`. */
+  failed?(uid: string, error: unknown, retryInMs: number): void;
+  /** A failed actor runs again, and the events it missed were delivered without failing it. */
+  recovered?(uid: string): void;
+}
+
+type Origin = { snapshot: Record<string, unknown> } | { input: RunnerMachineInput };
+
+interface Entry {
+  actor: Actor<AnyStateMachine>;
+  /** What the actor was started from: a failure while it starts is retried from there. */
+  origin: Origin;
+  starting: boolean;
+  listeners: Set<() => void>;
+  /** While the actor waits to be started again: the events to deliver once it runs, in order. */
+  missed: RunnerEvent[] | null;
+  failures: Backoff;
+  cancelRestart: () => void;
+}
 
 export class ActorSystem {
   private readonly machine: AnyStateMachine;
-  private readonly inspect: InspectFn | undefined;
-  private readonly actors = new Map<string, Actor<AnyStateMachine>>();
+  private readonly options: ActorSystemOptions;
+  private readonly clock: Clock;
+  private readonly entries = new Map<string, Entry>();
 
-  /** `inspect` receives XState inspection events of every actor (see src/process/inspect.ts). */
-  constructor(machine: AnyStateMachine, inspect?: InspectFn) {
+  constructor(machine: AnyStateMachine, options: ActorSystemOptions = {}) {
     this.machine = machine;
-    this.inspect = inspect;
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Resumes a Runner's actor from its persisted snapshot. */
   restore(uid: string, snapshot: Record<string, unknown>): void {
-    this.begin(uid, { snapshot: snapshot as never });
+    this.begin(uid, { snapshot });
   }
 
   /** Starts a new actor for a Runner seen for the first time. */
@@ -50,33 +105,94 @@ export class ActorSystem {
     this.begin(uid, { input });
   }
 
-  private begin(uid: string, from: { snapshot: never } | { input: RunnerMachineInput }): void {
-    this.actors.get(uid)?.stop();
-    const actor = createActor(this.machine, { id: uid, ...from, ...(this.inspect ? { inspect: this.inspect } : {}) } as never) as Actor<AnyStateMachine>;
-    this.actors.set(uid, actor);
+  private begin(uid: string, origin: Origin, previous?: Entry): Entry {
+    if (!previous) this.remove(uid);
+    const actor = createActor(this.machine, { id: uid, ...origin, ...(this.options.inspect ? { inspect: this.options.inspect } : {}) } as never) as Actor<AnyStateMachine>;
+    const entry: Entry = {
+      actor,
+      origin,
+      starting: true,
+      listeners: previous?.listeners ?? new Set(),
+      missed: null,
+      failures: previous?.failures ?? new Backoff(ACTOR_RESTART_BACKOFF),
+      cancelRestart: () => {},
+    };
+    this.entries.set(uid, entry);
+    // Subscribed before it starts: an entry action that throws is then a failure of this actor, not an uncaught error.
+    actor.subscribe({
+      next: () => {
+        for (const fn of entry.listeners) fn();
+      },
+      error: (err) => this.failed(uid, entry, err),
+    });
     actor.start();
+    entry.starting = false;
+    return entry;
+  }
+
+  private failed(uid: string, entry: Entry, error: unknown): void {
+    if (this.entries.get(uid) !== entry) return;
+    // Failed while starting, its entry actions did not all run: it starts again from where it started. Failed on
+    // an event, it resumes from the snapshot it had before that event (XState keeps it, marked 'error').
+    if (!entry.starting) entry.origin = { snapshot: resumableSnapshot(entry.actor.getPersistedSnapshot() as Record<string, unknown>) };
+    entry.missed ??= [];
+    const retryInMs = entry.failures.next();
+    entry.cancelRestart = this.clock.at(new Date(this.clock.now().getTime() + retryInMs), () => this.restart(uid, entry));
+    this.options.failed?.(uid, error, retryInMs);
+  }
+
+  private restart(uid: string, failed: Entry): void {
+    if (this.entries.get(uid) !== failed) return;
+    const missed = failed.missed ?? [];
+    const entry = this.begin(uid, failed.origin, failed);
+    for (let i = 0; i < missed.length; i++) {
+      if (entry.missed) {
+        entry.missed.push(...missed.slice(i));
+        return;
+      }
+      this.deliver(entry, missed[i]!);
+    }
+    if (entry.missed) return;
+    entry.failures.reset();
+    this.options.recovered?.(uid);
+  }
+
+  private deliver(entry: Entry, event: RunnerEvent): void {
+    entry.actor.send(event);
+    // It failed on this event: the event is the first to deliver again.
+    if (entry.missed?.length === 0) entry.missed.push(event);
   }
 
   remove(uid: string): void {
-    this.actors.get(uid)?.stop();
-    this.actors.delete(uid);
+    const entry = this.entries.get(uid);
+    if (!entry) return;
+    entry.cancelRestart();
+    this.entries.delete(uid);
+    entry.actor.stop();
   }
 
   stop(): void {
-    for (const actor of this.actors.values()) actor.stop();
-    this.actors.clear();
+    for (const uid of [...this.entries.keys()]) this.remove(uid);
   }
 
   has(uid: string): boolean {
-    return this.actors.has(uid);
+    return this.entries.has(uid);
+  }
+
+  /** Whether this Runner's actor is stopped by a failure, waiting to be started again. */
+  isFailed(uid: string): boolean {
+    return this.entries.get(uid)?.missed != null;
   }
 
   send(uid: string, event: RunnerEvent): void {
-    this.actors.get(uid)?.send(event);
+    const entry = this.entries.get(uid);
+    if (!entry) return;
+    if (entry.missed) entry.missed = withMissedEvent(entry.missed, event);
+    else this.deliver(entry, event);
   }
 
   view(uid: string): RunnerSnapshotView | null {
-    const actor = this.actors.get(uid);
+    const actor = this.entries.get(uid)?.actor;
     if (!actor) return null;
     const snapshot = actor.getSnapshot() as { value: unknown; context: RunnerContext };
     const state = runnerStateOf(snapshot.value);
@@ -85,16 +201,18 @@ export class ActorSystem {
       state,
       context: snapshot.context,
       get persisted() {
-        return actor.getPersistedSnapshot() as Record<string, unknown>;
+        return resumableSnapshot(actor.getPersistedSnapshot() as Record<string, unknown>);
       },
     };
   }
 
-  /** Calls `fn` after every change of this Runner actor's snapshot. */
+  /** Calls `fn` after every change of this Runner actor's snapshot (across its restarts). */
   subscribe(uid: string, fn: () => void): () => void {
-    const actor = this.actors.get(uid);
-    if (!actor) return () => {};
-    const sub = actor.subscribe({ next: fn, error: () => {} });
-    return () => sub.unsubscribe();
+    const entry = this.entries.get(uid);
+    if (!entry) return () => {};
+    const listeners = entry.listeners;
+    const listener = () => fn();
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 }

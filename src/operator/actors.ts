@@ -1,10 +1,13 @@
 // The Runner actors at run time: one XState actor per Runner (restored from status.snapshot at
 // start-up), what the operator last assessed for each, and the two timers each may need — the
-// next cron tick and the stable-state timeout. Events reach an actor only through `send`.
+// next cron tick and the stable-state timeout. Events reach an actor only through `send`. An actor
+// that fails is said so (log, Event, status, metric) and restarted from its snapshot (actor-system.ts).
 import type { Logger } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { RunHistory, RunnerEvent } from '../../machines/runner.ts';
 import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from './actor-system.ts';
+import { errorText } from '../k8s/informer.ts';
+import { parseKey } from '../k8s/object-key.ts';
 import type { Runner } from '../api/runner.ts';
 import type { Assessment } from '../runner/assess.ts';
 import type { Clock } from '../time/clock.ts';
@@ -38,12 +41,23 @@ export interface ActorsOptions {
   historyOf?(uid: string): RunHistory | undefined;
   /** Called before a tick is delivered (its probes are asked then); the tick waits for it. */
   beforeTick?(key: string, tick: string): Promise<void>;
+  /** A Runner's actor failed and waits to be restarted: `message` says so, for an Event and its status. */
+  failed?(key: string, message: string): void;
 }
+
+/** What a Runner's status and Event say of its failed actor. */
+export const actorFailureMessage = (error: unknown, retryInMs: number): string =>
+  `the Runner's state machine stopped on an error (${errorText(error)}); restarting it from its last snapshot in ${Math.ceil(retryInMs / 1000)}s`;
 
 export class RunnerActors {
   private readonly options: ActorsOptions;
   private readonly runtimes = new Map<string, RunnerRuntime>();
+  private readonly keyOfUid = new Map<string, string>();
+  /** Why each failed actor is stopped, by uid, until it runs again. */
+  private readonly failures = new Map<string, string>();
   private system: ActorSystem | null = null;
+  /** Actor failures since start (for metrics). */
+  failureCount = 0;
 
   constructor(options: ActorsOptions) {
     this.options = options;
@@ -51,7 +65,12 @@ export class RunnerActors {
 
   /** Resumes the actor of every Runner whose snapshot fits the machine; returns how many. */
   restore(runners: Iterable<Runner>): number {
-    const system = (this.system ??= new ActorSystem(this.options.machine, this.options.inspect));
+    const system = (this.system ??= new ActorSystem(this.options.machine, {
+      inspect: this.options.inspect,
+      clock: this.options.clock,
+      failed: (uid, error, retryInMs) => this.actorFailed(uid, error, retryInMs),
+      recovered: (uid) => this.actorRecovered(uid),
+    }));
     let restored = 0;
     for (const runner of runners) {
       const snapshot = restorableSnapshot(runner.status?.snapshot);
@@ -94,6 +113,11 @@ export class RunnerActors {
     return this.system?.view(uid) ?? null;
   }
 
+  /** Why this Runner's actor is stopped, while it waits to be restarted; null while it runs. */
+  failureOf(uid: string): string | null {
+    return this.failures.get(uid) ?? null;
+  }
+
   now(): string {
     return this.options.clock.now().toISOString();
   }
@@ -102,6 +126,7 @@ export class RunnerActors {
   add(runner: Runner, assessment: Assessment): RunnerRuntime {
     const uid = runner.metadata.uid!;
     const key = runnerKey(runner);
+    this.keyOfUid.set(uid, key);
     if (!this.system!.has(uid)) {
       const history = this.options.historyOf?.(uid);
       if (history) this.options.log.info({ runner: key, runs: history.runs, lastRun: history.run?.key ?? null }, 'no status.snapshot: resuming from what the Runner\'s Jobs show has run');
@@ -130,7 +155,25 @@ export class RunnerActors {
       rt.unsubscribe();
       this.runtimes.delete(key);
     }
+    if (this.keyOfUid.get(uid) === key) this.keyOfUid.delete(uid);
+    this.failures.delete(uid);
     this.system?.remove(uid);
+  }
+
+  private actorFailed(uid: string, error: unknown, retryInMs: number): void {
+    const key = this.keyOfUid.get(uid) ?? uid;
+    const message = actorFailureMessage(error, retryInMs);
+    this.failureCount += 1;
+    this.failures.set(uid, message);
+    this.options.log.error({ runner: key, namespace: parseKey(key).namespace, err: error, retryInMs }, "the Runner's actor failed; restarting it from its last snapshot");
+    this.options.failed?.(key, message);
+  }
+
+  private actorRecovered(uid: string): void {
+    const key = this.keyOfUid.get(uid) ?? uid;
+    this.failures.delete(uid);
+    this.options.log.info({ runner: key, namespace: parseKey(key).namespace }, "the Runner's actor runs again");
+    this.options.changed(key);
   }
 
   /** A new assessment: the actor gets it as INPUTS (equal inputs change nothing in the machine). */

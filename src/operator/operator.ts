@@ -4,7 +4,7 @@
 // wires the rooms together; each concern lives in its own module beside it.
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import type { Runner } from '../api/runner.ts';
+import { API_VERSION, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
@@ -120,6 +120,7 @@ export class Operator {
       stableStateTimedOut: (key) => this.statusWriter.schedule(key),
       historyOf: (uid) => historyFromJobs(this.jobHistory.jobsOf(uid)),
       beforeTick: (key, tick) => this.probes.beforeTick(key, tick, this.actors.runtime(key)?.assessment.satisfiedButProbes === true),
+      failed: (key, message) => this.actorFailed(key, message),
     });
     this.jobHistory = new JobHistory({
       log,
@@ -164,6 +165,7 @@ export class Operator {
       writesInFlightMax: this.queue.maxInFlight,
       writesThrottled: this.queue.throttled,
       writeBacklog: this.queue.backlog,
+      actorFailures: this.actors.failureCount,
     };
   }
 
@@ -272,6 +274,16 @@ export class Operator {
       announceStall(this.actors.runtime(runnerKey(runner)), runner, assessment, this.log, this.recorder);
       this.statusWriter.schedule(key);
     }
+  }
+
+  /** A Runner's actor failed (it is restarted by itself): its Runner says so with an Event and in its status. */
+  private actorFailed(key: string, message: string): void {
+    const runner = this.caches.runner(key);
+    if (runner) {
+      const { namespace, name, uid } = runner.metadata;
+      this.recorder.record({ apiVersion: runner.apiVersion ?? API_VERSION, kind: 'Runner', namespace: namespace!, name: name!, uid: uid! }, 'Warning', 'ActorFailed', message);
+    }
+    this.statusWriter.schedule(key);
   }
 
   private setReconcileError(key: string, error: string | null): void {

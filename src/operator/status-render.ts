@@ -34,7 +34,8 @@ export function statusFor(key: string, { runner, actors, jobHistory, clock }: St
       now: now.toISOString(),
       nextScheduleTime: rt.tickTimer.armedFor,
       stableStateTimedOut: deadline !== null && deadline <= now && view.state === 'WaitingForWorkloads',
-      reconcileError: rt.reconcileError,
+      // A failed write says so first; else an actor stopped by a failure, until it runs again.
+      reconcileError: rt.reconcileError ?? actors.failureOf(rt.uid),
       ...(runJobName ? { runJobName } : {}),
     }),
   };
