@@ -13,6 +13,7 @@ import { ApiError, type KubeClient } from '../k8s/client.ts';
 import { errorText, type CacheHealth } from '../k8s/informer.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
 import { groupOfApiVersion, kindPhrase, viewOfResource, type KindAvailability, type ResourceView } from '../runner/readiness/resource-readiness.ts';
+import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { slimCrdKind, type CrdKind } from './cached-objects.ts';
 
 export interface KindRef {
@@ -53,7 +54,10 @@ interface ApiResourceList {
 
 /** Namespace-scoped operators cannot watch CustomResourceDefinitions: they ask discovery again this often. */
 const UNSERVED_REPROBE_MS = 60_000;
-const RETRY_MAX_MS = 30_000;
+/** Discovery failed: ask again, from 1 s up to 30 s. */
+const DISCOVERY_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000 };
+/** Discovery lagging behind an Established CRD: five more asks within about 15 s. */
+const DISCOVERY_LAG_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 8_000 };
 
 
 export class ResourceKinds {
@@ -176,7 +180,7 @@ export class ResourceKinds {
       if (this.watches.get(watch.key) !== watch) return;
       if (err instanceof ApiError && err.code === 404) return this.unserved(watch);
       this.setAvailability(watch, { state: 'failing', message: `${kindPhrase(ref)}: could not ask the API server whether it is served: ${errorText(err)}` });
-      return this.retryLater(watch, Math.min(1000 * 2 ** watch.retries++, RETRY_MAX_MS));
+      return this.retryLater(watch, backoffDelay(DISCOVERY_BACKOFF, watch.retries++));
     }
     if (this.watches.get(watch.key) !== watch || this.stopped) return;
     const resource = (list.resources ?? []).find((r) => r.kind === ref.kind && !r.name.includes('/'));
@@ -253,7 +257,7 @@ export class ResourceKinds {
         // Discovery can lag a moment behind Established: a kind still missing is asked for again.
         watch.retries = 0;
         void this.resolve(watch).then(() => {
-          if (watch.availability.state === 'unserved' && watch.retries < 5) this.retryLater(watch, 500 * 2 ** watch.retries++);
+          if (watch.availability.state === 'unserved' && watch.retries < 5) this.retryLater(watch, backoffDelay(DISCOVERY_LAG_BACKOFF, watch.retries++));
         });
       }
     });

@@ -13,6 +13,7 @@ import type { KubeClient } from '../k8s/client.ts';
 import type { EventType, Recorder } from '../k8s/events.ts';
 import { errorText } from '../k8s/informer.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
+import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
 import { lastRunStatus } from '../runner/status.ts';
 import type { RunMetrics } from './run-metrics.ts';
@@ -41,8 +42,7 @@ export interface EffectDeps {
 /** What a Job create needs of its run. */
 export type RunToCreate = Pick<RunRecord, 'key' | 'revision' | 'reason' | 'startedAt'>;
 
-const RETRY_BASE_MS = 500;
-const RETRY_MAX_MS = 30_000;
+const JOB_CREATE_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
 
 /**
  * How many times a create refused with 401/403 is tried again before the refusal counts: right
@@ -110,7 +110,7 @@ export function runnerEffects(deps: EffectDeps) {
         deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: false, message: `could not create Job ${name}: ${errorText(err)}` });
         return;
       }
-      const delay = Math.min(RETRY_BASE_MS * 2 ** attempt, RETRY_MAX_MS);
+      const delay = backoffDelay(JOB_CREATE_BACKOFF, attempt);
       log.warn({ err: errorText(err), retryInMs: delay }, 'could not create Job; retrying');
       const timer = setTimeout(() => {
         retries.delete(timer);

@@ -11,7 +11,10 @@ import { ApiError } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { parseKey } from '../k8s/object-key.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
+import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { statusDigest } from './cached-objects.ts';
+
+const WRITE_RETRY_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
 
 /** Enough for the echoes of writes in quick succession whose watch events arrive after the next write returned. */
 const OWN_VERSIONS_KEPT = 4;
@@ -134,7 +137,7 @@ export class StatusWriter {
       this.errors += 1;
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
-      const retryMs = Math.min(500 * 2 ** (failures - 1), 30_000);
+      const retryMs = backoffDelay(WRITE_RETRY_BACKOFF, failures - 1);
       this.options.log.warn({ runner: key, err: errorText(err), retryMs }, 'status write failed; will retry');
       this.options.onResult(key, `status write failed: ${errorText(err)}`);
       setTimeout(() => this.schedule(key), retryMs);

@@ -12,6 +12,7 @@ import { collectionPath } from '../k8s/api-paths.ts';
 import { errorText, type CacheHealth } from '../k8s/informer.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
 import { viewOfWorkload, type WorkloadKind, type WorkloadView } from '../runner/readiness/readiness.ts';
+import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { slimCrd } from './cached-objects.ts';
 
 export const WORKLOAD_API_VERSIONS: Record<WorkloadKind, string> = {
@@ -29,6 +30,8 @@ const PLURALS: Record<WorkloadKind, string> = {
 };
 /** How often a namespace-scoped operator asks again whether DeploymentConfigs are served. */
 const DEPLOYMENT_CONFIG_REPROBE_MS = 300_000;
+/** Whether DeploymentConfigs are served is unknown (an aggregated API server starting): ask again from 5 s on. */
+const DEPLOYMENT_CONFIG_UNKNOWN_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: DEPLOYMENT_CONFIG_REPROBE_MS };
 
 const DEPLOYMENT_CONFIG_CRD = 'deploymentconfigs.apps.openshift.io';
 const ALWAYS_SERVED: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
@@ -73,7 +76,7 @@ export class WorkloadKinds {
       this.log.info('the DeploymentConfig API (apps.openshift.io/v1) is not served; skipping it until it appears');
       // Unknown (not a 404: e.g. an aggregated API server still starting): ask again, with backoff.
       // Without CustomResourceDefinitions to watch (namespace-scoped), ask again now and then.
-      if (served === 'unknown') this.probeLater(5_000);
+      if (served === 'unknown') this.probeLater(backoffDelay(DEPLOYMENT_CONFIG_UNKNOWN_BACKOFF, 0), 1);
       else if (!this.crds) this.probeLater(DEPLOYMENT_CONFIG_REPROBE_MS);
     }
     this.crds?.onChange((_, crd) => {
@@ -134,7 +137,8 @@ export class WorkloadKinds {
     }
   }
 
-  private probeLater(delayMs: number): void {
+  /** Asks again after `delayMs`; `unknownInARow`: answers in a row that could not tell, for the backoff. */
+  private probeLater(delayMs: number, unknownInARow = 0): void {
     this.probeTimer = setTimeout(() => {
       if (this.stopped || this.caches.has('DeploymentConfig')) return;
       void this.deploymentConfigsServed().then((served) => {
@@ -142,7 +146,7 @@ export class WorkloadKinds {
           this.log.info('the DeploymentConfig API is served now; watching DeploymentConfigs');
           return this.startKind('DeploymentConfig');
         }
-        if (served === 'unknown') this.probeLater(Math.min(delayMs * 2, DEPLOYMENT_CONFIG_REPROBE_MS));
+        if (served === 'unknown') this.probeLater(backoffDelay(DEPLOYMENT_CONFIG_UNKNOWN_BACKOFF, unknownInARow), unknownInARow + 1);
         else if (!this.crds) this.probeLater(DEPLOYMENT_CONFIG_REPROBE_MS);
       });
     }, delayMs);

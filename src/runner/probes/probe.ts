@@ -2,6 +2,7 @@
 // message for each kind of answer, and how long to wait before asking again. Pure; the requests themselves are
 // made by src/operator/prober.ts.
 import { SPEC_DEFAULTS, type ProbeSpec } from '../../api/runner.ts';
+import { backoffDelay } from '../../time/backoff.ts';
 
 export interface ProbeAnswer {
   ok: boolean;
@@ -39,10 +40,13 @@ export const MAX_BACKOFF_SECONDS = 300;
 /**
  * How long to wait before the next round of probes, after `failures` rounds in a row in which one did not answer
  * as expected: the shortest period among the probes that failed, doubled after each failed round, up to
- * MAX_BACKOFF_SECONDS (or that period, if it is longer).
+ * MAX_BACKOFF_SECONDS (or that period, if it is longer). Without jitter: the period is the Runner's own
+ * (`periodSeconds`: a probe is never asked sooner than that), and the wait runs on the Runner's clock, which
+ * tests move forward by exactly this much; Runners fall out of step by themselves, as each starts failing
+ * at its own moment.
  */
 export function nextRoundDelaySeconds(failing: readonly ProbeSpec[], failures: number): number {
   const period = Math.min(...failing.map(periodSecondsOf), Number.MAX_SAFE_INTEGER);
   const base = Number.isFinite(period) && period < Number.MAX_SAFE_INTEGER ? period : SPEC_DEFAULTS.probePeriodSeconds;
-  return Math.min(base * 2 ** Math.max(0, failures - 1), Math.max(MAX_BACKOFF_SECONDS, base));
+  return backoffDelay({ baseMs: base * 1000, maxMs: Math.max(MAX_BACKOFF_SECONDS, base) * 1000, jitter: 0 }, failures - 1) / 1000;
 }
