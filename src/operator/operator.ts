@@ -17,6 +17,7 @@ import { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
 import { jobEndReporter } from './job-failure.ts';
+import { HeldEvents } from './held-events.ts';
 import { JobHistory } from './job-history.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
 import { historyFromJobs } from '../runner/runs-from-jobs.ts';
@@ -180,10 +181,21 @@ export class Operator {
   }
 
   async start(): Promise<void> {
+    // Attached before any wait: what changes while the operator starts is held, and handled once the actors are.
+    const held = new HeldEvents();
+    this.caches.runners.onChange((prev, cur) => held.handle(() => this.runnerChanged(prev, cur)));
+    this.caches.runners.onDelete((r) => held.handle(() => this.runnerDeleted(r)));
+    this.caches.jobs.onChange((_, job) => held.handle(() => this.jobHistory.changed(job)));
+    this.caches.jobs.onDelete((job) => held.handle(() => this.jobHistory.deleted(job)));
+    // A new namespace holds nothing yet; only a label change can change what selectors see.
+    this.caches.namespaces?.onChange((prev, cur) => held.handle(() => {
+      if (prev && !sameJson(prev.metadata?.labels, cur.metadata?.labels)) this.reassess(new Set([...this.selections.namespaceLabelsChanged(), ...this.resources.namespaceLabelsChanged()]));
+    }));
     await Promise.all([this.caches.start(), this.kinds.start()]);
     // Indexes first, from the synced caches; then the actors, restored from status.snapshot;
     // only then fresh inputs, so that a restart by itself changes nothing.
     const runners = [...this.caches.runners.list()];
+    held.forget(); // the first LISTs, told as changes: they are these lists
     for (const runner of runners) this.selections.runnerAdded(runner);
     // The kinds Runners name in spec.resources are listed (or found unserved or forbidden) before any actor acts.
     for (const runner of runners) this.resources.runnerChanged(runner);
@@ -195,17 +207,9 @@ export class Operator {
     for (const runner of runners) recoverRun(runner, this.recoveryDeps());
     for (const runner of runners) this.actors.catchUpMissedTick(runner);
     this.caches.forgetSnapshots();
-
-    this.caches.runners.onChange((prev, cur) => this.runnerChanged(prev, cur));
-    this.caches.runners.onDelete((r) => this.runnerDeleted(r));
-    this.caches.jobs.onChange((_, job) => this.jobHistory.changed(job));
-    this.caches.jobs.onDelete((job) => this.jobHistory.deleted(job));
-    // A new namespace holds nothing yet; only a label change can change what selectors see.
-    this.caches.namespaces?.onChange((prev, cur) => {
-      if (prev && !sameJson(prev.metadata?.labels, cur.metadata?.labels)) this.reassess(new Set([...this.selections.namespaceLabelsChanged(), ...this.resources.namespaceLabelsChanged()]));
-    });
+    const heldEvents = held.release();
     this.started = true;
-    this.log.info({ runners: runners.length, restored, namespaces: this.scope.namespaces ?? 'all' }, 'operator started');
+    this.log.info({ runners: runners.length, restored, heldEvents, namespaces: this.scope.namespaces ?? 'all' }, 'operator started');
   }
 
   async stop(): Promise<void> {
