@@ -1,23 +1,59 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Lease } from '@kubernetes/client-node';
-import { leaseSettingsFrom, leaseState } from '../../src/k8s/leader.ts';
+import { leaseSettingsFrom, leaseState, observeLease, releasedLeaseSpec, type LeaseObservation } from '../../src/k8s/leader.ts';
 
-const lease = (holder: string, renewedSecondsAgo: number, duration = 15): V1Lease => ({
-  spec: { holderIdentity: holder, leaseDurationSeconds: duration, renewTime: new Date(Date.parse('2030-01-01T00:00:00Z') - renewedSecondsAgo * 1000) as never },
+// A Lease as another replica writes it: `renewTime` by *its* wall clock, which may be off from ours.
+const lease = (holder: string, resourceVersion: string, renewTime: string, duration = 15): V1Lease => ({
+  metadata: { name: 'hestia-operator', resourceVersion },
+  spec: { holderIdentity: holder, leaseDurationSeconds: duration, renewTime: renewTime as never },
 });
-const now = new Date('2030-01-01T00:00:00Z');
+
+/** Reads `leases` in turn, at the given monotonic times (ms); returns the last observation. */
+function observeAll(reads: [V1Lease | undefined, number][]): LeaseObservation | undefined {
+  let observed: LeaseObservation | undefined;
+  for (const [l, at] of reads) observed = observeLease(observed, l, at);
+  return observed;
+}
 
 describe('leaseState', () => {
-  it('is free when there is no Lease or no holder', () => {
-    expect(leaseState(undefined, 'me', now)).toBe('free');
-    expect(leaseState({ spec: {} }, 'me', now)).toBe('free');
+  it('is free when there is no Lease or no holder (never taken, or released)', () => {
+    expect(leaseState(observeLease(undefined, undefined, 0), 'me', 0)).toBe('free');
+    expect(leaseState(observeLease(undefined, { metadata: { resourceVersion: '1' }, spec: {} }, 0), 'me', 0)).toBe('free');
+    expect(leaseState(observeLease(undefined, lease('', '2', '2030-01-01T00:00:00.000000Z', 1), 0), 'me', 0)).toBe('free');
   });
   it('is ours when we hold it, however old', () => {
-    expect(leaseState(lease('me', 100), 'me', now)).toBe('ours');
+    expect(leaseState(observeLease(undefined, lease('me', '1', '2000-01-01T00:00:00.000000Z'), 0), 'me', 1e9)).toBe('ours');
   });
-  it('is held while another holder renewed it within its duration, free after', () => {
-    expect(leaseState(lease('other', 10), 'me', now)).toBe('held');
-    expect(leaseState(lease('other', 16), 'me', now)).toBe('free');
+  it('is held for the whole duration after we first saw the record, free after, whatever its renewTime says', () => {
+    // A renewTime a day old by our clock: a fresh observation still waits the whole duration.
+    const seen = observeLease(undefined, lease('other', '1', '2000-01-01T00:00:00.000000Z'), 1_000);
+    expect(leaseState(seen, 'me', 1_000 + 14_999)).toBe('held');
+    expect(leaseState(seen, 'me', 1_000 + 15_000)).toBe('free');
+  });
+  it('stays held while the holder keeps renewing, however far ahead our wall clock runs', () => {
+    // The holder writes renewTime by its own clock (here years off ours); only that each renewal is a new record counts.
+    const renewals = Array.from({ length: 20 }, (_, i) => [lease('other', String(10 + i), `2000-01-01T00:00:${String(i * 2).padStart(2, '0')}.000000Z`), i * 2_000] as [V1Lease, number]);
+    expect(leaseState(observeAll(renewals), 'me', 19 * 2_000 + 2_000)).toBe('held');
+  });
+  it('expires a duration after the last change we saw, when the holder stops renewing', () => {
+    const same = lease('other', '7', '2030-01-01T00:00:00.000000Z', 6);
+    const observed = observeAll([[lease('other', '6', '2029-12-31T23:59:58.000000Z', 6), 0], [same, 2_000], [same, 4_000], [same, 7_999]]);
+    expect(observed?.observedAt).toBe(2_000);
+    expect(leaseState(observed, 'me', 7_999)).toBe('held');
+    expect(leaseState(observed, 'me', 8_000)).toBe('free');
+  });
+  it('counts a change of resourceVersion alone as a new record (a write that kept the times)', () => {
+    const first = observeLease(undefined, lease('other', '1', '2030-01-01T00:00:00.000000Z'), 0);
+    expect(observeLease(first, lease('other', '1', '2030-01-01T00:00:00.000000Z'), 5_000)).toBe(first);
+    expect(observeLease(first, lease('other', '2', '2030-01-01T00:00:00.000000Z'), 5_000)?.observedAt).toBe(5_000);
+  });
+});
+
+describe('releasedLeaseSpec', () => {
+  it("is client-go's release: no holder, a duration of 1 s, renewed now, transitions kept", () => {
+    expect(releasedLeaseSpec({ holderIdentity: 'me', leaseDurationSeconds: 15, leaseTransitions: 3 }, new Date('2030-01-01T00:00:01.234Z'))).toEqual({
+      holderIdentity: '', leaseDurationSeconds: 1, acquireTime: '2030-01-01T00:00:01.234000Z', renewTime: '2030-01-01T00:00:01.234000Z', leaseTransitions: 3,
+    });
   });
 });
 
