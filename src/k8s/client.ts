@@ -2,18 +2,51 @@
 // process does not load @kubernetes/client-node at run time (its types only): importing that
 // package costs about 85 MiB of resident memory before the first Runner (docs/scale.md), a third
 // of the whole budget at 5,000 Runners. Tests and the CLI use client-node as before.
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest } from 'node:http';
+//
+// Connections. Watches and requests have agents of their own, neither with a socket cap: a watch
+// holds its connection for minutes (namespace-scoped, about five per namespace), and a shared,
+// capped pool let 30 namespaces' watches take every socket while a Lease renewal queued behind
+// them past its renew deadline. Every request is bounded from the moment it is issued (a deadline
+// over credentials, the wait for a socket, connect, TLS, headers and body, not Node's socket-idle
+// `setTimeout`, which starts only once a socket is assigned); a watch is bounded so until its
+// headers, then by its silence. HTTP/1.1 and not HTTP/2 (client-go's default, one connection
+// multiplexing everything): one stalled connection then takes one request with it, not every watch
+// and the Lease at once (client-go needed HTTP/2 pings to notice that case, kubernetes#87615), a
+// stalled request's deadline can drop the kept connections without touching the watches, node:http2
+// has no proxy tunnelling, and the API server's HTTP/1.1 keep-alive makes the extra connections
+// cheap (one TLS handshake per watch, reused when it ends).
+//
+// Proxies: the Connection names one (src/k8s/proxy.ts decides which, as kubectl does); Node 24's
+// agents tunnel HTTPS through it with CONNECT (the `proxyEnv` agent option), so no proxy library is
+// loaded. TLS material is asked for per request: when it changed (a rotated CA or client
+// certificate file, an exec plugin's new certificate) the client opens new connections with it
+// and lets the old ones finish what they carry.
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+
+/** TLS material and options for the connections: ca, cert, key, rejectUnauthorized, servername. */
+export interface TlsMaterial {
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
 
 /** What a request needs to reach and authenticate to the API server (src/k8s/kubeconfig.ts). */
 export interface Connection {
   /** e.g. `https://10.0.0.1:443` */
   server: string;
-  /** TLS material and options for the agent: ca, cert, key, rejectUnauthorized, servername. */
-  tls: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+  /**
+   * The TLS material, read per request after `headers()` (which may renew an exec plugin's
+   * certificate): the same object while nothing changed; another one makes the client open new connections.
+   */
+  readonly tls: TlsMaterial;
   /** Headers for each request (Authorization); called per request, so rotated tokens are picked up. */
   headers(): Promise<Record<string, string>>;
+  /** An http(s):// proxy to tunnel through (the cluster's proxy-url, or HTTPS_PROXY unless NO_PROXY names the server). */
+  proxy?: string;
 }
 
 /** An API server answer other than 2xx, or a request that never got one (`code` 0). */
@@ -51,7 +84,7 @@ export interface RequestArgs {
   body?: unknown;
   /** Defaults to application/json when there is a body. */
   contentType?: string;
-  /** Milliseconds without an answer before the request is abandoned (default 30 s). */
+  /** Milliseconds from the call until the answer has been read, or (a watch) its headers (default 30 s). */
   timeoutMs?: number;
   /** Once the answer has begun: milliseconds of silence before it is abandoned (a watch's stream). */
   idleMs?: number;
@@ -72,19 +105,37 @@ export interface WatchHandlers<T> {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Idle connections kept for requests, as client-go's MaxIdleConnsPerHost. */
+const IDLE_REQUEST_CONNECTIONS = 25;
+
+type Agent = HttpsAgent | HttpAgent;
+
+/** The agents for one set of TLS material. */
+interface Transport {
+  tls: TlsMaterial;
+  requests: Agent;
+  watches: Agent;
+}
+
+/** An answer whose headers have come, and the deadline still running over it. */
+interface Opened {
+  res: IncomingMessage;
+  /** Stops the deadline (the answer read, or a watch streaming). */
+  settle(): void;
+  /** Rejects when the deadline passes (or the caller aborts) while the body is read. */
+  deadline: AbortSignal;
+}
 
 export class KubeClient {
   private readonly connection: Connection;
-  private readonly agent: Agent;
   private readonly secure: boolean;
+  private transport: Transport | undefined;
   /** Requests sent, by verb; for the operator's metrics and tests of its cost. */
   readonly sent = new Map<string, number>();
 
   constructor(connection: Connection) {
     this.connection = connection;
     this.secure = connection.server.startsWith('https:');
-    // Keep-alive: a status write or Job create reuses a warm connection instead of a TLS handshake.
-    this.agent = new Agent({ keepAlive: true, maxSockets: 64, ...connection.tls });
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -108,10 +159,14 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
-    const res = await this.open(method, path, args);
-    const text = await readAll(res);
-    if ((res.statusCode ?? 0) >= 300) throw new ApiError(res.statusCode ?? 0, text, retryAfter(res));
-    return (text ? JSON.parse(text) : {}) as T;
+    const { res, settle, deadline } = await this.issue(method, path, args, 'requests');
+    try {
+      const text = await readAll(res, deadline);
+      if ((res.statusCode ?? 0) >= 300) throw new ApiError(res.statusCode ?? 0, text, retryAfter(res));
+      return (text ? JSON.parse(text) : {}) as T;
+    } finally {
+      settle();
+    }
   }
 
   /**
@@ -120,8 +175,16 @@ export class KubeClient {
    */
   async watch<T>(path: string, query: Query, handlers: WatchHandlers<T>): Promise<void> {
     const { signal, idleMs, onEvent } = handlers;
-    const res = await this.open('GET', path, { query: { ...query, watch: true }, idleMs }, signal);
-    if ((res.statusCode ?? 0) >= 300) throw new ApiError(res.statusCode ?? 0, await readAll(res), retryAfter(res));
+    const { res, settle, deadline } = await this.issue('GET', path, { query: { ...query, watch: true }, idleMs }, 'watches', signal);
+    if ((res.statusCode ?? 0) >= 300) {
+      try {
+        throw new ApiError(res.statusCode ?? 0, await readAll(res, deadline), retryAfter(res));
+      } finally {
+        settle();
+      }
+    }
+    // Streaming: from here on the watch is bounded by its silence (idleMs), not by the deadline.
+    settle();
     handlers.onOpen?.();
     res.setEncoding('utf8');
     let pending = '';
@@ -147,50 +210,130 @@ export class KubeClient {
     });
   }
 
-  private dropIdleConnections(): void {
-    for (const sockets of Object.values(this.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  /** Connections open now, by use: for tests and the operator's metrics. */
+  connections(): { requests: number; watches: number } {
+    const count = (agent: Agent | undefined) => Object.values(agent?.sockets ?? {}).reduce((n, s) => n + (s?.length ?? 0), 0) + Object.values(agent?.freeSockets ?? {}).reduce((n, s) => n + (s?.length ?? 0), 0);
+    return { requests: count(this.transport?.requests), watches: count(this.transport?.watches) };
   }
 
-  private async open(method: string, path: string, args: RequestArgs, signal?: AbortSignal): Promise<IncomingMessage> {
+  /** Closes every connection, in use or kept. */
+  close(): void {
+    this.transport?.requests.destroy();
+    this.transport?.watches.destroy();
+    this.transport = undefined;
+  }
+
+  /**
+   * A connection that stopped answering may mean the way to the server is gone (a stalled proxy or
+   * load balancer); the idle connections kept for reuse went the same way, so none of them is reused.
+   */
+  private dropIdleConnections(): void {
+    for (const agent of [this.transport?.requests, this.transport?.watches]) {
+      for (const sockets of Object.values(agent?.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
+
+  /** The agents for this TLS material: the current ones, or new ones when the material changed. */
+  private transportFor(tls: TlsMaterial): Transport {
+    if (this.transport && sameTls(this.transport.tls, tls)) return this.transport;
+    if (this.transport) retire(this.transport);
+    const options = {
+      keepAlive: true,
+      ...tls,
+      // Explicit, so that NODE_USE_ENV_PROXY never adds a proxy of Node's choosing: src/k8s/proxy.ts chose.
+      proxyEnv: this.connection.proxy ? { [this.secure ? 'HTTPS_PROXY' : 'HTTP_PROXY']: this.connection.proxy } : {},
+    };
+    const make = (extra: { maxFreeSockets?: number }): Agent => (this.secure ? new HttpsAgent({ ...options, ...extra }) : new HttpAgent({ ...options, ...extra }));
+    this.transport = { tls, requests: make({ maxFreeSockets: IDLE_REQUEST_CONNECTIONS }), watches: make({}) };
+    return this.transport;
+  }
+
+  private async issue(method: string, path: string, args: RequestArgs, use: 'requests' | 'watches', signal?: AbortSignal): Promise<Opened> {
     this.sent.set(method, (this.sent.get(method) ?? 0) + 1);
     const url = new URL(path, this.connection.server);
     for (const [k, v] of Object.entries(args.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const body = args.body === undefined ? undefined : JSON.stringify(args.body);
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'User-Agent': 'hestia-operator',
-      ...(await this.connection.headers()),
-      ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}),
-    };
-    const send = this.secure ? httpsRequest : httpRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      let silence = `no answer within ${args.timeoutMs ?? REQUEST_TIMEOUT_MS} ms`;
-      const req = send(url, { method, headers, ...(this.secure ? { agent: this.agent, ...this.connection.tls } : {}), ...(signal ? { signal } : {}) }, (res) => {
-        if (args.idleMs !== undefined) {
-          silence = `silent for ${args.idleMs} ms`;
-          req.setTimeout(args.idleMs);
-        }
-        resolve(res);
+    const timeoutMs = args.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    // The deadline runs from here: credentials (an exec plugin), the wait for a socket, connect, TLS, headers, body.
+    const expired = new AbortController();
+    const timer = setTimeout(() => {
+      this.dropIdleConnections();
+      expired.abort(new ApiError(0, `${method} ${url.pathname}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const deadline = signal ? AbortSignal.any([expired.signal, signal]) : expired.signal;
+    const settle = () => clearTimeout(timer);
+    try {
+      const body = args.body === undefined ? undefined : JSON.stringify(args.body);
+      const headers: Record<string, string> = {
+        Accept: 'application/json',
+        'User-Agent': 'hestia-operator',
+        ...(await untilAborted(this.connection.headers(), deadline)),
+        ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}),
+      };
+      const agent = this.transportFor(this.connection.tls)[use];
+      const send = this.secure ? httpsRequest : httpRequest;
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = send(url, { method, headers, agent, signal: deadline }, (res) => {
+          if (args.idleMs !== undefined) {
+            req.setTimeout(args.idleMs, () => {
+              this.dropIdleConnections();
+              res.destroy(new ApiError(0, `${method} ${url.pathname}: silent for ${args.idleMs} ms`));
+            });
+          }
+          resolve(res);
+        });
+        req.on('error', (err) => reject(asApiError(err, deadline)));
+        req.end(body);
       });
-      req.setTimeout(args.timeoutMs ?? REQUEST_TIMEOUT_MS, () => {
-        // A connection that stopped answering may mean the way to the server is gone (a stalled proxy or load
-        // balancer); the idle connections kept for reuse went the same way, so none of them is reused.
-        this.dropIdleConnections();
-        req.destroy(new ApiError(0, `${method} ${url.pathname}: ${silence}`));
-      });
-      req.on('error', (err) => reject(err instanceof ApiError ? err : Object.assign(new ApiError(0, err.message), { cause: err })));
-      req.end(body);
-    });
+      return { res, settle, deadline };
+    } catch (err) {
+      settle();
+      throw asApiError(err, deadline);
+    }
   }
 }
 
-function readAll(res: IncomingMessage): Promise<string> {
+/** The deadline's own error when it (or the caller) aborted the request, else the error as an ApiError. */
+function asApiError(err: unknown, deadline: AbortSignal): unknown {
+  if (deadline.aborted) return deadline.reason instanceof ApiError ? deadline.reason : err;
+  if (err instanceof ApiError) return err;
+  return Object.assign(new ApiError(0, err instanceof Error ? err.message : String(err)), { cause: err });
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function sameTls(a: TlsMaterial, b: TlsMaterial): boolean {
+  if (a === b) return true;
+  const same = (x: Buffer | string | undefined, y: Buffer | string | undefined) => x === y || (x !== undefined && y !== undefined && Buffer.from(x).equals(Buffer.from(y)));
+  return same(a.ca, b.ca) && same(a.cert, b.cert) && same(a.key, b.key) && a.rejectUnauthorized === b.rejectUnauthorized && a.servername === b.servername;
+}
+
+/** Agents whose TLS material is outdated: what they carry now finishes, and no connection goes back to them. */
+function retire(transport: Transport): void {
+  for (const agent of [transport.requests, transport.watches]) {
+    agent.keepSocketAlive = () => false;
+    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  }
+}
+
+/** The whole body; rejects with the deadline's error when it passes first, or when the connection ends early. */
+function readAll(res: IncomingMessage, deadline: AbortSignal): Promise<string> {
   res.setEncoding('utf8');
   let text = '';
   return new Promise((resolve, reject) => {
+    const fail = (err: unknown) => reject(asApiError(err, deadline));
+    if (deadline.aborted) return fail(deadline.reason);
+    deadline.addEventListener('abort', () => fail(deadline.reason), { once: true });
     res.on('data', (chunk: string) => (text += chunk));
     res.on('end', () => resolve(text));
-    res.on('error', reject);
+    res.on('error', fail);
+    res.on('close', () => res.complete || fail(new ApiError(0, 'connection closed before the answer ended')));
   });
 }
 
