@@ -1,12 +1,17 @@
 // A watch cache of one kind ("reflector"): a paged LIST, then a WATCH from its resourceVersion with
-// bookmarks, re-opened when the server ends it and re-listed after 410 Gone; any other failure is
-// retried with backoff. Each object is reduced by the source's `slim` before it is cached, so the
-// cache holds only what the operator reads. Changes are told as (previous, current) pairs.
+// bookmarks, re-opened when the server ends it and re-listed after 410 Gone; failures, storms of 410s
+// and watches closed as soon as opened are retried with backoff (src/k8s/watch-restart.ts). Each object
+// is reduced by the source's `slim` before it is cached, so the cache holds only what the operator
+// reads; an object `slim` throws on is logged and left out, and the watch goes on past it. Changes are
+// told as (previous, current) pairs.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectionPath } from './api-paths.ts';
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
 import { keyOf, objectKey } from './object-key.ts';
+import { Projection } from './projection.ts';
+import { RESTART_BACKOFF, restartAfter, type WatchEnd, type WatchRun } from './watch-restart.ts';
+import { Backoff } from '../time/backoff.ts';
 
 export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
   /** e.g. `apps/v1` */
@@ -27,10 +32,7 @@ export type DeleteHandler<T> = (last: T) => void;
 /** A LIST or WATCH failed (not a routine 410): the cache retries by itself, with backoff. */
 export type ErrorHandler = (error: unknown) => void;
 
-
 const PAGE_SIZE = 500;
-const RESTART_BASE_MS = 500;
-const RESTART_MAX_MS = 30_000;
 /** The server ends a watch after 5–10 minutes (spread, so that informers do not re-open together). */
 const WATCH_SECONDS_MIN = 300;
 /**
@@ -69,7 +71,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   private stopped = true;
   private loop: Promise<void> | undefined;
   private syncWaiters: (() => void)[] = [];
-  /** Times the watch had to be re-established after an error (not the server's routine timeouts). */
+  /** Ends the wait before the next attempt (on stop or resync). */
+  private wake: (() => void) | undefined;
+  private readonly projection: Projection<T>;
+  /** Times the watch had to be re-established after an error or a very short watch (not the server's routine timeouts). */
   restarts = 0;
   /** LISTs made (the first, and one per 410 Gone). */
   lists = 0;
@@ -80,6 +85,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.source = source;
     this.path = collectionPath(source.apiVersion, source.plural, source.clusterScoped ? undefined : namespace);
     this.log = log.child({ informer: source.kind, ...(namespace ? { namespace } : {}) });
+    this.projection = new Projection(source.slim, this.log);
   }
 
   onChange(handler: ChangeHandler<T>): void {
@@ -110,6 +116,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.resyncing = true;
     this.resourceVersion = undefined;
     this.abort?.abort();
+    this.wake?.();
     await synced;
   }
 
@@ -125,6 +132,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     return this.store.size;
   }
 
+  /** Object versions left out because `slim` threw on them (src/k8s/projection.ts). */
+  get skipped(): number {
+    return this.projection.skipped;
+  }
+
   /** Resolves once a LIST has filled the cache (retrying failures meanwhile). */
   async start(): Promise<void> {
     if (!this.stopped) return;
@@ -137,38 +149,62 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort?.abort();
+    this.wake?.();
     for (const resolve of this.syncWaiters.splice(0)) resolve();
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
+    const backoff = new Backoff(RESTART_BACKOFF);
     while (!this.stopped) {
+      const run: WatchRun = { opened: false, openMs: 0, events: 0 };
+      let failure: { error: unknown } | undefined;
       try {
         if (this.resourceVersion === undefined) await this.relist();
-        await this.watch();
-        failures = 0;
-      } catch (err) {
-        if (this.stopped) return;
-        if (this.resyncing) {
-          this.resyncing = false;
-          this.resourceVersion = undefined;
-          continue;
-        }
-        if (err instanceof ApiError && err.code === 410) {
-          this.log.info('watch expired (410 Gone); listing again');
-          this.resourceVersion = undefined;
-          continue;
-        }
+        await this.watch(run);
+      } catch (error) {
+        failure = { error };
+      }
+      if (this.stopped) return;
+      const end = this.endOf(failure);
+      if (end.kind === 'resync' || end.kind === 'gone') this.resourceVersion = undefined;
+      const { waitMs, failed } = restartAfter(end, run, backoff);
+      if (end.kind === 'gone') this.log.info({ retryInMs: waitMs }, 'watch expired (410 Gone); listing again');
+      if (failed) {
+        // A watch closed as soon as opened says nothing, however cleanly: client-go's "very short watch".
+        const err = failure ? failure.error : new ApiError(0, `very short watch: closed after ${Math.round(run.openMs)} ms with no event`);
         this.synced = false;
         this.restarts += 1;
-        failures += 1;
-        const delay = Math.min(RESTART_BASE_MS * 2 ** (failures - 1), RESTART_MAX_MS);
-        this.log.warn({ err: errorText(err), retryInMs: delay }, 'watch failed; restarting it');
+        this.log.warn({ err: errorText(err), retryInMs: waitMs }, 'watch failed; restarting it');
         for (const handler of this.errorHandlers) this.safely(() => handler(err));
-        await new Promise((r) => setTimeout(r, delay));
       }
+      if (waitMs > 0) await this.pause(waitMs);
     }
+  }
+
+  private endOf(failure: { error: unknown } | undefined): WatchEnd {
+    if (this.resyncing) {
+      this.resyncing = false;
+      return { kind: 'resync' };
+    }
+    if (!failure) return { kind: 'ended' };
+    const err = failure.error;
+    if (err instanceof ApiError && err.code === 410) return { kind: 'gone' };
+    const retryAfter = err instanceof ApiError ? err.retryAfterSeconds : undefined;
+    return { kind: 'failed', ...(retryAfter !== undefined ? { retryAfterMs: retryAfter * 1000 } : {}) };
+  }
+
+  /** Waits `ms`, or less if the cache is stopped or asked to resync meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 
   /** A paged LIST; objects gone since the last one are told as deleted, changed ones as changed. */
@@ -185,36 +221,45 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         labelSelector: this.source.labelSelector,
         fieldSelector: this.source.fieldSelector,
       });
-      for (const item of page.items ?? []) fresh.set(objectKey(item), this.slim(item));
+      for (const item of page.items ?? []) {
+        const key = objectKey(item);
+        // One that cannot be projected keeps its last projection: it is not gone, and must not be told as deleted.
+        const slim = this.projection.of(key, item) ?? this.store.get(key);
+        if (slim) fresh.set(key, slim);
+      }
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
     } while (continueToken);
-    for (const [key, last] of [...this.store]) if (!fresh.has(key)) this.deleted(last);
-    for (const object of fresh.values()) this.changed(object);
+    for (const [key, last] of [...this.store]) if (!fresh.has(key)) this.deleted(key, last);
+    for (const [key, object] of fresh) this.changed(key, object);
     this.resourceVersion = resourceVersion;
     this.markSynced();
   }
 
-  private async watch(): Promise<void> {
+  /** One watch from the cached resourceVersion; `run` is kept up to date with how it goes. */
+  private async watch(run: WatchRun): Promise<void> {
     const seconds = WATCH_SECONDS_MIN + Math.floor(Math.random() * WATCH_SECONDS_MIN);
     this.abort = new AbortController();
-    await this.client.watch<KubernetesObject>(
-      this.path,
-      {
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: seconds,
-        labelSelector: this.source.labelSelector,
-        fieldSelector: this.source.fieldSelector,
-      },
-      {
-        onEvent: (event) => this.handle(event),
+    let openedAt = 0;
+    try {
+      const { labelSelector, fieldSelector } = this.source;
+      await this.client.watch<KubernetesObject>(this.path, { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: seconds, labelSelector, fieldSelector }, {
+        onEvent: (event) => {
+          this.handle(event);
+          run.events += 1;
+        },
         // In sync again as soon as a watch is open after a failure, whether or not anything happens.
-        onOpen: () => this.markSynced(),
+        onOpen: () => {
+          run.opened = true;
+          openedAt = performance.now();
+          this.markSynced();
+        },
         signal: this.abort.signal,
         idleMs: WATCH_SILENCE_MS,
-      },
-    );
+      });
+    } finally {
+      if (run.opened) run.openMs = performance.now() - openedAt;
+    }
   }
 
   private handle(event: WatchEvent<KubernetesObject>): void {
@@ -222,12 +267,19 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     const rv = event.object?.metadata?.resourceVersion;
     switch (event.type) {
       case 'ADDED':
-      case 'MODIFIED':
-        this.changed(this.slim(event.object));
+      case 'MODIFIED': {
+        const key = objectKey(event.object);
+        const slim = this.projection.of(key, event.object);
+        if (slim) this.changed(key, slim);
         break;
-      case 'DELETED':
-        this.deleted(this.slim(event.object));
+      }
+      case 'DELETED': {
+        const key = objectKey(event.object);
+        const last = this.projection.of(key, event.object) ?? this.store.get(key);
+        this.projection.forget(key);
+        if (last) this.deleted(key, last);
         break;
+      }
       case 'BOOKMARK':
         break;
       case 'ERROR': {
@@ -238,10 +290,6 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     if (rv) this.resourceVersion = rv;
   }
 
-  private slim(object: KubernetesObject): T {
-    return this.source.slim ? this.source.slim(object) : (object as T);
-  }
-
   private markSynced(): void {
     const was = this.synced;
     this.synced = true;
@@ -249,8 +297,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     if (!was) for (const handler of this.syncHandlers) this.safely(handler);
   }
 
-  private changed(object: T): void {
-    const key = objectKey(object);
+  private changed(key: string, object: T): void {
     const previous = this.store.get(key);
     this.store.set(key, object);
     // A re-list replays objects already known; they are not changes.
@@ -258,8 +305,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     for (const handler of this.changeHandlers) this.safely(() => handler(previous, object));
   }
 
-  private deleted(last: T): void {
-    const key = objectKey(last);
+  private deleted(key: string, last: T): void {
     if (!this.store.delete(key)) return;
     for (const handler of this.deleteHandlers) this.safely(() => handler(last));
   }

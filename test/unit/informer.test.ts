@@ -1,0 +1,193 @@
+// The informer's pure parts: when it opens its next LIST or WATCH (src/k8s/watch-restart.ts), and the
+// guard around its projection. How it behaves against a real API server behind faults is in
+// test/integration/informer.test.ts; the stub client here stands in only for the projection guard,
+// which is about what the cache does with the objects it is given, not about the wire.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { KubeClient, Query, WatchEvent, WatchHandlers } from '../../src/k8s/client.ts';
+import { Informer } from '../../src/k8s/informer.ts';
+import { RESTART_BACKOFF, VERY_SHORT_WATCH_MS, provedHealthy, restartAfter, type WatchRun } from '../../src/k8s/watch-restart.ts';
+import { Backoff } from '../../src/time/backoff.ts';
+
+const exact = () => new Backoff({ ...RESTART_BACKOFF, jitter: 0 });
+const closedAtOnce: WatchRun = { opened: true, openMs: 5, events: 0 };
+const lasted: WatchRun = { opened: true, openMs: 300_000, events: 0 };
+const delivered: WatchRun = { opened: true, openMs: 20, events: 3 };
+const neverOpened: WatchRun = { opened: false, openMs: 0, events: 0 };
+
+describe('when a watch cache opens its next watch', () => {
+  it('counts a watch as proof only if it lasted a second or delivered an event', () => {
+    expect(provedHealthy(closedAtOnce)).toBe(false);
+    expect(provedHealthy({ opened: true, openMs: VERY_SHORT_WATCH_MS - 1, events: 0 })).toBe(false);
+    expect(provedHealthy({ opened: true, openMs: VERY_SHORT_WATCH_MS, events: 0 })).toBe(true);
+    expect(provedHealthy(delivered)).toBe(true);
+    expect(provedHealthy(neverOpened)).toBe(false);
+  });
+
+  it('re-opens at once after the routine end of a watch that worked', () => {
+    const backoff = exact();
+    expect(restartAfter({ kind: 'ended' }, lasted, backoff)).toEqual({ waitMs: 0, failed: false });
+    expect(restartAfter({ kind: 'ended' }, delivered, backoff)).toEqual({ waitMs: 0, failed: false });
+  });
+
+  it('treats watches closed as soon as opened as failures, backing off further each time', () => {
+    const backoff = exact();
+    const waits = Array.from({ length: 8 }, () => restartAfter({ kind: 'ended' }, closedAtOnce, backoff));
+    expect(waits.every((w) => w.failed)).toBe(true);
+    expect(waits.map((w) => w.waitMs)).toEqual([500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+  });
+
+  it('lists again at once after the first 410, and backs off through a storm of them', () => {
+    const backoff = exact();
+    const gone = { kind: 'gone' } as const;
+    const waits = Array.from({ length: 6 }, () => restartAfter(gone, closedAtOnce, backoff));
+    expect(waits.map((w) => w.waitMs)).toEqual([0, 1000, 2000, 4000, 8000, 16_000]);
+    expect(waits.some((w) => w.failed)).toBe(false);
+  });
+
+  it('starts the backoff over only after a watch that lasted or delivered events', () => {
+    const backoff = exact();
+    for (let i = 0; i < 4; i++) restartAfter({ kind: 'failed' }, neverOpened, backoff);
+    expect(restartAfter({ kind: 'ended' }, closedAtOnce, backoff).waitMs).toBe(8000);
+    expect(restartAfter({ kind: 'gone' }, closedAtOnce, backoff).waitMs).toBe(16_000);
+    // A watch that delivered events, then failed: the failure is the first of a new series.
+    expect(restartAfter({ kind: 'failed' }, delivered, backoff)).toEqual({ waitMs: 500, failed: true });
+    restartAfter({ kind: 'failed' }, neverOpened, backoff);
+    expect(restartAfter({ kind: 'gone' }, lasted, backoff).waitMs).toBe(0);
+  });
+
+  it('waits at least as long as a 429 asks', () => {
+    expect(restartAfter({ kind: 'failed', retryAfterMs: 7000 }, neverOpened, exact()).waitMs).toBe(7000);
+  });
+
+  it('lists again at once when the cache asked for it', () => {
+    const backoff = exact();
+    for (let i = 0; i < 4; i++) backoff.next();
+    expect(restartAfter({ kind: 'resync' }, neverOpened, backoff)).toEqual({ waitMs: 0, failed: false });
+  });
+});
+
+// --- the projection guard ---
+
+const cm = (name: string, resourceVersion: string, data: Record<string, string> = {}): KubernetesObject & { data: Record<string, string> } => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', resourceVersion },
+  data,
+});
+
+type Cm = ReturnType<typeof cm>;
+/** A projection that cannot cope with one shape of object. */
+const slim = (o: KubernetesObject): Cm => {
+  const c = o as Cm;
+  if (c.data.poison) throw new Error('unexpected shape');
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: c.metadata!.name!, namespace: c.metadata!.namespace!, resourceVersion: c.metadata!.resourceVersion! }, data: c.data };
+};
+
+/** Stands in for KubeClient.get/watch: one LIST answer, then watch events pushed by the test. */
+class ScriptedClient {
+  listed: KubernetesObject[] = [];
+  private handlers: WatchHandlers<KubernetesObject> | undefined;
+  private opened: (() => void)[] = [];
+  watchVersions: (string | undefined)[] = [];
+
+  async get(): Promise<unknown> {
+    return { metadata: { resourceVersion: '10' }, items: this.listed };
+  }
+
+  watch(_path: string, query: Query, handlers: WatchHandlers<KubernetesObject>): Promise<void> {
+    this.watchVersions.push(query.resourceVersion as string | undefined);
+    this.handlers = handlers;
+    handlers.onOpen?.();
+    for (const resolve of this.opened.splice(0)) resolve();
+    return new Promise((resolve, reject) => {
+      handlers.signal.addEventListener('abort', () => resolve());
+      this.fail = reject;
+    });
+  }
+
+  fail: (err: unknown) => void = () => undefined;
+
+  whenWatching(): Promise<void> {
+    return this.handlers ? Promise.resolve() : new Promise((resolve) => this.opened.push(resolve));
+  }
+
+  /** As KubeClient.watch does: an event handler that throws ends the watch with that error. */
+  send(event: WatchEvent<KubernetesObject>): void {
+    try {
+      this.handlers!.onEvent(event);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+}
+
+function logged(): { log: pino.Logger; lines: { msg: string; object?: string }[] } {
+  const lines: { msg: string; object?: string }[] = [];
+  return { log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) }), lines };
+}
+
+async function informerOver(client: ScriptedClient, log: pino.Logger): Promise<Informer<Cm>> {
+  const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim }, log, 'ns');
+  await informer.start();
+  await client.whenWatching();
+  return informer;
+}
+
+describe('an object the projection throws on', () => {
+  it('is left out of the LIST, logged once by name, and the cache comes into sync with the rest', async () => {
+    const client = new ScriptedClient();
+    client.listed = [cm('a', '1'), cm('bad', '2', { poison: 'yes' }), cm('b', '3')];
+    const { log, lines } = logged();
+    const informer = await informerOver(client, log);
+    expect(informer.synced).toBe(true);
+    expect([...informer.list()].map((o) => o.metadata!.name).sort()).toEqual(['a', 'b']);
+    expect(informer.skipped).toBe(1);
+    expect(lines.filter((l) => l.object === 'ns/bad')).toHaveLength(1);
+    expect(lines.find((l) => l.object === 'ns/bad')!.msg).toContain('ns/bad');
+    await informer.stop();
+  });
+
+  it('does not end the watch: later events reach the cache and the watch is never re-opened', async () => {
+    const client = new ScriptedClient();
+    const { log, lines } = logged();
+    const informer = await informerOver(client, log);
+    client.send({ type: 'ADDED', object: cm('bad', '11', { poison: 'yes' }) });
+    client.send({ type: 'ADDED', object: cm('after', '12') });
+    expect(informer.get('ns', 'after')?.metadata?.resourceVersion).toBe('12');
+    expect(informer.get('ns', 'bad')).toBeUndefined();
+    expect(client.watchVersions).toEqual(['10']);
+    expect(informer.restarts).toBe(0);
+    expect(lines.filter((l) => l.object === 'ns/bad')).toHaveLength(1);
+    await informer.stop();
+  });
+
+  it('keeps the last projection of an object whose new version cannot be projected, and forgets it when it is deleted', async () => {
+    const client = new ScriptedClient();
+    client.listed = [cm('x', '1', { v: 'one' })];
+    const { log } = logged();
+    const informer = await informerOver(client, log);
+    const deleted: string[] = [];
+    informer.onDelete((o) => deleted.push(o.metadata!.name!));
+    client.send({ type: 'MODIFIED', object: cm('x', '11', { poison: 'yes' }) });
+    expect(informer.get('ns', 'x')?.data).toEqual({ v: 'one' });
+    client.send({ type: 'DELETED', object: cm('x', '12', { poison: 'yes' }) });
+    expect(informer.get('ns', 'x')).toBeUndefined();
+    expect(deleted).toEqual(['x']);
+    expect(client.watchVersions).toEqual(['10']);
+    await informer.stop();
+  });
+
+  it('logs a version once, however often it is listed again', async () => {
+    const client = new ScriptedClient();
+    client.listed = [cm('bad', '2', { poison: 'yes' })];
+    const { log, lines } = logged();
+    const informer = await informerOver(client, log);
+    await informer.resync();
+    await informer.resync();
+    expect(lines.filter((l) => l.object === 'ns/bad')).toHaveLength(1);
+    expect(informer.skipped).toBe(3);
+    await informer.stop();
+  });
+});
