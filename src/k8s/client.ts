@@ -47,6 +47,8 @@ export interface Connection {
   headers(): Promise<Record<string, string>>;
   /** An http(s):// proxy to tunnel through (the cluster's proxy-url, or HTTPS_PROXY unless NO_PROXY names the server). */
   proxy?: string;
+  /** Told of a 401: a credential revoked before its expiry is obtained again (an exec plugin runs again), as client-go does. */
+  unauthorized?(): void;
 }
 
 /** An API server answer other than 2xx, or a request that never got one (`code` 0). */
@@ -279,6 +281,7 @@ export class KubeClient {
               res.destroy(new ApiError(0, `${method} ${url.pathname}: silent for ${args.idleMs} ms`));
             });
           }
+          if (res.statusCode === 401) this.connection.unauthorized?.();
           resolve(res);
         });
         req.on('error', (err) => reject(asApiError(err, deadline)));
@@ -308,7 +311,8 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function sameTls(a: TlsMaterial, b: TlsMaterial): boolean {
+/** Whether two sets of TLS material are the same (then the connections made with one serve the other). */
+export function sameTls(a: TlsMaterial, b: TlsMaterial): boolean {
   if (a === b) return true;
   const same = (x: Buffer | string | undefined, y: Buffer | string | undefined) => x === y || (x !== undefined && y !== undefined && Buffer.from(x).equals(Buffer.from(y)));
   return same(a.ca, b.ca) && same(a.cert, b.cert) && same(a.key, b.key) && a.rejectUnauthorized === b.rejectUnauthorized && a.servername === b.servername;

@@ -1,8 +1,9 @@
 // A kubeconfig user's `exec` plugin (client.authentication.k8s.io), run as client-go runs it: the
 // command (a relative path with a slash is taken from the kubeconfig's directory) with the user's env
 // and KUBERNETES_EXEC_INFO, never interactively; its ExecCredential (a token, or a client certificate
-// and key) is kept until its expirationTimestamp and then asked for again, so a cloud provider's
-// short-lived tokens and certificates are renewed without a restart. Concurrent requests share one run.
+// and key) is kept until its expirationTimestamp (or a 401) and then asked for again, so a cloud
+// provider's short-lived tokens and certificates are renewed without a restart. Concurrent requests
+// share one run.
 import { execFile } from 'node:child_process';
 import { isAbsolute, join, sep } from 'node:path';
 
@@ -29,6 +30,8 @@ export interface ExecSource {
   current(): Promise<ExecCredential>;
   /** The last credential obtained, if any (the TLS material a request made now uses). */
   last(): ExecCredential | undefined;
+  /** The server refused the credential (401): the next request asks the plugin again. */
+  forget(): void;
 }
 
 export interface ExecContext {
@@ -67,6 +70,9 @@ export function execCredentialSource(exec: ExecConfig, context: ExecContext): Ex
 
   return {
     last: () => kept,
+    forget: () => {
+      if (kept) kept = { ...kept, expiresAt: 0 };
+    },
     current: () => {
       if (kept && (kept.expiresAt === undefined || kept.expiresAt > now())) return Promise.resolve(kept);
       running ??= run()

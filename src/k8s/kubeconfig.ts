@@ -112,6 +112,7 @@ export async function connectionFrom(merged: MergedKubeconfig, env: NodeJS.Proce
     get tls() {
       return tls();
     },
+    ...(exec ? { unauthorized: () => exec.forget() } : {}),
     headers: async (): Promise<Record<string, string>> => {
       const bearer = (exec ? (await exec.current()).token : undefined) ?? tokenFile?.().toString('utf8').trim() ?? token;
       if (bearer) return { Authorization: `Bearer ${bearer}` };

@@ -203,11 +203,14 @@ printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1",
   }
   const execUser = (command: string) => ({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command, env: [{ name: 'PLUGIN_GREETING', value: 'hi' }], interactiveMode: 'Never' } });
 
-  it("runs an exec plugin once while its credential is valid, with the user's env", async () => {
+  it("runs an exec plugin once while its credential is valid (with the user's env), and again after a 401", async () => {
     const connection = await fromKubeconfigFiles([base(execUser(plugin('2999-01-01T00:00:00Z')))], noEnv);
     expect(await Promise.all([connection.headers(), connection.headers()])).toEqual([{ Authorization: 'Bearer token-1-hi' }, { Authorization: 'Bearer token-1-hi' }]);
     expect(await connection.headers()).toEqual({ Authorization: 'Bearer token-1-hi' });
     expect(String(connection.tls.cert)).toBe('cert-1');
+    // A 401 before the expiry: the credential was revoked; the plugin is asked again.
+    connection.unauthorized?.();
+    expect(await connection.headers()).toEqual({ Authorization: 'Bearer token-2-hi' });
   });
 
   it("runs the exec plugin again once its credential has expired, and uses the new certificate", async () => {

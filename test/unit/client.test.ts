@@ -1,0 +1,33 @@
+// The client's pure parts; its requests, deadlines and connections are tested against the real API
+// server in test/integration/client.test.ts.
+import { describe, expect, it } from 'vitest';
+import { ApiError, sameTls } from '../../src/k8s/client.ts';
+
+describe('ApiError', () => {
+  it("takes the message and reason from the API server's Status", () => {
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'configmaps "x" already exists', reason: 'AlreadyExists', code: 409 });
+    const err = new ApiError(409, body);
+    expect({ code: err.code, reason: err.reason, message: err.message }).toEqual({ code: 409, reason: 'AlreadyExists', message: 'configmaps "x" already exists' });
+  });
+
+  it('falls back to the start of the body, or the code, when the answer is no Status', () => {
+    expect(new ApiError(502, '<html>bad gateway</html>').message).toBe('<html>bad gateway</html>');
+    expect(new ApiError(503, '').message).toBe('HTTP 503');
+    expect(new ApiError(429, '', 7).retryAfterSeconds).toBe(7);
+  });
+});
+
+describe('sameTls: when connections made with one set of TLS material serve another', () => {
+  it('holds for equal bytes, however they are held', () => {
+    expect(sameTls({ ca: Buffer.from('CA') }, { ca: 'CA' })).toBe(true);
+    expect(sameTls({ ca: Buffer.from('CA'), cert: Buffer.from('c'), key: Buffer.from('k') }, { ca: Buffer.from('CA'), cert: Buffer.from('c'), key: Buffer.from('k') })).toBe(true);
+  });
+
+  it('fails for a rotated CA or certificate, or another server name or verification', () => {
+    expect(sameTls({ ca: 'CA one' }, { ca: 'CA two' })).toBe(false);
+    expect(sameTls({ cert: 'c1', key: 'k' }, { cert: 'c2', key: 'k' })).toBe(false);
+    expect(sameTls({ ca: 'CA' }, { ca: 'CA', servername: 'api' })).toBe(false);
+    expect(sameTls({}, { rejectUnauthorized: false })).toBe(false);
+    expect(sameTls({ ca: 'CA' }, {})).toBe(false);
+  });
+});
