@@ -97,8 +97,7 @@ async function describe(flags: ReturnType<typeof connection>, name: string): Pro
   const runner = await conn.getRunner(name).catch((err: unknown) => {
     throw new Error(apiErrorText(err, `Runner ${conn.namespace}/${name}`));
   });
-  const jobs = await conn.batch.listNamespacedJob({ namespace: conn.namespace, labelSelector: `runner.stakater.com/name=${name}` });
-  process.stdout.write(describeRunner(runner, jobs.items.filter((j) => j.metadata?.ownerReferences?.some((o) => o.uid === runner.metadata.uid))));
+  process.stdout.write(describeRunner(runner, await conn.jobsOf(runner)));
   return 0;
 }
 

@@ -1,7 +1,8 @@
 // The CLI's connection to the cluster: kubeconfig (KUBECONFIG, --kubeconfig, --context) and the
 // namespace (-n, else the context's, else "default"), as kubectl resolves them.
-import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
+import { controllingRunnerUid, identityOf, runnerJobsSelector } from '../runner/job.ts';
 
 export interface ConnectionFlags {
   namespace?: string | undefined;
@@ -24,15 +25,21 @@ export function connect(flags: ConnectionFlags) {
   if (!kc.getCurrentCluster()) throw new UsageError('hestia: no cluster in the kubeconfig: set KUBECONFIG or pass --kubeconfig');
   const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const batch = kc.makeApiClient(BatchV1Api);
   return {
     kc,
     namespace,
     custom,
     core: kc.makeApiClient(CoreV1Api),
-    batch: kc.makeApiClient(BatchV1Api),
+    batch,
     apps: kc.makeApiClient(AppsV1Api),
     getRunner: async (name: string): Promise<Runner> =>
       (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Runner,
+    /** The Runner's kept Jobs: those its labels select and it controls (a Runner of the same name before it had another uid). */
+    jobsOf: async (runner: Runner): Promise<V1Job[]> =>
+      (await batch.listNamespacedJob({ namespace: runner.metadata.namespace!, labelSelector: runnerJobsSelector(identityOf(runner)) })).items.filter(
+        (job) => controllingRunnerUid(job) === runner.metadata.uid,
+      ),
   };
 }
 

@@ -9,12 +9,10 @@ export async function runsCommand(flags: { namespace?: string; kubeconfig?: stri
   const runner = await conn.getRunner(name).catch((err: unknown) => {
     throw new Error(apiErrorText(err, id));
   });
-  const owned = (j: V1Job) => j.metadata?.ownerReferences?.some((o) => o.uid === runner.metadata.uid);
   // Jobs and Events are extra detail: without the right to read them, the status still tells the latest run.
   const [jobs, events] = await Promise.all([
-    conn.batch
-      .listNamespacedJob({ namespace: conn.namespace, labelSelector: `runner.stakater.com/name=${name}` })
-      .then((l) => l.items.filter(owned))
+    conn
+      .jobsOf(runner)
       .catch((err: unknown) => warn(`jobs of ${id}`, err, [] as V1Job[])),
     conn.core
       .listNamespacedEvent({ namespace: conn.namespace, fieldSelector: `involvedObject.uid=${runner.metadata.uid}` })

@@ -31,6 +31,35 @@ export function labelValue(text: string): string {
   return `${text.slice(0, 52).replace(/[^A-Za-z0-9]+$/, '')}-${shortHash(text, 10)}`;
 }
 
+/** Who a Runner is, as far as its Jobs' labels tell: its namespace and name. */
+export interface RunnerIdentity {
+  namespace: string;
+  name: string;
+}
+
+/** The labels that tie a Job to its Runner (SPEC §4), each value shortened to fit a label. */
+export function runnerJobLabels(runner: RunnerIdentity): Record<string, string> {
+  return {
+    [LABEL_RUNNER_NAME]: labelValue(runner.name),
+    [LABEL_RUNNER_NAMESPACE]: labelValue(runner.namespace),
+  };
+}
+
+/**
+ * The label selector of a Runner's Jobs: the one way every reader asks the API server for them. It matches the
+ * labels buildJob writes, shortened values included (the raw name of a Runner longer than 63 characters is not a
+ * valid label value, and the API server answers 400). A shortened value ends in a hash, so it could in principle
+ * be shared; readers still keep only the Jobs whose controller is the Runner (controllingRunnerUid).
+ */
+export function runnerJobsSelector(runner: RunnerIdentity): string {
+  return Object.entries(runnerJobLabels(runner))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+/** The namespace and name of a Runner object. */
+export const identityOf = (runner: Runner): RunnerIdentity => ({ namespace: runner.metadata.namespace!, name: runner.metadata.name! });
+
 export function ownerReferenceTo(runner: Runner): V1OwnerReference {
   return {
     apiVersion: API_VERSION,
@@ -43,11 +72,7 @@ export function ownerReferenceTo(runner: Runner): V1OwnerReference {
 }
 
 export function buildJob(runner: Runner, run: { key: string; revision: string }, jobName: string, settings: JobSettings): V1Job {
-  const labels = {
-    [LABEL_RUNNER_NAME]: labelValue(runner.metadata.name!),
-    [LABEL_RUNNER_NAMESPACE]: labelValue(runner.metadata.namespace!),
-    [LABEL_REVISION]: labelValue(run.revision),
-  };
+  const labels = { ...runnerJobLabels(identityOf(runner)), [LABEL_REVISION]: labelValue(run.revision) };
   const template = runner.spec.template;
   return {
     apiVersion: 'batch/v1',

@@ -172,3 +172,27 @@ describe('hestia runs', () => {
     expect(json.runs[1]!.message).toContain('cart returned 502');
   });
 });
+
+describe('a Runner whose name is longer than a label value', () => {
+  // 78 characters: its Jobs carry a shortened label value (src/runner/job.ts), and the CLI must select them by it.
+  const long = 'checkout-service-end-to-end-smoke-test-against-the-staging-payment-gateway-eu1';
+
+  it('`runs` lists its kept Job and `describe` shows it, exit 0', async () => {
+    expect(long).toHaveLength(78);
+    await createRunner(runnerManifest(env.ns, long, {}));
+    const done = await waitForRunner(env.ns, long, 'Succeeded', (r) => r.status?.state === 'Succeeded');
+    const job = done.status!.lastRun!.jobName;
+    expect((await jobsOf(env.ns, long)).map((j) => j.metadata!.name)).toEqual([job]);
+
+    const runs = await hestia('runs', long, '-o', 'json');
+    expect(runs.stderr).toBe('');
+    expect(runs.code).toBe(0);
+    expect((JSON.parse(runs.stdout) as { runs: { job: string; jobKept: boolean }[] }).runs).toMatchObject([{ job, jobKept: true }]);
+
+    const described = await hestia('describe', long);
+    expect(described.stderr).toBe('');
+    expect(described.code).toBe(0);
+    expect(described.stdout).toContain(`Runner ${env.ns}/${long}`);
+    expect(described.stdout).toMatch(new RegExp(`Jobs kept \\(newest first\\):\\n  ${job}  Succeeded  created `));
+  });
+});

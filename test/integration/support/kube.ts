@@ -14,6 +14,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Runner, type RunnerSpec } from '../../../src/api/runner.ts';
+import { runnerJobsSelector } from '../../../src/runner/job.ts';
 
 export function kubeConfig(): KubeConfig {
   if (!process.env.KUBECONFIG) throw new Error('KUBECONFIG is not set: run integration tests through test/cluster/with-cluster.sh (make test-integration)');
@@ -164,7 +165,7 @@ export async function deleteRunner(namespace: string, name: string): Promise<voi
 }
 
 export async function jobsOf(namespace: string, runnerName: string): Promise<V1Job[]> {
-  const list = await batch.listNamespacedJob({ namespace, labelSelector: `runner.stakater.com/name=${runnerName}` });
+  const list = await batch.listNamespacedJob({ namespace, labelSelector: runnerJobsSelector({ namespace, name: runnerName }) });
   return list.items;
 }
 
