@@ -10,8 +10,7 @@ import { collectionPath } from './api-paths.ts';
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
 import { keyOf, objectKey } from './object-key.ts';
 import { Projection } from './projection.ts';
-import { RESTART_BACKOFF, restartAfter, type WatchEnd, type WatchRun } from './watch-restart.ts';
-import { Backoff } from '../time/backoff.ts';
+import { RestartBackoff, restartAfter, type WatchEnd, type WatchRun } from './watch-restart.ts';
 
 export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
   /** e.g. `apps/v1` */
@@ -155,7 +154,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   }
 
   private async run(): Promise<void> {
-    const backoff = new Backoff(RESTART_BACKOFF);
+    const backoff = new RestartBackoff();
     while (!this.stopped) {
       const run: WatchRun = { opened: false, openMs: 0, events: 0 };
       let failure: { error: unknown } | undefined;

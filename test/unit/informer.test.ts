@@ -7,10 +7,10 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { KubeClient, Query, WatchEvent, WatchHandlers } from '../../src/k8s/client.ts';
 import { Informer } from '../../src/k8s/informer.ts';
-import { RESTART_BACKOFF, VERY_SHORT_WATCH_MS, provedHealthy, restartAfter, type WatchRun } from '../../src/k8s/watch-restart.ts';
-import { Backoff } from '../../src/time/backoff.ts';
+import { RESTART_BACKOFF, RestartBackoff, VERY_SHORT_WATCH_MS, provedHealthy, restartAfter, type WatchRun } from '../../src/k8s/watch-restart.ts';
 
-const exact = () => new Backoff({ ...RESTART_BACKOFF, jitter: 0 });
+/** Exact delays, so that the sequence can be read off (the jitter is backoff.test.ts's concern). */
+const exact = () => new RestartBackoff({ ...RESTART_BACKOFF, jitter: 0 });
 const closedAtOnce: WatchRun = { opened: true, openMs: 5, events: 0 };
 const lasted: WatchRun = { opened: true, openMs: 300_000, events: 0 };
 const delivered: WatchRun = { opened: true, openMs: 20, events: 3 };
@@ -50,11 +50,20 @@ describe('when a watch cache opens its next watch', () => {
     const backoff = exact();
     for (let i = 0; i < 4; i++) restartAfter({ kind: 'failed' }, neverOpened, backoff);
     expect(restartAfter({ kind: 'ended' }, closedAtOnce, backoff).waitMs).toBe(8000);
-    expect(restartAfter({ kind: 'gone' }, closedAtOnce, backoff).waitMs).toBe(16_000);
-    // A watch that delivered events, then failed: the failure is the first of a new series.
+    restartAfter({ kind: 'gone' }, closedAtOnce, backoff);
+    expect(restartAfter({ kind: 'gone' }, closedAtOnce, backoff).waitMs).toBe(1000);
+    // A watch that delivered events, then failed: the failure is the first of a new series, and so is the next 410.
     expect(restartAfter({ kind: 'failed' }, delivered, backoff)).toEqual({ waitMs: 500, failed: true });
-    restartAfter({ kind: 'failed' }, neverOpened, backoff);
-    expect(restartAfter({ kind: 'gone' }, lasted, backoff).waitMs).toBe(0);
+    expect(restartAfter({ kind: 'gone' }, neverOpened, backoff).waitMs).toBe(0);
+  });
+
+  it('lists at once after the first 410 that follows failures (a partition healed), and the failures keep their backoff', () => {
+    const backoff = exact();
+    for (let i = 0; i < 5; i++) restartAfter({ kind: 'failed' }, neverOpened, backoff);
+    expect(restartAfter({ kind: 'gone' }, closedAtOnce, backoff).waitMs).toBe(0);
+    expect(restartAfter({ kind: 'failed' }, neverOpened, backoff).waitMs).toBe(16_000);
+    // Failures between 410s do not make the 410s routine again.
+    expect(restartAfter({ kind: 'gone' }, closedAtOnce, backoff).waitMs).toBe(1000);
   });
 
   it('waits at least as long as a 429 asks', () => {
@@ -63,7 +72,7 @@ describe('when a watch cache opens its next watch', () => {
 
   it('lists again at once when the cache asked for it', () => {
     const backoff = exact();
-    for (let i = 0; i < 4; i++) backoff.next();
+    for (let i = 0; i < 4; i++) backoff.failures.next();
     expect(restartAfter({ kind: 'resync' }, neverOpened, backoff)).toEqual({ waitMs: 0, failed: false });
   });
 });
