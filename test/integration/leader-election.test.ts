@@ -1,6 +1,6 @@
 // Operator processes with leader election: one acts; when it dies, another takes over; when it is
-// stopped (SIGTERM, a rolling update) it hands the Lease over at once; and a replica whose wall
-// clock is off never takes a Lease that its holder keeps renewing.
+// stopped (SIGTERM, a rolling update) it hands the Lease over at once, never one another holds;
+// and a replica whose wall clock is off never takes a Lease that its holder keeps renewing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorKubeConfig, OPERATOR_NAMESPACE } from './support/identity.ts';
-import { createNamespace, createRunner, deleteNamespace, installCrd, jobsOf, kc, runnerManifest, waitFor, waitForRunner } from './support/kube.ts';
+import { createNamespace, createRunner, deleteNamespace, installCrd, jobsOf, kc, runnerManifest, stays, waitFor, waitForRunner } from './support/kube.ts';
 
 let ns: string;
 let kubeconfigFile: string;
@@ -52,18 +52,6 @@ function startReplica(identity: string, lease: string, options: ReplicaOptions =
 const readLease = (name: string) => coordination.readNamespacedLease({ namespace: OPERATOR_NAMESPACE, name });
 const holderOf = async (name: string) => (await readLease(name)).spec?.holderIdentity;
 
-/** The holders of the Lease seen, in order, over `ms` (read every 200 ms). */
-async function holdersDuring(name: string, ms: number): Promise<string[]> {
-  const seen: string[] = [];
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const holder = (await holderOf(name)) ?? '';
-    if (seen.at(-1) !== holder) seen.push(holder);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return seen;
-}
-
 beforeAll(async () => {
   await installCrd();
   ns = await createNamespace('leader');
@@ -104,7 +92,7 @@ describe('leader election', () => {
     await waitFor('replica-b to wait for the Lease', () => b.output().includes('waiting to become leader'));
 
     // Three lease durations of replica-b's retries (every 0.8 s): one leader throughout.
-    expect(await holdersDuring(lease, 18_000)).toEqual(['replica-a']);
+    await stays('another replica holds the Lease', async () => (await holderOf(lease)) !== 'replica-a', 18_000);
     expect(a.output()).not.toContain('lost the Lease');
     expect(a.proc.exitCode).toBeNull();
 
@@ -136,4 +124,24 @@ describe('leader election', () => {
     expect(handOverMs).toBeLessThan(1_000 + 1_500);
     expect(taken.leaseTransitions).toBe(transitionsBefore + 1);
   }, 90_000);
+
+  it('never clears the Lease on SIGTERM once another holds it', async () => {
+    // Retry 3 s: replica-a is stopped right after a renewal, so it cannot notice the rival by renewing.
+    const timing = { HESTIA_LEASE_SECONDS: '10', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '7', HESTIA_LEASE_RETRY_SECONDS: '3' };
+    const lease = `hestia-rival-${process.pid}`;
+    const a = startReplica('replica-a', lease, { timing });
+    await waitFor('replica-a to hold the Lease', async () => (await holderOf(lease)) === 'replica-a');
+    const first = (await readLease(lease)).spec?.renewTime;
+    const renewed = await waitFor('a renewal by replica-a', async () => {
+      const l = await readLease(lease);
+      return String(l.spec?.renewTime) !== String(first) && l;
+    });
+    // A rival holds the Lease now (as one that saw it expire would), with the resourceVersion just read.
+    await coordination.replaceNamespacedLease({ namespace: OPERATOR_NAMESPACE, name: lease, body: { ...renewed, spec: { ...renewed.spec, holderIdentity: 'rival', leaseDurationSeconds: 60 } } });
+
+    a.proc.kill('SIGTERM');
+    expect(await a.exited, 'replica-a stops cleanly').toBe(0);
+    expect(a.output()).toContain('did not release the Lease');
+    expect(await holderOf(lease)).toBe('rival');
+  }, 60_000);
 });
