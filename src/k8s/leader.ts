@@ -201,8 +201,8 @@ export class LeaderElector {
     this.timer = setTimeout(() => void renew(), this.settings.retrySeconds * 1000);
   }
 
-  /** Stops trying to acquire or renew; the Lease, if held, stays held until it expires (see `release`). */
-  stop(): void {
+  /** Stops trying to acquire or renew; the Lease, if held, stays held until it expires (`release` gives it up). */
+  private stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.watchdog);
