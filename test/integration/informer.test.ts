@@ -93,6 +93,18 @@ describe('the watch cache behind a faulty server', () => {
     await createConfigMap(ns, 'after-the-closes');
     await waitFor('the ConfigMap created after the closes in the cache', () => cache.get(ns, 'after-the-closes'), 40_000);
   });
+
+
+  it('waits as long as a 429 asks before it lists again', async () => {
+    const { ns, path } = await namespace();
+    proxy.add({ match: { method: 'GET', path, watch: false }, fault: { kind: 'status', code: 429, retryAfterSeconds: 3 }, times: 1 });
+    const cache = configMapCache(ns);
+    await within(15_000, 'the first LIST that passes', cache.start());
+    const [refused, passed] = proxy.seen({ path, watch: false });
+    expect(refused?.fault).toBe('status');
+    // The backoff alone would have waited half a second.
+    expect(passed!.at - refused!.at).toBeGreaterThanOrEqual(2_900);
+  });
 });
 
 describe('an object the cache cannot project', () => {

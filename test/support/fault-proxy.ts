@@ -100,7 +100,8 @@ export class FaultProxy {
 
   private constructor(upstream: Connection) {
     this.upstream = upstream;
-    this.upstreamAgent = new Agent({ keepAlive: true, ...upstream.tls });
+    // TLS material goes with each request (Connection.tls may change between requests).
+    this.upstreamAgent = new Agent({ keepAlive: true });
     const { cert, key } = loopbackCertificate();
     this.ca = cert;
     const secureContext = createSecureContext({ cert, key });
@@ -132,7 +133,8 @@ export class FaultProxy {
 
   /** A connection through the proxy, with the upstream's credentials: give it to a KubeClient. */
   connection(): Connection {
-    return { server: this.url, tls: { ca: this.ca }, headers: () => this.upstream.headers() };
+    const tls = { ca: this.ca };
+    return { server: this.url, tls, headers: () => this.upstream.headers(), unauthorized: () => this.upstream.unauthorized?.() };
   }
 
   /** Rules are tried in the order added; the first that matches (and has uses left) applies. */
