@@ -80,6 +80,29 @@ describe('spec.resources', () => {
     expect(await jobsOf(ns, 'podinfo-smoke')).toHaveLength(2);
   });
 
+  it('waits for a HelmRelease just created, whose controller has not reported a status yet, and runs once it reports Ready', async () => {
+    const { ns } = env;
+    const entry = { apiVersion: apiVersionOf(HELM_RELEASE), kind: 'HelmRelease', selector: { matchLabels: { app: 'fresh-release' } } };
+    await createRunner(runnerManifest(ns, 'fresh-release-check', { resources: [entry] }));
+    await waitForRunner(ns, 'fresh-release-check', 'waiting for a match', (r) => r.status?.message?.startsWith('no enabled HelmRelease') === true);
+
+    // Created a moment ago, as `kubectl apply` leaves it: generation 1, no status. kstatus calls it Current.
+    await createObject(HELM_RELEASE, ns, 'fresh', { app: 'fresh-release', ...ENABLE }, { interval: '5m' });
+    const seen = await waitForRunner(ns, 'fresh-release-check', 'the HelmRelease seen', (r) => r.status?.message?.includes(`HelmRelease ${ns}/fresh`) === true || r.status?.state !== 'WaitingForWorkloads');
+    const why = 'no status yet: its controller has not reported on generation 1; if no controller will, give this kind a readyWhen';
+    expect(seen.status?.state).toBe('WaitingForWorkloads');
+    expect(seen.status?.message).toBe(`waiting for resource HelmRelease ${ns}/fresh (${why})`);
+    expect(seen.status?.watchedResources).toEqual([{ kind: 'HelmRelease', apiVersion: apiVersionOf(HELM_RELEASE), namespace: ns, name: 'fresh', ready: false, message: why }]);
+    expect(await jobsOf(ns, 'fresh-release-check')).toHaveLength(0);
+
+    // Flux reports: installed, Ready on generation 1. Now it runs, once.
+    await setStatus(HELM_RELEASE, ns, 'fresh', released(1));
+    const done = await waitForRunner(ns, 'fresh-release-check', 'Succeeded', stateIs('Succeeded'));
+    expect(done.status?.lastRun?.trigger).toBe('first run');
+    expect(done.status?.watchedResources?.[0]).toMatchObject({ name: 'fresh', ready: true, message: 'Current: Resource is Ready' });
+    expect(await jobsOf(ns, 'fresh-release-check')).toHaveLength(1);
+  });
+
   it('runs when an Argo CD Application is synced and healthy, by readyWhen (deploy/samples/runner-argocd-application.yaml)', async () => {
     const { ns } = env;
     await createObject(ARGO_APPLICATION, ns, 'guestbook', { app: 'guestbook', ...ENABLE }, { project: 'default' });

@@ -49,12 +49,20 @@ function unobservedGeneration(object: JsonMap): KstatusResult | null {
 }
 
 function builtinStatus(object: JsonMap, now: Date): KstatusResult | null {
-  const group = groupOf(stringField(object, ['apiVersion'], ''));
-  if (group === null) return null;
-  const kind = stringField(object, ['kind'], '');
-  const rule = builtinRule(group === '' ? kind : `${group}/${kind}`);
+  const rule = builtinRuleOf(object);
   return rule ? rule(object, now) : null;
 }
+
+/** kstatus' own rule for the object's kind (a built-in kind: Deployment, Pod, ConfigMap, ...), if it has one. */
+function builtinRuleOf(object: JsonMap) {
+  const group = groupOf(stringField(object, ['apiVersion'], ''));
+  if (group === null) return undefined;
+  const kind = stringField(object, ['kind'], '');
+  return builtinRule(group === '' ? kind : `${group}/${kind}`);
+}
+
+/** Whether kstatus judges the object's kind by a rule of its own rather than by the generic conditions. */
+export const isBuiltinKind = (object: unknown): boolean => isMap(object) && builtinRuleOf(object) !== undefined;
 
 /** The first Ready condition with status True, False or Unknown decides; others are passed over. */
 function readyCondition(object: JsonMap): KstatusResult | null {
