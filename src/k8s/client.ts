@@ -11,10 +11,10 @@
 // `setTimeout`, which starts only once a socket is assigned); a watch is bounded so until its
 // headers, then by its silence. HTTP/1.1 and not HTTP/2 (client-go's default, one connection
 // multiplexing everything): one stalled connection then takes one request with it, not every watch
-// and the Lease at once (client-go needed HTTP/2 pings to notice that case, kubernetes#87615), a
-// stalled request's deadline can drop the kept connections without touching the watches, node:http2
-// has no proxy tunnelling, and the API server's HTTP/1.1 keep-alive makes the extra connections
-// cheap (one TLS handshake per watch, reused when it ends).
+// and the Lease at once (client-go needed HTTP/2 pings to notice that case, kubernetes/kubernetes#95981),
+// a stalled request's deadline can drop the kept connections without touching the watches, node:http2
+// has no proxy support of its own, and keep-alive makes the extra connections cheap (one TLS
+// handshake per watch, the connection reused by the next watch when one ends).
 //
 // Proxies: the Connection names one (src/k8s/proxy.ts decides which, as kubectl does); Node 24's
 // agents tunnel HTTPS through it with CONNECT (the `proxyEnv` agent option), so no proxy library is
