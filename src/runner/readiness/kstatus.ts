@@ -1,7 +1,9 @@
 // kstatus in TypeScript: the status of an object of any kind as the kstatus library
 // (sigs.k8s.io/cli-utils/pkg/kstatus/status, v0.37) computes it — what Flux's health checks and many
 // deploy tools call "ready". A resource that a Runner selects through `spec.resources` is ready when
-// this says Current (SPEC §2.3). Pure: the clock is an argument (only a Pod's scheduling grace reads it).
+// this says Current (SPEC §2.3) and its controller has reported on it: kstatus fails open on a custom
+// resource with no status yet, and Hestia does not (defaultReadiness in resource-readiness.ts). This file
+// stays kstatus exactly. Pure: the clock is an argument (only a Pod's scheduling grace reads it).
 //
 // test/unit/kstatus-differential.test.ts holds it to the real library, over a corpus of Flux, Argo CD,
 // Argo Rollouts, Knative and CloudNativePG objects and thousands of generated ones: both must agree
