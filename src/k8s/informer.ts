@@ -28,7 +28,7 @@ export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
 
 export type ChangeHandler<T> = (previous: T | undefined, current: T) => void;
 export type DeleteHandler<T> = (last: T) => void;
-/** A LIST or WATCH failed (not a routine 410): the cache retries by itself, with backoff. */
+/** A LIST or WATCH failed, or a watch closed as soon as opened (not a routine 410): the cache retries by itself, with backoff. */
 export type ErrorHandler = (error: unknown) => void;
 
 const PAGE_SIZE = 500;
