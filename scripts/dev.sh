@@ -28,7 +28,7 @@ established() {
 }
 for _ in $(seq 120); do established && break; sleep 0.5; done
 established || { echo "make dev: the Runner CRD was not Established within 60 s" >&2; exit 1; }
-HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/hestia-dev-operator.log" 2>&1 &
+HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
 operator_pid=$!
 "$kubectl" apply -k deploy/samples >/dev/null
 
@@ -36,7 +36,7 @@ cat <<MSG
 Hestia is running against a local control plane (kwok: pods are simulated, images never pulled).
   kubectl:       $kubectl
   KUBECONFIG:    $KUBECONFIG
-  operator log:  ${TMPDIR:-/tmp}/hestia-dev-operator.log
+  operator log:  ${TMPDIR:-/tmp}/$name-operator.log
 Try, in another shell:
   export KUBECONFIG=$KUBECONFIG
   $kubectl get runners -A                      # STATE, LAST RESULT, NEXT RUN
@@ -45,7 +45,8 @@ Try, in another shell:
 Watching Runners (Ctrl-C stops everything):
 MSG
 if [ -n "${HESTIA_DEV_SECONDS:-}" ]; then
-  timeout "$HESTIA_DEV_SECONDS" "$kubectl" get runners -A --watch || true
+  # --foreground: timeout stays in this process group, so Ctrl-C reaches it and the watch as without it.
+  timeout --foreground "$HESTIA_DEV_SECONDS" "$kubectl" get runners -A --watch || true
 else
   "$kubectl" get runners -A --watch
 fi

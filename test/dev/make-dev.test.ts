@@ -53,12 +53,14 @@ function runners(kubectl: string, kubeconfig: string): Map<string, RunnerRow> {
 /** The live view's lines for one Runner (kubectl get runners -A --watch: NAMESPACE NAME STATE ...). */
 const viewLines = (name: string): string[] => output.split('\n').filter((l) => l.split(/\s+/)[1] === name);
 
+// If the test failed half-way: stop it as `kill` would, and delete its cluster whatever happened.
 afterAll(async () => {
-  if (dev?.exitCode === null) {
+  if (dev && dev.exitCode === null && dev.signalCode === null) {
     process.kill(-dev.pid!, 'SIGTERM');
-    await exited;
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
   }
-});
+  execFileSync(`${REPO}test/cluster/down.sh`, [CLUSTER], { stdio: 'ignore' });
+}, 90_000);
 
 describe('make dev on a fresh clone', () => {
   it('starts a control plane, the operator and the samples, shows the promised runs, and stops everything on Ctrl-C', async () => {
