@@ -3,17 +3,18 @@
 // a kind whose discovery is slow holds it there. Here the operator's discovery of one group-version is held until
 // the test lets it through, so the wait lasts as long as the test needs: Runners are created, changed and deleted
 // meanwhile, and each must end as it would have had the operator been running all along — every new Runner gets an
-// actor, its status and its run; the changed one acts on its change; the deleted one has no actor.
+// actor, its status and its run; the changed one acts on its change; the deleted one has no actor. And Runners
+// created in a loop all through start-up — while the caches list, while start-up waits, after it — each run once.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runner } from '../../src/api/runner.ts';
+import { GROUP, PLURAL, VERSION, type Runner } from '../../src/api/runner.ts';
 import { groupVersionPath } from '../../src/k8s/api-paths.ts';
 import { KubeClient, type RequestArgs } from '../../src/k8s/client.ts';
 import { connectionOf } from '../../src/k8s/kubeconfig.ts';
 import { Operator } from '../../src/operator/operator.ts';
 import { operatorKubeConfig } from './support/identity.ts';
 import {
-  createNamespace, createRunner, deleteNamespace, deleteRunner, installCrd, jobsOf, patchRunner, runnerManifest, waitFor, waitForRunner,
+  createNamespace, createRunner, custom, deleteNamespace, deleteRunner, installCrd, jobsOf, patchRunner, runnerManifest, waitFor, waitForRunner,
 } from './support/kube.ts';
 
 /** A kind no cluster serves: the operator asks discovery about it, and that answer is what the test holds. */
@@ -42,33 +43,49 @@ class ClientWithHeldDiscovery extends KubeClient {
   }
 }
 
-let ns: string;
-let operator: Operator | undefined;
-let client: ClientWithHeldDiscovery | undefined;
+const namespaces: string[] = [];
+const started: { client: ClientWithHeldDiscovery; operator: Operator }[] = [];
+
+/**
+ * The real operator on the real control plane, its discovery of HELD_KIND held. Namespace-scoped, so that its cache
+ * of Runners holds the test's alone and its count says what it has seen.
+ */
+async function operatorWithHeldDiscovery(ns: string): Promise<{ client: ClientWithHeldDiscovery; operator: Operator }> {
+  const client = new ClientWithHeldDiscovery(await connectionOf(await operatorKubeConfig()));
+  const operator = new Operator({ client, log: pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' }), scope: { namespaces: [ns] } });
+  started.push({ client, operator });
+  return { client, operator };
+}
 
 beforeAll(async () => {
   await installCrd();
-  ns = await createNamespace('startup-window');
 });
 
 afterAll(async () => {
-  client?.release();
-  await operator?.stop();
-  if (ns) await deleteNamespace(ns);
+  for (const { client, operator } of started) {
+    client.release();
+    await operator.stop();
+  }
+  for (const ns of namespaces) await deleteNamespace(ns);
 });
+
+async function namespace(): Promise<string> {
+  const ns = await createNamespace('startup-window');
+  namespaces.push(ns);
+  return ns;
+}
 
 const succeeded = (r: Runner) => r.status?.state === 'Succeeded' && r.status.lastRun?.result === 'Succeeded';
 
 describe('Runners that change while the operator starts', () => {
   it('each gets its actor, its status and its run: created, changed and deleted while start-up waits for a kind of spec.resources', async () => {
+    const ns = await namespace();
     // Before the operator starts: one Runner naming the held kind (start-up waits for it), one to change, one to delete.
     await createRunner(runnerManifest(ns, 'names-held-kind', { resources: [{ ...HELD_KIND, selector: {} }] }));
     await createRunner(runnerManifest(ns, 'changed-meanwhile', { suspend: true }));
     await createRunner(runnerManifest(ns, 'deleted-meanwhile', { suspend: true }));
 
-    client = new ClientWithHeldDiscovery(await connectionOf(await operatorKubeConfig()));
-    // Namespace-scoped, so that its cache of Runners holds this file's alone and its count says what it has seen.
-    operator = new Operator({ client, log: pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' }), scope: { namespaces: [ns] } });
+    const { client, operator } = await operatorWithHeldDiscovery(ns);
     const starting = operator.start();
     await client.asked; // start-up is waiting for the held kind
 
@@ -77,7 +94,7 @@ describe('Runners that change while the operator starts', () => {
     const created = Array.from({ length: CREATED_MEANWHILE }, (_, i) => `created-meanwhile-${i}`);
     for (const name of created) await createRunner(runnerManifest(ns, name, {}));
     // Watch events come in order: the last Runner created in the cache means everything before it is there too.
-    await waitFor('the operator\'s cache to hold every Runner created meanwhile', () => operator!.stats.runners === 2 + CREATED_MEANWHILE);
+    await waitFor('the operator\'s cache to hold every Runner created meanwhile', () => operator.stats.runners === 2 + CREATED_MEANWHILE);
 
     client.release();
     await starting;
@@ -94,4 +111,40 @@ describe('Runners that change while the operator starts', () => {
     expect(actors).toBe(2 + CREATED_MEANWHILE);
     expect(await jobsOf(ns, 'deleted-meanwhile')).toHaveLength(0);
   }, 180_000);
+
+  it('each runs once when created in a loop all through start-up: before the caches are listed, while start-up waits, after it', async () => {
+    const ns = await namespace();
+    await createRunner(runnerManifest(ns, 'names-held-kind', { resources: [{ ...HELD_KIND, selector: {} }] }));
+    const { client, operator } = await operatorWithHeldDiscovery(ns);
+
+    const names: string[] = [];
+    let phase: 'starting' | 'waiting' | 'started' = 'starting';
+    const createdIn = { starting: 0, waiting: 0, started: 0 };
+    const loop = (async () => {
+      while (createdIn.started < 10) {
+        const name = `loop-${names.length}`;
+        await createRunner(runnerManifest(ns, name, {}));
+        names.push(name);
+        createdIn[phase] += 1;
+      }
+    })();
+    const starting = operator.start().then(() => void (phase = 'started'));
+    await client.asked;
+    phase = 'waiting';
+    await waitFor('ten Runners created while start-up waits', () => createdIn.waiting >= 10);
+    client.release();
+    await starting;
+    await loop;
+
+    const list = async () => ((await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })) as { items: Runner[] }).items;
+    let notDone: string[] = [];
+    await waitFor(`all ${names.length} Runners created in the loop Succeeded (created ${JSON.stringify(createdIn)})`, async () => {
+      const byName = new Map((await list()).map((r) => [r.metadata.name!, r]));
+      notDone = names.filter((n) => !succeeded(byName.get(n) ?? ({} as Runner))).map((n) => `${n}: ${byName.get(n)?.status?.state ?? 'no status'}`);
+      return notDone.length === 0;
+    }, 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}; not Succeeded: ${notDone.join(', ')}`);
+    });
+    for (const name of names) expect(await jobsOf(ns, name), name).toHaveLength(1);
+  }, 240_000);
 });
