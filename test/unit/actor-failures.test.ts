@@ -12,6 +12,8 @@ import type { JobHistory } from '../../src/operator/job-history.ts';
 import { statusFor } from '../../src/operator/status-render.ts';
 import type { Runner } from '../../src/api/runner.ts';
 import { assess } from '../../src/runner/assess.ts';
+import type { Operator } from '../../src/operator/operator.ts';
+import { createMetrics } from '../../src/process/metrics.ts';
 import type { Clock } from '../../src/time/clock.ts';
 
 const ready: RunnerInputs = {
@@ -203,5 +205,16 @@ describe('a Runner whose actor failed, in the operator', () => {
     expect(reconcile()).toMatchObject({ status: 'True' });
     expect(lines.some((l) => l.msg === "the Runner's actor runs again" && l.runner === 'qa/smoke')).toBe(true);
     actors.stop();
+  });
+});
+
+describe('hestia_actor_failures_total', () => {
+  it('counts the operator\'s actor failures', async () => {
+    const { registry, observe } = createMetrics();
+    const stats = { statusWrites: 0, statusWritesSkipped: 0, statusWriteErrors: 0, writesThrottled: 0, writeBacklog: {}, actorFailures: 3 };
+    observe({ operator: { stats, runnersByState: () => new Map(), watchCaches: [], ready: true } as unknown as Operator, isLeader: () => true });
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE hestia_actor_failures_total counter');
+    expect(text).toMatch(/^hestia_actor_failures_total 3$/m);
   });
 });
