@@ -138,6 +138,8 @@ export class KubeClient {
   constructor(connection: Connection) {
     this.connection = connection;
     this.secure = connection.server.startsWith('https:');
+    // An older Node ignores `proxyEnv`: it would connect directly, past the proxy the kubeconfig or environment names.
+    if (connection.proxy && !tunnelsThroughProxies(process.versions.node)) throw new Error(`proxy ${connection.proxy}: Node ${process.versions.node} cannot tunnel through a proxy (Node 22.21 or 24.5 and later can)`);
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -309,6 +311,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** Whether this Node version's agents tunnel through a proxy (the `proxyEnv` option: Node 22.21, 24.5). */
+export function tunnelsThroughProxies(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
 }
 
 /** Whether two sets of TLS material are the same (then the connections made with one serve the other). */

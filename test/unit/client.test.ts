@@ -1,7 +1,7 @@
 // The client's pure parts; its requests, deadlines and connections are tested against the real API
 // server in test/integration/client.test.ts.
 import { describe, expect, it } from 'vitest';
-import { ApiError, sameTls } from '../../src/k8s/client.ts';
+import { ApiError, sameTls, tunnelsThroughProxies } from '../../src/k8s/client.ts';
 
 describe('ApiError', () => {
   it("takes the message and reason from the API server's Status", () => {
@@ -29,5 +29,12 @@ describe('sameTls: when connections made with one set of TLS material serve anot
     expect(sameTls({ ca: 'CA' }, { ca: 'CA', servername: 'api' })).toBe(false);
     expect(sameTls({}, { rejectUnauthorized: false })).toBe(false);
     expect(sameTls({ ca: 'CA' }, {})).toBe(false);
+  });
+});
+
+describe('tunnelsThroughProxies', () => {
+  it("holds from the Node versions whose agents take `proxyEnv`, so that an older one refuses a proxy instead of passing it by", () => {
+    expect(['24.5.0', '24.22.3', '25.1.0', '22.21.0'].map(tunnelsThroughProxies)).toEqual([true, true, true, true]);
+    expect(['24.4.1', '22.20.0', '23.11.0', '20.19.0'].map(tunnelsThroughProxies)).toEqual([false, false, false, false]);
   });
 });
