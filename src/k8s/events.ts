@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { KubeClient } from './client.ts';
 import { errorText } from './informer.ts';
 import type { WriteQueue } from './write-queue.ts';
+import { collectionPath } from './api-paths.ts';
+import { keyOf } from './object-key.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -41,8 +43,8 @@ export function eventRecorder(client: KubeClient, queue: WriteQueue, log: Logger
         count: 1,
       };
       queue
-        .run('event', () => client.create(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, body))
-        .catch((err: unknown) => log.warn({ err: errorText(err), reason, regarding: `${namespace}/${regarding.name}` }, 'could not record Event'));
+        .run('event', () => client.create(collectionPath('v1', 'events', namespace), body))
+        .catch((err: unknown) => log.warn({ err: errorText(err), reason, regarding: keyOf(namespace, regarding.name ?? '') }, 'could not record Event'));
     },
   };
 }

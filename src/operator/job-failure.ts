@@ -9,6 +9,7 @@ import type { RunnerEvent } from '../../machines/runner.ts';
 import type { JobOutcome } from '../runner/job.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
+import { collectionPath } from '../k8s/api-paths.ts';
 
 /** A termination message may be 4 KiB; status and Events keep the first part. */
 export const TERMINATION_TEXT_LIMIT = 1024;
@@ -69,7 +70,7 @@ export function jobEndReporter(deps: JobEndDeps) {
 
   const podsOf = async (job: V1Job): Promise<V1Pod[]> =>
     (
-      await deps.client.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(job.metadata!.namespace!)}/pods`, {
+      await deps.client.request<{ items: V1Pod[] }>('GET', collectionPath('v1', 'pods', job.metadata!.namespace!), {
         query: { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}` },
         timeoutMs: LIST_TIMEOUT_MS,
       })

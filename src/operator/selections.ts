@@ -3,7 +3,7 @@
 // event does not grow with the number of Runners; and the dependency cycles among Runners. Every
 // change returns the Runners it concerns, for the operator to assess again.
 import type { Runner } from '../api/runner.ts';
-import { objectKey } from '../k8s/object-key.ts';
+import { keyOf, objectKey, parseKey } from '../k8s/object-key.ts';
 import { findCycles } from '../runner/selection/cycles.ts';
 import type { WorkloadKind } from '../runner/readiness/readiness.ts';
 import { LabelIndex, Relation, SelectorIndex } from '../runner/selection/selection.ts';
@@ -23,11 +23,12 @@ export interface WorkloadRef {
   name: string;
 }
 
-export const workloadKey = (w: WorkloadRef): string => `${w.kind}/${w.namespace}/${w.name}`;
+/** `Deployment/shop/cart`: the kind, then the object's key (src/k8s/object-key.ts). */
+export const workloadKey = (w: WorkloadRef): string => `${w.kind}/${keyOf(w.namespace, w.name)}`;
 
 export function parseWorkloadKey(key: string): WorkloadRef {
-  const [kind, namespace, name] = key.split('/') as [WorkloadKind, string, string];
-  return { kind, namespace, name };
+  const slash = key.indexOf('/');
+  return { kind: key.slice(0, slash) as WorkloadKind, ...parseKey(key.slice(slash + 1)) };
 }
 
 /** A Runner's key in every index and cache: `namespace/name` (src/k8s/object-key.ts). */
