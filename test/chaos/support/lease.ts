@@ -7,12 +7,13 @@ import { kc } from '../../integration/support/kube.ts';
 
 const coordination = kc.makeApiClient(CoordinationV1Api);
 
-export async function readLease(name: string): Promise<V1Lease | undefined> {
-  return coordination.readNamespacedLease({ namespace: OPERATOR_NAMESPACE, name }).catch(() => undefined);
+/** A Lease of the operator's namespace, or of `namespace` (a chart installed in a release namespace). */
+export async function readLease(name: string, namespace = OPERATOR_NAMESPACE): Promise<V1Lease | undefined> {
+  return coordination.readNamespacedLease({ namespace, name }).catch(() => undefined);
 }
 
-export async function leaseHolder(name: string): Promise<string | undefined> {
-  return (await readLease(name))?.spec?.holderIdentity;
+export async function leaseHolder(name: string, namespace = OPERATOR_NAMESPACE): Promise<string | undefined> {
+  return (await readLease(name, namespace))?.spec?.holderIdentity;
 }
 
 export const timeOf = (t: unknown): number => (t ? new Date(t as string | Date).getTime() : NaN);

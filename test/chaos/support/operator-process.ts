@@ -2,7 +2,7 @@
 // ServiceAccount, started, SIGKILLed and restarted by a fault test. Its log goes to a file of its
 // own (printed when a test fails), and its /readyz tells when it has started acting.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,25 @@ export class OperatorProcess {
     this.child!.kill('SIGKILL');
     await this.exited;
     this.killing = false;
+  }
+
+  /**
+   * SIGTERM, as a rolling update or a drained node stops a pod: the operator stops by itself. Past
+   * `graceMs` it is SIGKILLed, as the kubelet does after the termination grace period. Resolves once it is gone.
+   */
+  async terminate(graceMs = 30_000): Promise<void> {
+    if (!this.running) return;
+    this.killing = true;
+    this.child!.kill('SIGTERM');
+    const grace = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(grace);
+    this.killing = false;
+  }
+
+  /** The lines of its log so far (every process it ran) that contain `text`. */
+  logLines(text: string): string[] {
+    return readFileSync(this.logFile, 'utf8').split('\n').filter((line) => line.includes(text));
   }
 
   /** Resolves when the process exits by itself (e.g. after losing its Lease). */
