@@ -21,18 +21,12 @@
 // loaded. TLS material is asked for per request: when it changed (a rotated CA or client
 // certificate file, an exec plugin's new certificate) the client opens new connections with it
 // and lets the old ones finish what they carry.
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { newTransport, retire, sameTls, tunnelsThroughProxies, type Agent, type TlsMaterial, type Transport } from './transport.ts';
 
-/** TLS material and options for the connections: ca, cert, key, rejectUnauthorized, servername. */
-export interface TlsMaterial {
-  ca?: Buffer | string;
-  cert?: Buffer | string;
-  key?: Buffer | string;
-  rejectUnauthorized?: boolean;
-  servername?: string;
-}
+export type { TlsMaterial } from './transport.ts';
 
 /** What a request needs to reach and authenticate to the API server (src/k8s/kubeconfig.ts). */
 export interface Connection {
@@ -107,17 +101,7 @@ export interface WatchHandlers<T> {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
-/** Idle connections kept for requests, as client-go's MaxIdleConnsPerHost. */
-const IDLE_REQUEST_CONNECTIONS = 25;
 
-type Agent = HttpsAgent | HttpAgent;
-
-/** The agents for one set of TLS material. */
-interface Transport {
-  tls: TlsMaterial;
-  requests: Agent;
-  watches: Agent;
-}
 
 /** An answer whose headers have come, and the deadline still running over it. */
 interface Opened {
@@ -241,14 +225,7 @@ export class KubeClient {
   private transportFor(tls: TlsMaterial): Transport {
     if (this.transport && sameTls(this.transport.tls, tls)) return this.transport;
     if (this.transport) retire(this.transport);
-    const options = {
-      keepAlive: true,
-      ...tls,
-      // Explicit, so that NODE_USE_ENV_PROXY never adds a proxy of Node's choosing: src/k8s/proxy.ts chose.
-      proxyEnv: this.connection.proxy ? { [this.secure ? 'HTTPS_PROXY' : 'HTTP_PROXY']: this.connection.proxy } : {},
-    };
-    const make = (extra: { maxFreeSockets?: number }): Agent => (this.secure ? new HttpsAgent({ ...options, ...extra }) : new HttpAgent({ ...options, ...extra }));
-    this.transport = { tls, requests: make({ maxFreeSockets: IDLE_REQUEST_CONNECTIONS }), watches: make({}) };
+    this.transport = newTransport(tls, this.secure, this.connection.proxy);
     return this.transport;
   }
 
@@ -311,27 +288,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
-}
-
-/** Whether this Node version's agents tunnel through a proxy (the `proxyEnv` option: Node 22.21, 24.5). */
-export function tunnelsThroughProxies(version: string): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
-}
-
-/** Whether two sets of TLS material are the same (then the connections made with one serve the other). */
-export function sameTls(a: TlsMaterial, b: TlsMaterial): boolean {
-  if (a === b) return true;
-  const same = (x: Buffer | string | undefined, y: Buffer | string | undefined) => x === y || (x !== undefined && y !== undefined && Buffer.from(x).equals(Buffer.from(y)));
-  return same(a.ca, b.ca) && same(a.cert, b.cert) && same(a.key, b.key) && a.rejectUnauthorized === b.rejectUnauthorized && a.servername === b.servername;
-}
-
-/** Agents whose TLS material is outdated: what they carry now finishes, and no connection goes back to them. */
-function retire(transport: Transport): void {
-  for (const agent of [transport.requests, transport.watches]) {
-    agent.keepSocketAlive = () => false;
-    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
-  }
 }
 
 /** The whole body; rejects with the deadline's error when it passes first, or when the connection ends early. */

@@ -1,7 +1,8 @@
 // The client's pure parts; its requests, deadlines and connections are tested against the real API
 // server in test/integration/client.test.ts.
 import { describe, expect, it } from 'vitest';
-import { ApiError, sameTls, tunnelsThroughProxies } from '../../src/k8s/client.ts';
+import { ApiError } from '../../src/k8s/client.ts';
+import { sameTls, tunnelsThroughProxies } from '../../src/k8s/transport.ts';
 
 describe('ApiError', () => {
   it("takes the message and reason from the API server's Status", () => {
