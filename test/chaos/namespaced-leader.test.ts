@@ -160,7 +160,9 @@ describe(`namespace-scoped over ${size.namespaces} namespaces, two replicas with
     await whileLeaseHeld('hestia-0 to act (/readyz) in every namespace', () => replica('hestia-0').ready(), START_LIMIT_MS);
     const firstStartMs = Date.now() - becameLeader;
 
-    // Drivers in every namespace; the hand-overs fall at even shares of the planned runs.
+    // Drivers in every namespace; the hand-overs fall at even shares of the planned runs. With several, the first
+    // falls among the Runners' first runs — as an upgrade right after many Runners were applied — the others among
+    // the triggered ones.
     const planned = fleets.reduce((n, f) => n + f.plannedEventRuns, 0);
     let driven = false;
     const driving = Promise.all(fleets.map((f) => f.drive(books.get(f.namespace)!))).finally(() => (driven = true));
@@ -184,18 +186,22 @@ describe(`namespace-scoped over ${size.namespaces} namespaces, two replicas with
     await whileLeaseHeld('every driver to finish', async () => driven, 1_800_000);
     const outcomes: DriverOutcome[] = await driving;
 
-    // Faults over: statuses catch up with the Jobs; then count, namespace by namespace.
-    const counts: RunnerCount[] = [];
-    const unconverged: string[] = [];
-    const timedOut: string[] = [];
-    for (const [i, fleet] of fleets.entries()) {
+    // Faults over: statuses catch up with the Jobs (every namespace at once); then count, namespace by namespace.
+    const perNamespace = await Promise.all(fleets.map(async (fleet, i) => {
       const ns = fleet.namespace;
-      const outcome = outcomes[i]!;
-      timedOut.push(...outcome.timedOut.map((t) => `${ns}/${t}`));
-      const runners = [...outcome.expected.keys()].map((name) => ({ name, scheduled: false }));
-      unconverged.push(...(await awaitConvergence(ns, runners, () => listJobs(ns), 60_000)).map((u) => `${ns}/${u}`));
-      counts.push(...countEventRuns(await listJobs(ns), outcome.expected).map((c) => ({ ...c, runner: `${ns}/${c.runner}` })));
-    }
+      const { expected, timedOut } = outcomes[i]!;
+      const runners = [...expected.keys()].map((name) => ({ name, scheduled: false }));
+      const unconverged = await awaitConvergence(ns, runners, () => listJobs(ns), 60_000);
+      const counts = countEventRuns(await listJobs(ns), expected);
+      return {
+        timedOut: timedOut.map((t) => `${ns}/${t}`),
+        unconverged: unconverged.map((u) => `${ns}/${u}`),
+        counts: counts.map((c): RunnerCount => ({ ...c, runner: `${ns}/${c.runner}` })),
+      };
+    }));
+    const counts = perNamespace.flatMap((n) => n.counts);
+    const unconverged = perNamespace.flatMap((n) => n.unconverged);
+    const timedOut = perNamespace.flatMap((n) => n.timedOut);
     const sum = totals(counts);
     const lost = leaseLosses();
     const selfExits = [...replicas.values()].reduce((n, r) => n + r.selfExits, 0);
@@ -209,6 +215,7 @@ describe(`namespace-scoped over ${size.namespaces} namespaces, two replicas with
       duplicates: sum.duplicates,
       missed: sum.missed,
       runnersOff: offCounts(counts),
+      runsNeverStarted: timedOut.length,
       unconverged: unconverged.length,
       leaseLosses: lost.length,
       selfExits,
