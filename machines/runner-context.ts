@@ -100,7 +100,7 @@ export interface RunHistory {
   lastRevision: string | null;
   /** The trigger value of the newest manual run, if any. */
   lastTrigger: string | null;
-  /** The newest run, once it has finished. */
+  /** The newest run: finished, or (result null) its Job still running, when the actor resumes in Running. */
   run: RunRecord | null;
 }
 

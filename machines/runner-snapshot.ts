@@ -4,7 +4,7 @@
 // `status.state` is the leaf: `WaitingForWorkloads`. Snapshots persisted before the machine had groups name the leaf
 // alone (`value: 'WaitingForWorkloads'`); `migrateSnapshot` restores them in the same state, with the same context.
 import type { AnyStateNode, StateValue } from 'xstate';
-import { RUNNER_STATES, type RunnerStateName } from './runner-context.ts';
+import { initialContext, RUNNER_STATES, type RunnerMachineInput, type RunnerStateName } from './runner-context.ts';
 import { runnerMachine } from './runner.ts';
 
 const isRunnerState = (name: unknown): name is RunnerStateName => (RUNNER_STATES as readonly unknown[]).includes(name);
@@ -58,4 +58,16 @@ export function migrateSnapshot(persisted: unknown): Record<string, unknown> | n
   const state = typeof s.value === 'string' ? (isRunnerState(s.value) ? s.value : null) : runnerStateOf(s.value);
   if (state === null) return null;
   return { ...s, value: stateValueOf(state) };
+}
+
+/**
+ * The persisted snapshot of a Runner that has no snapshot but whose newest Job still runs (a leader stopped after
+ * creating it, before writing the Runner's status): the actor resumes in `Running` with that run, as if restored,
+ * so the Job's end is recorded as the run's result. Restoring runs no entry action: its Job is not created again.
+ * Null when the history holds no unfinished run.
+ */
+export function snapshotOfUnfinishedRun(input: RunnerMachineInput): Record<string, unknown> | null {
+  if (!input.history?.run || input.history.run.result !== null) return null;
+  const snapshot = runnerMachine.resolveState({ value: stateValueOf('Running'), context: initialContext(input) });
+  return runnerMachine.getPersistedSnapshot(snapshot) as Record<string, unknown>;
 }

@@ -14,7 +14,7 @@
 // wait, and are delivered in order once it runs again, the failed one first.
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import type { RunnerContext, RunnerEvent, RunnerMachineInput, RunnerStateName } from '../../machines/runner.ts';
-import { migrateSnapshot, runnerStateOf } from '../../machines/runner-snapshot.ts';
+import { migrateSnapshot, runnerStateOf, snapshotOfUnfinishedRun } from '../../machines/runner-snapshot.ts';
 import { Backoff, type BackoffPolicy } from '../time/backoff.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 
@@ -100,9 +100,10 @@ export class ActorSystem {
     this.begin(uid, { snapshot });
   }
 
-  /** Starts a new actor for a Runner seen for the first time. */
+  /** Starts a new actor for a Runner seen for the first time (in its unfinished run, when its Jobs show one). */
   spawn(uid: string, input: RunnerMachineInput): void {
-    this.begin(uid, { input });
+    const resumed = snapshotOfUnfinishedRun(input);
+    this.begin(uid, resumed ? { snapshot: resumed } : { input });
   }
 
   private begin(uid: string, origin: Origin, previous?: Entry): Entry {

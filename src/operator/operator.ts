@@ -52,6 +52,9 @@ export interface OperatorOptions {
   probes?: ProbeOptions;
 }
 
+/** How long a stopping operator waits for the statuses it still has to write. */
+const STOP_DRAIN_MS = 5_000;
+
 export class Operator {
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -214,8 +217,10 @@ export class Operator {
 
   async stop(): Promise<void> {
     this.started = false;
-    this.statusWriter.stop();
+    // No new Job from here on; what the actors did so far is written before the writes stop (5 s at most).
     this.effects.stop();
+    await this.statusWriter.drain(STOP_DRAIN_MS);
+    this.statusWriter.stop();
     this.queue.stop();
     this.actors.stop();
     this.probes.stop();

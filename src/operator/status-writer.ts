@@ -88,18 +88,38 @@ export class StatusWriter {
     this.timer = undefined;
   }
 
-  private flush(): void {
+  /**
+   * Writes at once what waits to be written, and resolves once those writes and the ones in flight are done, or
+   * after `timeoutMs`: a leader that stops on purpose (SIGTERM) leaves the statuses of what it did behind it, so the
+   * next leader restores those Runners from their snapshots rather than from their Jobs.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    clearTimeout(this.timer);
+    const writes = [...this.inFlight, ...this.flush()];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(writes), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  private readonly inFlight = new Set<Promise<void>>();
+
+  private flush(): Promise<void>[] {
     this.timer = undefined;
+    const started: Promise<void>[] = [];
     for (const key of this.dirty) {
       if (this.pending.has(key)) continue; // its write renders the newest state when it is sent
       this.pending.add(key);
-      void this.options.queue
+      const write: Promise<void> = this.options.queue
         .run('status', () => this.write(key))
         .finally(() => {
           this.pending.delete(key);
+          this.inFlight.delete(write);
           if (this.dirty.has(key)) this.schedule(key);
         });
+      this.inFlight.add(write);
+      started.push(write);
     }
+    return started;
   }
 
   private async write(key: string): Promise<void> {

@@ -21,15 +21,21 @@ export function historyFromJobs(jobs: Iterable<V1Job>): RunHistory | undefined {
     runs: newest.parsed.n,
     lastRevision: newest.parsed.revision ?? newest.job.metadata?.labels?.[LABEL_REVISION] ?? null,
     lastTrigger: lastManual?.parsed.trigger ?? null,
-    run: finishedRun(newest.job, newest.key, newest.parsed),
+    run: runOfJob(newest.job, newest.key, newest.parsed),
   };
 }
 
-/** The run a finished Job records; null while it runs (its result comes as the Job's own events). */
-function finishedRun(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord | null {
+/**
+ * The run a Job records: finished, or still running (result null: its end comes as the Job's own watch events, and
+ * the actor resumes in that run, src/operator/actor-system.ts — else the end of a run whose status was never
+ * written would never be recorded, and a downstream Runner would wait for it for good).
+ */
+function runOfJob(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord {
   const outcome = jobOutcome(job);
-  if (outcome.phase === 'Running') return null;
   const startedAt = toIso(job.metadata?.creationTimestamp);
+  if (outcome.phase === 'Running') {
+    return { key, reason: parsed.reason, revision: parsed.revision ?? job.metadata?.labels?.[LABEL_REVISION] ?? '', parts: [], previousParts: null, tick: parsed.tick, startedAt: startedAt ?? '', finishedAt: null, result: null, message: null };
+  }
   return {
     key,
     reason: parsed.reason,

@@ -44,8 +44,9 @@ describe('historyFromJobs', () => {
     expect(h.run).toMatchObject({ result: 'Succeeded', finishedAt: '2026-11-27T10:01:00.000Z' });
   });
 
-  it('reads the revision of a scheduled run from its label, and leaves a running Job to its own events', () => {
+  it('reads the revision of a scheduled run from its label, and gives a running Job as the unfinished run', () => {
     const h = historyFromJobs([job('7:schedule:2026-11-27T10:00:00.000Z', 'Running', 'sched-rev')])!;
-    expect(h).toEqual({ runs: 7, lastRevision: 'sched-rev', lastTrigger: null, run: null });
+    expect(h).toMatchObject({ runs: 7, lastRevision: 'sched-rev', lastTrigger: null });
+    expect(h.run).toMatchObject({ key: '7:schedule:2026-11-27T10:00:00.000Z', reason: 'Schedule', tick: '2026-11-27T10:00:00.000Z', startedAt: '2026-11-27T10:00:00.000Z', finishedAt: null, result: null });
   });
 });

@@ -77,3 +77,34 @@ describe('StatusWriter and another client', () => {
     expect(h.patches).toHaveLength(1);
   });
 });
+
+describe('StatusWriter when the operator stops', () => {
+  it('writes what waits to be written before it resolves, without waiting out the coalescing delay', async () => {
+    const patches: unknown[] = [];
+    const client = { patch: async (_p: string, ops: { op: string; value: unknown }[]) => (patches.push(ops), { metadata: { resourceVersion: '2' } }) } as unknown as KubeClient;
+    const log = pino({ level: 'silent' });
+    const writer = new StatusWriter({
+      client, queue: new WriteQueue(log), log, coalesceMs: 60_000, onResult: () => {},
+      source: { render: () => ({ uid: 'u', desired: { state: 'Running' } as RunnerStatus, currentDigest: 'none' }) },
+    });
+    writer.schedule(KEY);
+    expect(patches).toHaveLength(0);
+    await writer.drain(5_000);
+    expect(patches).toHaveLength(1);
+    writer.stop();
+  });
+
+  it('gives up waiting after its timeout when a write hangs', async () => {
+    const client = { patch: () => new Promise(() => {}) } as unknown as KubeClient;
+    const log = pino({ level: 'silent' });
+    const writer = new StatusWriter({
+      client, queue: new WriteQueue(log), log, coalesceMs: 60_000, onResult: () => {},
+      source: { render: () => ({ uid: 'u', desired: { state: 'Running' } as RunnerStatus, currentDigest: 'none' }) },
+    });
+    writer.schedule(KEY);
+    const started = Date.now();
+    await writer.drain(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    writer.stop();
+  });
+});
