@@ -110,8 +110,11 @@ describe('spec.resources', () => {
     await createRunner(sample('runner-argocd-application.yaml'));
 
     // kstatus would call this Application Current (it has no conditions); readyWhen says it is not ready.
-    const waiting = await waitForRunner(ns, 'guestbook-e2e', 'waiting for the Application', stateIs('WaitingForWorkloads'));
-    expect(waiting.status?.message).toBe(`waiting for resource Application ${ns}/guestbook (readyWhen is false)`);
+    // The operator's cache may first hold the Application from before its status was written ("readyWhen: No such
+    // key: status"): wait for the verdict on the status written, which must keep the Runner waiting.
+    const expected = `waiting for resource Application ${ns}/guestbook (readyWhen is false)`;
+    const waiting = await waitForRunner(ns, 'guestbook-e2e', 'waiting for the Application, readyWhen false', (r) => stateIs('WaitingForWorkloads')(r) && r.status?.message === expected);
+    expect(waiting.status?.lastRun?.result ?? null).toBeNull();
     await setStatus(ARGO_APPLICATION, ns, 'guestbook', { health: { status: 'Healthy' }, sync: { status: 'Synced' } });
     const done = await waitForRunner(ns, 'guestbook-e2e', 'Succeeded', stateIs('Succeeded'));
     expect(done.status?.watchedResources).toEqual([{ kind: 'Application', apiVersion: apiVersionOf(ARGO_APPLICATION), namespace: ns, name: 'guestbook', ready: true, message: 'readyWhen is true' }]);
@@ -134,8 +137,8 @@ describe('spec.resources', () => {
     const { ns } = env;
     const rollouts = { apiVersion: apiVersionOf(ARGO_ROLLOUT), kind: 'Rollout', selector: { matchLabels: { app: 'checkout' } }, readyWhen: "object.status.phase == 'Healthy'" };
     await createRunner(runnerManifest(ns, 'rollout-check', { resources: [rollouts] }));
-    const unserved = await waitForRunner(ns, 'rollout-check', 'not served', stateIs('WaitingForWorkloads'));
-    expect(unserved.status?.message).toBe('kind Rollout (argoproj.io/v1alpha1) is not served by this cluster');
+    // Waiting first while the kind is looked up ("looking it up"), then for the answer.
+    const unserved = await waitForRunner(ns, 'rollout-check', 'not served', (r) => stateIs('WaitingForWorkloads')(r) && r.status?.message === 'kind Rollout (argoproj.io/v1alpha1) is not served by this cluster');
     expect(condition(unserved, 'ReconcileSuccess')?.status).toBe('True');
 
     // The CRD appears on the running operator.
