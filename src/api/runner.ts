@@ -1,6 +1,6 @@
 // The Runner resource (e2e.stakater.com/v1alpha1), written once and used everywhere.
 // The CRD schema in crds/ is the admission-time contract; src/runner/spec/spec.ts validates what it cannot.
-import type { V1Condition, V1LabelSelector, V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1Condition, V1LabelSelector, V1ObjectMeta, V1ObjectReference, V1PodTemplateSpec } from '@kubernetes/client-node';
 
 export const GROUP = 'e2e.stakater.com';
 export const VERSION = 'v1alpha1';
@@ -145,3 +145,12 @@ export const SPEC_DEFAULTS = {
   probeTimeoutSeconds: 5,
   probePeriodSeconds: 10,
 };
+
+/** What an Event about a Runner names as the object it regards. */
+export const runnerReference = (runner: Runner): V1ObjectReference => ({
+  apiVersion: API_VERSION,
+  kind: KIND,
+  namespace: runner.metadata.namespace!,
+  name: runner.metadata.name!,
+  uid: runner.metadata.uid!,
+});

@@ -24,7 +24,7 @@
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { newTransport, retire, sameTls, tunnelsThroughProxies, type Agent, type TlsMaterial, type Transport } from './transport.ts';
+import { dropIdle, newTransport, retire, sameTls, tunnelsThroughProxies, type Agent, type TlsMaterial, type Transport } from './transport.ts';
 
 export type { TlsMaterial } from './transport.ts';
 
@@ -198,7 +198,7 @@ export class KubeClient {
     });
   }
 
-  /** Connections open now, by use: for tests and the operator's metrics. */
+  /** Connections open now, by use (for tests). */
   connections(): { requests: number; watches: number } {
     const count = (agent: Agent | undefined) => Object.values(agent?.sockets ?? {}).reduce((n, s) => n + (s?.length ?? 0), 0) + Object.values(agent?.freeSockets ?? {}).reduce((n, s) => n + (s?.length ?? 0), 0);
     return { requests: count(this.transport?.requests), watches: count(this.transport?.watches) };
@@ -216,9 +216,7 @@ export class KubeClient {
    * load balancer); the idle connections kept for reuse went the same way, so none of them is reused.
    */
   private dropIdleConnections(): void {
-    for (const agent of [this.transport?.requests, this.transport?.watches]) {
-      for (const sockets of Object.values(agent?.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy();
-    }
+    for (const agent of [this.transport?.requests, this.transport?.watches]) if (agent) dropIdle(agent);
   }
 
   /** The agents for this TLS material: the current ones, or new ones when the material changed. */

@@ -84,7 +84,7 @@ export function execCredentialSource(exec: ExecConfig, context: ExecContext): Ex
 }
 
 /** The ExecCredential a plugin printed: a token or a certificate and key, and when it expires. */
-export function parseExecCredential(stdout: string, command: string): ExecCredential {
+function parseExecCredential(stdout: string, command: string): ExecCredential {
   let parsed: { kind?: string; status?: { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string } };
   try {
     parsed = JSON.parse(stdout) as typeof parsed;

@@ -81,7 +81,7 @@ export function mergeKubeconfigs(files: readonly { path: string; config: Kubecon
 }
 
 /** The connection of the merged kubeconfig's current context. */
-export async function connectionFrom(merged: MergedKubeconfig, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
+async function connectionFrom(merged: MergedKubeconfig, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
   const where = `kubeconfig ${merged.paths.join(delimiter)}`;
   const name = merged.currentContext;
   const context = name ? merged.contexts.get(name)?.value : undefined;
@@ -142,7 +142,7 @@ function inCluster(env: NodeJS.ProcessEnv): Connection {
  * A file read again whenever it changes (its mtime, size or inode: an atomic rename or the kubelet's
  * symlink swap of a projected volume counts); the same Buffer is returned while it does not.
  */
-export function watchedFile(path: string): () => Buffer {
+function watchedFile(path: string): () => Buffer {
   let seen = '';
   let content = Buffer.alloc(0);
   return () => {

@@ -116,7 +116,7 @@ function envAny(env: NodeJS.ProcessEnv, ...names: string[]): string | undefined 
 }
 
 /** Go's parseProxy: `proxy:3128` means `http://proxy:3128`. Only http and https proxies can tunnel here. */
-export function normalisedProxyUrl(proxy: string): string {
+function normalisedProxyUrl(proxy: string): string {
   let url: URL | undefined;
   try {
     url = new URL(proxy);

@@ -55,6 +55,11 @@ export function sameTls(a: TlsMaterial, b: TlsMaterial): boolean {
 export function retire(transport: Transport): void {
   for (const agent of [transport.requests, transport.watches]) {
     agent.keepSocketAlive = () => false;
-    for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    dropIdle(agent);
   }
+}
+
+/** Closes the agent's idle connections, kept for reuse: none of them is handed out again. */
+export function dropIdle(agent: Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }

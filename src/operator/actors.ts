@@ -43,6 +43,8 @@ export interface ActorsOptions {
   beforeTick?(key: string, tick: string): Promise<void>;
   /** A Runner's actor failed and waits to be restarted: `message` says so, for an Event and its status. */
   failed?(key: string, message: string): void;
+  /** The key of the Runner with this uid (the Runner cache's index). */
+  keyOfUid(uid: string): string | undefined;
 }
 
 /** What a Runner's status and Event say of its failed actor. */
@@ -52,7 +54,6 @@ export const actorFailureMessage = (error: unknown, retryInMs: number): string =
 export class RunnerActors {
   private readonly options: ActorsOptions;
   private readonly runtimes = new Map<string, RunnerRuntime>();
-  private readonly keyOfUid = new Map<string, string>();
   /** Why each failed actor is stopped, by uid, until it runs again. */
   private readonly failures = new Map<string, string>();
   private system: ActorSystem | null = null;
@@ -126,7 +127,6 @@ export class RunnerActors {
   add(runner: Runner, assessment: Assessment): RunnerRuntime {
     const uid = runner.metadata.uid!;
     const key = runnerKey(runner);
-    this.keyOfUid.set(uid, key);
     if (!this.system!.has(uid)) {
       const history = this.options.historyOf?.(uid);
       if (history) this.options.log.info({ runner: key, runs: history.runs, lastRun: history.run?.key ?? null }, 'no status.snapshot: resuming from what the Runner\'s Jobs show has run');
@@ -155,13 +155,12 @@ export class RunnerActors {
       rt.unsubscribe();
       this.runtimes.delete(key);
     }
-    if (this.keyOfUid.get(uid) === key) this.keyOfUid.delete(uid);
     this.failures.delete(uid);
     this.system?.remove(uid);
   }
 
   private actorFailed(uid: string, error: unknown, retryInMs: number): void {
-    const key = this.keyOfUid.get(uid) ?? uid;
+    const key = this.options.keyOfUid(uid) ?? uid;
     const message = actorFailureMessage(error, retryInMs);
     this.failureCount += 1;
     this.failures.set(uid, message);
@@ -170,7 +169,7 @@ export class RunnerActors {
   }
 
   private actorRecovered(uid: string): void {
-    const key = this.keyOfUid.get(uid) ?? uid;
+    const key = this.options.keyOfUid(uid) ?? uid;
     this.failures.delete(uid);
     this.options.log.info({ runner: key, namespace: parseKey(key).namespace }, "the Runner's actor runs again");
     this.options.changed(key);

@@ -4,7 +4,7 @@
 // wires the rooms together; each concern lives in its own module beside it.
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import { API_VERSION, type Runner } from '../api/runner.ts';
+import { runnerReference, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
@@ -125,6 +125,7 @@ export class Operator {
       historyOf: (uid) => historyFromJobs(this.jobHistory.jobsOf(uid)),
       beforeTick: (key, tick) => this.probes.beforeTick(key, tick, this.actors.runtime(key)?.assessment.satisfiedButProbes === true),
       failed: (key, message) => this.actorFailed(key, message),
+      keyOfUid: (uid) => this.caches.runnerKeyOfUid(uid),
     });
     this.jobHistory = new JobHistory({
       log,
@@ -288,10 +289,7 @@ export class Operator {
   /** A Runner's actor failed (it is restarted by itself): its Runner says so with an Event and in its status. */
   private actorFailed(key: string, message: string): void {
     const runner = this.caches.runner(key);
-    if (runner) {
-      const { namespace, name, uid } = runner.metadata;
-      this.recorder.record({ apiVersion: runner.apiVersion ?? API_VERSION, kind: 'Runner', namespace: namespace!, name: name!, uid: uid! }, 'Warning', 'ActorFailed', message);
-    }
+    if (runner) this.recorder.record(runnerReference(runner), 'Warning', 'ActorFailed', message);
     this.statusWriter.schedule(key);
   }
 

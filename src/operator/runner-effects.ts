@@ -6,7 +6,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { runnerMachine, type RunnerContext, type RunnerEvent } from '../../machines/runner.ts';
 import type { RunRecord } from '../../machines/runner-context.ts';
-import type { Runner } from '../api/runner.ts';
+import { runnerReference, type Runner } from '../api/runner.ts';
 import { buildJob, controllingRunnerUid, jobNameForRun, jobOutcome } from '../runner/job.ts';
 import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
@@ -65,7 +65,7 @@ export function runnerEffects(deps: EffectDeps) {
 
   const event = (runner: Runner, type: EventType, reason: string, message: string) =>
     deps.recorder.record(
-      { apiVersion: runner.apiVersion ?? 'e2e.stakater.com/v1alpha1', kind: 'Runner', namespace: runner.metadata.namespace!, name: runner.metadata.name!, uid: runner.metadata.uid! },
+      runnerReference(runner),
       type,
       reason,
       message,

@@ -1,6 +1,6 @@
 // An invalid spec or a dependency cycle is told once as a Warning Event on the Runner (SPEC §5), and logged.
 import type { Logger } from 'pino';
-import { API_VERSION, type Runner } from '../api/runner.ts';
+import { runnerReference, type Runner } from '../api/runner.ts';
 import type { Assessment } from '../runner/assess.ts';
 import type { Recorder } from '../k8s/events.ts';
 import type { RunnerRuntime } from './actors.ts';
@@ -15,7 +15,7 @@ export function announceStall(rt: RunnerRuntime | undefined, runner: Runner, a: 
   if (!reason) return;
   log.warn({ runner: runnerKey(runner), reason, message: a.blockedMessage }, 'Runner stalled');
   recorder.record(
-    { apiVersion: API_VERSION, kind: 'Runner', namespace: runner.metadata.namespace!, name: runner.metadata.name!, uid: runner.metadata.uid! },
+    runnerReference(runner),
     'Warning',
     reason,
     a.blockedMessage ?? reason,

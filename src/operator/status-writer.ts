@@ -38,7 +38,7 @@ export class StatusWriter {
   private readonly options: StatusWriterOptions;
   private readonly dirty = new Set<string>();
   /** Runners whose write is queued or in flight: at most one each. */
-  private readonly pending = new Set<string>();
+  private readonly pending = new Map<string, Promise<void>>();
   /** Digest of what we last wrote per Runner, so a write is not repeated before its watch event arrives. */
   private readonly written = new Map<string, string>();
   /** Runners whose status another client changed: their next write compares with the cache, not with what we wrote. */
@@ -95,31 +95,26 @@ export class StatusWriter {
    */
   async drain(timeoutMs: number): Promise<void> {
     clearTimeout(this.timer);
-    const writes = [...this.inFlight, ...this.flush()];
+    this.flush();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled(writes), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([Promise.allSettled(this.pending.values()), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
 
-  private readonly inFlight = new Set<Promise<void>>();
-
-  private flush(): Promise<void>[] {
+  private flush(): void {
     this.timer = undefined;
-    const started: Promise<void>[] = [];
     for (const key of this.dirty) {
       if (this.pending.has(key)) continue; // its write renders the newest state when it is sent
-      this.pending.add(key);
-      const write: Promise<void> = this.options.queue
-        .run('status', () => this.write(key))
-        .finally(() => {
-          this.pending.delete(key);
-          this.inFlight.delete(write);
-          if (this.dirty.has(key)) this.schedule(key);
-        });
-      this.inFlight.add(write);
-      started.push(write);
+      this.pending.set(
+        key,
+        this.options.queue
+          .run('status', () => this.write(key))
+          .finally(() => {
+            this.pending.delete(key);
+            if (this.dirty.has(key)) this.schedule(key);
+          }),
+      );
     }
-    return started;
   }
 
   private async write(key: string): Promise<void> {

@@ -33,9 +33,7 @@ export function historyFromJobs(jobs: Iterable<V1Job>): RunHistory | undefined {
 function runOfJob(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord {
   const outcome = jobOutcome(job);
   const startedAt = toIso(job.metadata?.creationTimestamp);
-  if (outcome.phase === 'Running') {
-    return { key, reason: parsed.reason, revision: parsed.revision ?? job.metadata?.labels?.[LABEL_REVISION] ?? '', parts: [], previousParts: null, tick: parsed.tick, startedAt: startedAt ?? '', finishedAt: null, result: null, message: null };
-  }
+  const finished = outcome.phase !== 'Running';
   return {
     key,
     reason: parsed.reason,
@@ -45,9 +43,9 @@ function runOfJob(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord {
     previousParts: null,
     tick: parsed.tick,
     startedAt: startedAt ?? '',
-    finishedAt: toIso(jobFinishTime(job)) ?? startedAt ?? '',
-    result: outcome.phase,
-    message: outcome.message,
+    finishedAt: finished ? (toIso(jobFinishTime(job)) ?? startedAt ?? '') : null,
+    result: finished ? outcome.phase : null,
+    message: finished ? outcome.message : null,
   };
 }
 
