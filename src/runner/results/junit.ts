@@ -1,0 +1,365 @@
+// The JUnit XML report a check prints to its log or termination message (spec.testResults), read
+// into the few figures status.lastRun.tests shows. The report comes from the user's container, so
+// it is hostile input: it is parsed by a streaming, strict parser that never expands entities, and
+// the parse stops at the first limit passed. Nothing here throws, and nothing does I/O.
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+
+export interface FailedTest {
+  name: string;
+  classname?: string;
+  kind: 'failure' | 'error';
+  message: string;
+}
+
+export interface TestSummary {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  /** seconds, from the report; null when it gives none */
+  timeSeconds: number | null;
+  /** at most MAX_FAILED_LISTED, in report order; message cut to MAX_MESSAGE chars */
+  failed: FailedTest[];
+}
+
+export type ReportReading = { ok: true; summary: TestSummary } | { ok: false; problem: string };
+
+export const JUNIT_LIMITS = { maxBytes: 1_048_576, maxDepth: 32, maxElements: 200_000 } as const;
+export const MAX_FAILED_LISTED = 5;
+export const MAX_MESSAGE = 300;
+
+const NO_REPORT = 'no JUnit report (<testsuites> or <testsuite>) found';
+const TOO_LARGE = `the JUnit report is larger than ${JUNIT_LIMITS.maxBytes / 1_048_576} MiB`;
+const TOO_DEEP = `the JUnit report nests deeper than ${JUNIT_LIMITS.maxDepth} elements`;
+const TOO_MANY = `the JUnit report has more than ${JUNIT_LIMITS.maxElements} elements`;
+const DOCTYPE_REFUSED = 'the JUnit report declares a DOCTYPE, which is refused (entities are not expanded)';
+
+/** Enough of a failure's text to find its first line; the rest is never kept. */
+const MAX_TEXT_KEPT = 8 * MAX_MESSAGE;
+/** Bounds a name echoed from the report into a problem text. */
+const MAX_ECHOED = 80;
+
+type RootName = 'testsuites' | 'testsuite';
+
+// ---------------------------------------------------------------------------------------------
+// Locating the report in a log: plain string search, so log lines around it never matter.
+
+/** The JUnit document inside a container's log or termination message (text before and after it ignored), or null. */
+export function findJUnitReport(text: string): string | null {
+  const root = firstRootTag(text);
+  if (root === null) return null;
+  const start = declarationBefore(text, root.start) ?? root.start;
+  return text.slice(start, endOfReport(text, root));
+}
+
+interface RootTag {
+  name: RootName;
+  start: number;
+}
+
+function firstRootTag(text: string): RootTag | null {
+  for (let at = text.indexOf('<testsuite'); at >= 0; at = text.indexOf('<testsuite', at + 1)) {
+    const next = at + '<testsuite'.length;
+    if (endsTagName(text, next)) return { name: 'testsuite', start: at };
+    if (text[next] === 's' && endsTagName(text, next + 1)) return { name: 'testsuites', start: at };
+  }
+  return null;
+}
+
+/** A tag name ends at a space, `>`, `/` or the end of the text (a cut report, for the parser to refuse). */
+const endsTagName = (text: string, at: number): boolean => at >= text.length || isXmlSpace(text.charCodeAt(at)) || text[at] === '>' || text[at] === '/';
+
+const isXmlSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/**
+ * The `<?xml …?>` declaration that opens the report, when only whitespace, comments, processing
+ * instructions or a DOCTYPE stand between it and the root tag. A DOCTYPE is kept with the report so
+ * that the parser refuses it, instead of its entities turning into errors about undefined names.
+ */
+function declarationBefore(text: string, rootStart: number): number | null {
+  let at = text.lastIndexOf('<?xml', rootStart);
+  while (at >= 0 && !endsDeclarationName(text, at + '<?xml'.length)) at = at === 0 ? -1 : text.lastIndexOf('<?xml', at - 1);
+  if (at < 0) return null;
+  const end = text.indexOf('?>', at);
+  if (end < 0 || end > rootStart) return null;
+  return onlyPrologBetween(text, end + 2, rootStart) ? at : null;
+}
+
+const endsDeclarationName = (text: string, at: number): boolean => at < text.length && isXmlSpace(text.charCodeAt(at));
+
+function onlyPrologBetween(text: string, from: number, to: number): boolean {
+  let at = from;
+  while (at < to) {
+    if (isXmlSpace(text.charCodeAt(at))) at += 1;
+    else if (text.startsWith('<!DOCTYPE', at)) return true;
+    else if (text.startsWith('<!--', at)) at = endOf(text, '-->', at, to);
+    else if (text.startsWith('<?', at)) at = endOf(text, '?>', at, to);
+    else return false;
+  }
+  return at === to;
+}
+
+/** Just past the next `close` after `from`, or past `to` when there is none before it. */
+function endOf(text: string, close: string, from: number, to: number): number {
+  const at = text.indexOf(close, from + 2);
+  return at < 0 || at >= to ? to + 1 : at + close.length;
+}
+
+/** Just past the root's last closing tag, else past a self-closing root tag, else the end of the text. */
+function endOfReport(text: string, root: RootTag): number {
+  return lastClosingTagEnd(text, root) ?? selfClosingEnd(text, root) ?? text.length;
+}
+
+function lastClosingTagEnd(text: string, root: RootTag): number | null {
+  const close = `</${root.name}`;
+  for (let at = text.lastIndexOf(close); at > root.start; at = text.lastIndexOf(close, at - 1)) {
+    let i = at + close.length;
+    // Each run of spaces lies between two candidates, so all the skipping together reads the text once.
+    while (i < text.length && isXmlSpace(text.charCodeAt(i))) i += 1;
+    if (text[i] === '>') return i + 1;
+  }
+  return null;
+}
+
+function selfClosingEnd(text: string, root: RootTag): number | null {
+  let quote: string | null = null;
+  for (let i = root.start + 1; i < text.length; i += 1) {
+    const c = text[i];
+    if (quote !== null) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '<') return null;
+    else if (c === '>') return text[i - 1] === '/' ? i + 1 : null;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the report.
+
+/** Counts and first failures of a JUnit report; a problem in words when it cannot be read. */
+export function summarizeJUnit(xml: string): ReportReading {
+  if (xml.length > JUNIT_LIMITS.maxBytes || Buffer.byteLength(xml, 'utf8') > JUNIT_LIMITS.maxBytes) return { ok: false, problem: TOO_LARGE };
+  const reading = new Reading();
+  const parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
+  parser.on('doctype', () => reading.stop(DOCTYPE_REFUSED));
+  parser.on('opentagstart', (tag) => reading.admit(tag.name));
+  parser.on('opentag', (tag) => reading.open(tag));
+  parser.on('closetag', (tag) => reading.close(tag.name));
+  parser.on('text', (text) => reading.text(text));
+  parser.on('cdata', (text) => reading.text(text));
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    if (err instanceof Stop) return { ok: false, problem: err.problem };
+    return { ok: false, problem: notWellFormed(err, parser.line, parser.column) };
+  }
+  return { ok: true, summary: reading.summary() };
+}
+
+/** findJUnitReport + summarizeJUnit, with "no JUnit report (<testsuites> or <testsuite>) found" when absent. */
+export function readJUnitFrom(text: string): ReportReading {
+  const report = findJUnitReport(text);
+  return report === null ? { ok: false, problem: NO_REPORT } : summarizeJUnit(report);
+}
+
+/** Thrown from a parser handler: the parser then stops at once, mid-document. */
+class Stop {
+  readonly problem: string;
+  constructor(problem: string) {
+    this.problem = problem;
+  }
+}
+
+/** saxes prefixes its words with "line:column: "; the line is kept, in words, at the end. */
+function notWellFormed(err: unknown, line: number, column: number): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const prefix = `${line}:${column}: `;
+  const words = oneLine(raw.startsWith(prefix) ? raw.slice(prefix.length) : raw).replace(/\.$/, '');
+  return `the JUnit report is not well-formed XML: ${cut(words, 2 * MAX_ECHOED)} (line ${line})`;
+}
+
+interface Tally {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
+
+type Outcome = 'passed' | 'failure' | 'error' | 'skipped';
+
+interface OpenSuite {
+  attributes: Record<string, string>;
+  topLevel: boolean;
+  casesBefore: number;
+  suitesBefore: number;
+}
+
+interface OpenCase {
+  /** How many elements are open around it. */
+  depth: number;
+  name: string;
+  classname: string;
+  outcome: Outcome;
+  message: string | null;
+}
+
+/** The state of one parse: the open elements, the tallies, and what is kept of the first failures. */
+class Reading {
+  private readonly path: string[] = [];
+  private elements = 0;
+  private rootTime: number | null = null;
+  private topLevelTime: number | null = null;
+  private readonly counted: Tally = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  /** From suites that list no testcases (and no inner suites): their own attributes are all there is. */
+  private readonly declared: Tally = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  private readonly suites: OpenSuite[] = [];
+  private suitesSeen = 0;
+  private testcase: OpenCase | null = null;
+  /** The text of the failure or error element being read, while its testcase has no message yet. */
+  private failureText: string | null = null;
+  private failureDepth = 0;
+  private readonly failed: FailedTest[] = [];
+
+  stop(problem: string): never {
+    throw new Stop(problem);
+  }
+
+  admit(name: string): void {
+    this.elements += 1;
+    if (this.elements > JUNIT_LIMITS.maxElements) this.stop(TOO_MANY);
+    if (this.path.length >= JUNIT_LIMITS.maxDepth) this.stop(TOO_DEEP);
+    if (this.path.length === 0 && name !== 'testsuites' && name !== 'testsuite') {
+      this.stop(`the JUnit report's root element is <${cut(name, MAX_ECHOED)}>, not <testsuites> or <testsuite>`);
+    }
+  }
+
+  open(tag: SaxesTagPlain): void {
+    const parent = this.path.at(-1);
+    this.path.push(tag.name);
+    if (this.path.length === 1) this.rootTime = seconds(tag.attributes['time']);
+    if (this.testcase === null) this.openOutsideTestcase(tag, parent);
+    else if (parent === 'testcase') this.openInTestcase(tag, this.testcase);
+  }
+
+  private openOutsideTestcase(tag: SaxesTagPlain, parent: string | undefined): void {
+    if (tag.name === 'testsuite' || tag.name === 'testsuites') {
+      const topLevel = tag.name === 'testsuite' && (parent === undefined || (parent === 'testsuites' && this.path.length === 2));
+      this.suites.push({ attributes: tag.attributes, topLevel, casesBefore: this.counted.tests, suitesBefore: this.suitesSeen });
+      this.suitesSeen += 1;
+    } else if (tag.name === 'testcase') {
+      this.counted.tests += 1;
+      this.testcase = { depth: this.path.length - 1, name: tag.attributes['name'] ?? '', classname: tag.attributes['classname'] ?? '', outcome: 'passed', message: null };
+    }
+  }
+
+  /** A failure or error decides a testcase's outcome; a skip does, unless one of those came first. */
+  private openInTestcase(tag: SaxesTagPlain, testcase: OpenCase): void {
+    const kind = tag.name;
+    if (kind === 'skipped' && testcase.outcome === 'passed') testcase.outcome = 'skipped';
+    if ((kind !== 'failure' && kind !== 'error') || testcase.outcome === 'failure' || testcase.outcome === 'error') return;
+    testcase.outcome = kind;
+    const message = tag.attributes['message']?.trim();
+    if (message) testcase.message = message;
+    else if (this.failed.length < MAX_FAILED_LISTED) {
+      this.failureText = '';
+      this.failureDepth = this.path.length - 1;
+    }
+  }
+
+  text(text: string): void {
+    if (this.failureText !== null && this.failureText.length < MAX_TEXT_KEPT) this.failureText += text.slice(0, MAX_TEXT_KEPT);
+  }
+
+  close(name: string): void {
+    this.path.pop();
+    const depth = this.path.length;
+    if (this.testcase !== null) {
+      if (depth === this.testcase.depth) this.closeTestcase(this.testcase);
+      else if (this.failureText !== null && depth === this.failureDepth) this.keepFirstLine(this.testcase, this.failureText);
+    } else if (name === 'testsuite' || name === 'testsuites') this.closeSuite();
+  }
+
+  private keepFirstLine(testcase: OpenCase, text: string): void {
+    testcase.message = firstLine(text);
+    this.failureText = null;
+  }
+
+  private closeTestcase(testcase: OpenCase): void {
+    this.testcase = null;
+    this.failureText = null;
+    const { outcome } = testcase;
+    if (outcome === 'passed') return;
+    if (outcome === 'skipped') this.counted.skipped += 1;
+    else if (outcome === 'failure') this.counted.failures += 1;
+    else this.counted.errors += 1;
+    if (outcome !== 'skipped' && this.failed.length < MAX_FAILED_LISTED) this.failed.push(failedTest(testcase, outcome));
+  }
+
+  private closeSuite(): void {
+    const suite = this.suites.pop();
+    if (suite === undefined) return;
+    if (suite.topLevel) this.topLevelTime = addTimes(this.topLevelTime, seconds(suite.attributes['time']));
+    const listsNothing = this.counted.tests === suite.casesBefore && this.suitesSeen === suite.suitesBefore + 1;
+    if (listsNothing) addDeclared(this.declared, suite.attributes);
+  }
+
+  summary(): TestSummary {
+    const { counted, declared } = this;
+    return {
+      tests: counted.tests + declared.tests,
+      failures: counted.failures + declared.failures,
+      errors: counted.errors + declared.errors,
+      skipped: counted.skipped + declared.skipped,
+      timeSeconds: this.rootTime ?? this.topLevelTime,
+      failed: this.failed,
+    };
+  }
+}
+
+function failedTest(testcase: OpenCase, kind: 'failure' | 'error'): FailedTest {
+  const classname = testcase.classname === '' ? {} : { classname: cut(testcase.classname, MAX_MESSAGE) };
+  return { name: cut(testcase.name, MAX_MESSAGE), ...classname, kind, message: cut(oneLine(testcase.message ?? ''), MAX_MESSAGE) };
+}
+
+function addDeclared(tally: Tally, attributes: Record<string, string>): void {
+  tally.tests += count(attributes['tests']);
+  tally.failures += count(attributes['failures']);
+  tally.errors += count(attributes['errors']);
+  tally.skipped += count(attributes['skipped']);
+}
+
+function count(value: string | undefined): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/** Seconds as tools write them; Surefire groups thousands with a comma ("1,234.5"). */
+function seconds(value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const n = Number(value.replaceAll(',', ''));
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** Sums to the microsecond, so 0.1 + 0.2 reads 0.3. */
+function addTimes(total: number | null, time: number | null): number | null {
+  if (time === null) return total;
+  return Math.round(((total ?? 0) + time) * 1e6) / 1e6;
+}
+
+function firstLine(text: string): string {
+  const start = text.trimStart();
+  const newline = start.indexOf('\n');
+  return (newline < 0 ? start : start.slice(0, newline)).trim();
+}
+
+const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ');
+
+/** At most `max` characters, "…" marking a cut, never splitting a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
