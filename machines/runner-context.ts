@@ -41,7 +41,43 @@ export interface RunnerInputs {
 }
 
 export type RunReason = 'Revision' | 'Schedule' | 'Manual';
-export type RunResult = 'Succeeded' | 'Failed';
+/** Error: the run ended because of the infrastructure (an image not pulled, a pod evicted or lost, a deadline), not the check. */
+export type RunResult = 'Succeeded' | 'Failed' | 'Error';
+
+/** A failing test case as a test report names it. */
+export interface FailedTestCase {
+  name: string;
+  classname?: string;
+  kind: 'failure' | 'error';
+  message: string;
+}
+
+/** The counts of a run's test report (spec.testResults), and its first failing cases. */
+export interface TestCounts {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  timeSeconds: number | null;
+  failed: FailedTestCase[];
+}
+
+/** A test report read, or why none could be. */
+export type RunTests = TestCounts | { problem: string };
+
+/**
+ * What the operator read about a finished run beyond pass or fail. The machine carries it to status and decides
+ * nothing on it, except that an error reason makes the run's result Error.
+ */
+export interface RunFindings {
+  /** Pods the Job started (failed and succeeded attempts). */
+  attempts?: number;
+  /** Succeeded after at least one failed attempt. */
+  flaky?: boolean;
+  /** Why the infrastructure ended the run (ImagePullFailed, PodEvicted, NodeLost, Unschedulable, DeadlineExceeded, ...). */
+  errorReason?: string;
+  tests?: RunTests;
+}
 
 export interface RunRecord {
   /** Unique key of the run; the operator derives the Job name from it. */
@@ -57,6 +93,8 @@ export interface RunRecord {
   finishedAt: string | null;
   result: RunResult | null;
   message: string | null;
+  /** Absent in snapshots written before findings existed, and for runs that have none. */
+  findings?: RunFindings;
 }
 
 export interface RunnerContext {
@@ -87,7 +125,7 @@ export type RunnerEvent =
   | { type: 'TICK'; at: string; tick: string }
   /** A tick that passed while the operator could not act (down, or past startingDeadlineSeconds). */
   | { type: 'TICK.MISSED'; at: string; tick: string }
-  | { type: 'JOB.FINISHED'; at: string; key: string; succeeded: boolean; message: string };
+  | { type: 'JOB.FINISHED'; at: string; key: string; succeeded: boolean; message: string; findings?: RunFindings };
 
 /**
  * What has run already, for a Runner that has no snapshot but has Jobs (its status was emptied by another
@@ -207,7 +245,7 @@ export function initialContext({ inputs, at, history }: RunnerMachineInput): Run
     lastSkippedTick: null,
     run,
     lastSucceededAt: run?.result === 'Succeeded' ? run.finishedAt : null,
-    lastFailedAt: run?.result === 'Failed' ? run.finishedAt : null,
+    lastFailedAt: run?.result === 'Failed' || run?.result === 'Error' ? run.finishedAt : null,
     progressingSince: inputs.workloadsReady ? null : at,
     now: at,
     runs: history?.runs ?? 0,
@@ -249,13 +287,21 @@ export function withNewRun(c: RunnerContext, at: string): RunnerContext {
   };
 }
 
+/** Succeeded, or (not succeeded) Error when the infrastructure ended the run, else Failed. */
+export const resultOf = (event: { succeeded: boolean; findings?: RunFindings }): RunResult =>
+  event.succeeded ? 'Succeeded' : event.findings?.errorReason ? 'Error' : 'Failed';
+
+/** The latest run finished without succeeding (Failed or Error): an event-triggered Runner rests in Failed. */
+export const lastRunFailed = (c: RunnerContext): boolean => c.run?.result === 'Failed' || c.run?.result === 'Error';
+
 export function withResult(c: RunnerContext, event: Extract<RunnerEvent, { type: 'JOB.FINISHED' }>): RunnerContext {
   if (c.run === null) return c;
-  const result: RunResult = event.succeeded ? 'Succeeded' : 'Failed';
+  const result = resultOf(event);
+  const findings = event.findings && Object.keys(event.findings).length > 0 ? { findings: event.findings } : {};
   return {
     ...c,
     now: event.at,
-    run: { ...c.run, finishedAt: event.at, result, message: event.message },
+    run: { ...c.run, finishedAt: event.at, result, message: event.message, ...findings },
     ...(event.succeeded ? { lastSucceededAt: event.at } : { lastFailedAt: event.at }),
   };
 }

@@ -2,7 +2,7 @@
 // due. The machine (machines/runner.ts) does not call these: its transitions and guards say the same thing as a
 // statechart. They are kept as the oracle that test/unit/machine-equivalence.test.ts holds the machine to, and as the
 // table docs/machine.md explains.
-import { inputsSatisfied, type RunnerContext, type RunnerStateName, type RunReason } from './runner-context.ts';
+import { inputsSatisfied, lastRunFailed, type RunnerContext, type RunnerStateName, type RunReason } from './runner-context.ts';
 
 /** Why a run is due now, or null when none is. */
 export function dueRunReason(ctx: RunnerContext): RunReason | null {
@@ -23,5 +23,5 @@ export function restingState(ctx: RunnerContext): RunnerStateName {
   if (!i.upstreamReady) return 'WaitingForUpstream';
   if (dueRunReason(ctx) !== null) return 'Running';
   if (i.scheduled) return 'Scheduled';
-  return ctx.run?.result === 'Failed' ? 'Failed' : 'Succeeded';
+  return lastRunFailed(ctx) ? 'Failed' : 'Succeeded';
 }

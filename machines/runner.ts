@@ -13,6 +13,7 @@ import {
   hasNewTrigger,
   initialContext,
   inputsSatisfied,
+  lastRunFailed,
   runIsActive,
   sameInputs,
   tickCanRun,
@@ -55,7 +56,7 @@ export const runnerMachine = setup({
     newRevision: ({ context }) => hasNewRevision(context),
     // Where a Runner with nothing to do rests.
     scheduled: ({ context }) => context.inputs.scheduled,
-    lastRunFailed: ({ context }) => context.run?.result === 'Failed',
+    lastRunFailed: ({ context }) => lastRunFailed(context),
     // Events.
     inputsChanged: ({ context, event }) => event.type === 'INPUTS' && !sameInputs(event.inputs, context.inputs),
     replaceDue: ({ context, event }) => {
@@ -140,7 +141,7 @@ export const runnerMachine = setup({
           },
         },
         Succeeded: { description: 'An event-triggered Runner ran its revision, and the latest run succeeded.' },
-        Failed: { description: 'An event-triggered Runner ran its revision, and the latest run failed.' },
+        Failed: { description: 'An event-triggered Runner ran its revision, and the latest run failed or ended in an error.' },
       },
     },
     Running: {

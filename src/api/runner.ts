@@ -43,6 +43,16 @@ export interface ProbeSpec {
   periodSeconds?: number;
 }
 
+/** spec.testResults: where a run's JUnit XML report is read from (status.lastRun.tests). */
+export interface TestResultsSpec {
+  /** The report's format; JUnit XML is the one read today. */
+  format: 'JUnit';
+  /** Log: the container's log holds the report (e.g. pytest --junitxml=/dev/stdout); TerminationMessage: /dev/termination-log does. */
+  from?: 'Log' | 'TerminationMessage';
+  /** The container whose output holds the report (default: the template's first container). */
+  container?: string;
+}
+
 export interface RunnerSpec {
   workloadSelector?: V1LabelSelector;
   runnerSelector?: V1LabelSelector;
@@ -62,6 +72,10 @@ export interface RunnerSpec {
   stableStateTimeout?: string;
   resources?: ResourceInput[];
   probes?: ProbeSpec[];
+  /** Read a test report from each run (opt-in). */
+  testResults?: TestResultsSpec;
+  /** A failed run is reported everywhere but keeps the Runner healthy and does not block downstream Runners. */
+  advisory?: boolean;
 }
 
 /** A workload kind, Runner, or (for spec.resources) the kind of the selected object. */
@@ -87,6 +101,28 @@ export interface ProbeStatus {
   message: string;
 }
 
+export interface FailedTestStatus {
+  name: string;
+  classname?: string;
+  kind: 'failure' | 'error';
+  message: string;
+}
+
+/** status.lastRun.tests: the counts of the run's test report (spec.testResults), or why it could not be read. */
+export interface TestResultsStatus {
+  tests?: number;
+  failures?: number;
+  errors?: number;
+  skipped?: number;
+  timeSeconds?: number;
+  /** The first failing test cases (at most 5), in report order. */
+  failed?: FailedTestStatus[];
+  /** Why no counts could be read: no report found, not well-formed, too large, refused. */
+  problem?: string;
+}
+
+export type RunResultStatus = 'Running' | 'Succeeded' | 'Failed' | 'Error';
+
 export interface LastRunStatus {
   jobName: string;
   revision: string;
@@ -95,8 +131,16 @@ export interface LastRunStatus {
   reason: 'Revision' | 'Schedule' | 'Manual';
   startTime: string;
   completionTime?: string;
-  result: 'Running' | 'Succeeded' | 'Failed';
+  /** Error: the infrastructure ended the run (errorReason says how), not the check's own exit. */
+  result: RunResultStatus;
   message?: string;
+  /** Succeeded after at least one failed attempt (a retry within backoffLimit). */
+  flaky?: boolean;
+  /** Pods the Job started, when more than one. */
+  attempts?: number;
+  /** With result Error: ImagePullFailed, ContainerNotStarted, PodEvicted, NodeLost, Unschedulable or DeadlineExceeded. */
+  errorReason?: string;
+  tests?: TestResultsStatus;
 }
 
 export interface RunnerStatus {

@@ -3,6 +3,8 @@
 import type { V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../api/runner.ts';
 import { jobOutcome } from '../runner/job.ts';
+import { reportContainerOf } from '../runner/run-outcome.ts';
+import { failedTestLines, flakyWords, testsWords } from '../runner/run-words.ts';
 
 const mark = (ready: boolean) => (ready ? 'ready    ' : 'not ready');
 
@@ -19,6 +21,8 @@ export function describeRunner(runner: Runner, jobs: readonly V1Job[]): string {
     lines.push(`  Next run:  ${s.nextScheduleTime ?? '-'}`);
   }
   if (runner.spec?.suspend) lines.push('  Suspended: yes (spec.suspend)');
+  if (runner.spec?.advisory) lines.push('  Advisory:  yes (spec.advisory): a failed run is reported, stays Ready and blocks no downstream Runner');
+  if (runner.spec?.testResults) lines.push(`  Tests:     ${runner.spec.testResults.format} report from the ${runner.spec.testResults.from === 'TerminationMessage' ? 'termination message' : 'log'} of container ${reportContainerOf(runner.spec) ?? '?'}`);
 
   lines.push('', 'Inputs:');
   const watched = s.watchedResources ?? [];
@@ -40,8 +44,13 @@ export function describeRunner(runner: Runner, jobs: readonly V1Job[]): string {
   if (!s.lastRun) lines.push('  (none yet)');
   else {
     const r = s.lastRun;
-    lines.push(`  Job ${r.jobName}: ${r.result}${r.message ? ` — ${r.message}` : ''}`);
+    const result = r.result === 'Error' ? `Error (${r.errorReason ?? 'infrastructure'})` : r.result;
+    lines.push(`  Job ${r.jobName}: ${result}${r.message ? ` — ${r.message}` : ''}`);
     lines.push(`  triggered by ${r.trigger}; started ${r.startTime}${r.completionTime ? `, finished ${r.completionTime}` : ''}`);
+    const flaky = flakyWords(r);
+    if (flaky) lines.push(`  ${flaky}`);
+    if (r.tests) lines.push(`  tests: ${testsWords(r.tests)}`, ...failedTestLines(r.tests).map((l) => `    ${l}`));
+    if (r.result !== 'Running') lines.push(`  logs: kubectl hestia logs ${runner.metadata.name} -n ${runner.metadata.namespace}`);
   }
   if (s.lastSuccessfulRunTime) lines.push(`  last success: ${s.lastSuccessfulRunTime}`);
   if (s.lastFailedRunTime) lines.push(`  last failure: ${s.lastFailedRunTime}`);

@@ -1,15 +1,19 @@
 // `hestia runs`: a Runner's run history as a person reads it, merged from the three places a run
 // leaves a trace — status.lastRun (the latest run, in full), the Jobs still kept (history limits
 // and ttlSecondsAfterFinished remove older ones) and the Runner's Events (RunStarted, RunSucceeded,
-// RunFailed; the API server keeps Events for an hour by default). Pure; the CLI fetches the inputs.
+// RunFlaky, RunFailed, RunError; the API server keeps Events for an hour by default). Pure; the CLI fetches the inputs.
 import type { CoreV1Event, V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../api/runner.ts';
 import { parseRunKey } from '../../machines/runner.ts';
 import { ANNOTATION_RUN_KEY, jobFinishTime, jobOutcome } from '../runner/job.ts';
+import { jobFindings } from '../runner/run-outcome.ts';
+import { testsWords } from '../runner/run-words.ts';
 
-export type RunResult = 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+export type RunResult = 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Unknown';
 
 export interface RunEntry {
+  /** The run's number (the first part of its run key), when its Job is kept. */
+  run: number | null;
   job: string;
   /** Whether the Job still exists (it is the place to read logs from). */
   jobKept: boolean;
@@ -18,11 +22,22 @@ export interface RunEntry {
   durationSeconds: number | null;
   trigger: string;
   result: RunResult;
+  /** With result Error: how the infrastructure ended it (ImagePullFailed, PodEvicted, ...). */
+  errorReason: string | null;
+  /** Succeeded after a failed attempt. */
+  flaky: boolean;
+  /** The test counts in words ("12 tests: 2 failed (3.1 s)"), when the run read a report. */
+  tests: string | null;
   message: string;
 }
 
 const STARTED = /^Started Job (\S+): (.*)$/s;
-const FINISHED = /^Job (\S+) (succeeded|failed)(?:: (.*))?$/s;
+const FINISHED = /^Job (\S+) (succeeded|failed|ended in an error \(([^)]*)\))(?:: (.*))?$/s;
+const FINISHED_REASONS = ['RunSucceeded', 'RunFlaky', 'RunFailed', 'RunError'];
+/** The parts of a finished run's Event message that are findings, not the Job's own words (src/runner/run-words.ts). */
+const TESTS_PART = /^(\d+ tests?( passed|:)|no test counts:)/;
+const FLAKY_PART = /^passed after \d+ failed attempts? \(flaky\)$/;
+const ADVISORY_PART = 'advisory: does not block';
 
 /** UTC to the second, as kubectl prints times. */
 const iso = (t: Date | string | undefined | null): string | null => (t ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
@@ -39,7 +54,7 @@ export function runHistory(runner: Runner, jobs: readonly V1Job[], events: reado
   const entry = (job: string): RunEntry => {
     let e = byJob.get(job);
     if (!e) {
-      e = { job, jobKept: false, startTime: null, completionTime: null, durationSeconds: null, trigger: '', result: 'Unknown', message: '' };
+      e = { run: null, job, jobKept: false, startTime: null, completionTime: null, durationSeconds: null, trigger: '', result: 'Unknown', errorReason: null, flaky: false, tests: null, message: '' };
       byJob.set(job, e);
     }
     return e;
@@ -56,22 +71,29 @@ export function runHistory(runner: Runner, jobs: readonly V1Job[], events: reado
       if (e.result === 'Unknown') e.result = 'Running';
       continue;
     }
-    const finished = event.reason === 'RunSucceeded' || event.reason === 'RunFailed' ? FINISHED.exec(text) : null;
+    const finished = FINISHED_REASONS.includes(event.reason ?? '') ? FINISHED.exec(text) : null;
     if (finished) {
       const e = entry(finished[1]!);
-      e.result = finished[2] === 'succeeded' ? 'Succeeded' : 'Failed';
+      e.result = finished[2] === 'succeeded' ? 'Succeeded' : finished[3] !== undefined ? 'Error' : 'Failed';
+      e.errorReason = finished[3] ?? null;
+      e.flaky = event.reason === 'RunFlaky';
       e.completionTime = eventTime(event);
-      e.message = finished[3] ?? '';
+      const parts = (finished[4] ?? '').split('; ');
+      e.tests = parts.find((p) => TESTS_PART.test(p)) ?? null;
+      e.message = parts.filter((p) => !TESTS_PART.test(p) && !FLAKY_PART.test(p) && p !== ADVISORY_PART).join('; ');
     }
   }
 
   for (const job of jobs) {
     const e = entry(job.metadata!.name!);
     e.jobKept = true;
+    e.run = parseRunKey(job.metadata?.annotations?.[ANNOTATION_RUN_KEY] ?? '')?.n ?? null;
     e.startTime = iso(job.status?.startTime ?? job.metadata?.creationTimestamp) ?? e.startTime;
     const outcome = jobOutcome(job);
     if (outcome.phase !== 'Running') {
-      e.result = outcome.phase;
+      // The Job cannot tell an infrastructure error from a failure: an Event or the status that did is kept.
+      if (e.result !== 'Error') e.result = outcome.phase;
+      e.flaky ||= jobFindings(job, outcome.phase === 'Succeeded').flaky === true;
       e.completionTime = iso(jobFinishTime(job)) ?? e.completionTime;
       e.message ||= outcome.message;
     } else if (e.result === 'Unknown') e.result = 'Running';
@@ -86,6 +108,9 @@ export function runHistory(runner: Runner, jobs: readonly V1Job[], events: reado
       completionTime: iso(last.completionTime),
       trigger: last.trigger,
       result: last.result,
+      errorReason: last.errorReason ?? null,
+      flaky: last.flaky === true,
+      tests: last.tests ? testsWords(last.tests) : e.tests,
       message: last.message ?? e.message,
     });
   }
@@ -106,15 +131,23 @@ export function formatDuration(seconds: number | null): string {
 
 const MESSAGE_WIDTH = 100;
 
+/** "Succeeded (flaky)", "Error (ImagePullFailed)", "Failed (advisory)". */
+function resultWords(e: RunEntry, advisory: boolean): string {
+  const marks = [...(e.flaky ? ['flaky'] : []), ...(e.errorReason ? [e.errorReason] : []), ...(advisory && (e.result === 'Failed' || e.result === 'Error') ? ['advisory'] : [])];
+  return marks.length > 0 ? `${e.result} (${marks.join(', ')})` : e.result;
+}
+
 /** The table `hestia runs` prints, newest run first. */
 export function formatRunHistory(runner: Runner, entries: readonly RunEntry[]): string {
   if (entries.length === 0) return `No runs of Runner ${runner.metadata.namespace}/${runner.metadata.name} are recorded (no kept Job, Event or status.lastRun).\n`;
   const rows = [
-    ['START', 'DURATION', 'RESULT', 'TRIGGER', 'JOB', 'MESSAGE'],
+    ['RUN', 'START', 'DURATION', 'RESULT', 'TESTS', 'TRIGGER', 'JOB', 'MESSAGE'],
     ...entries.map((e) => [
+      e.run === null ? '-' : String(e.run),
       e.startTime ?? '-',
       formatDuration(e.durationSeconds),
-      e.result,
+      resultWords(e, runner.spec?.advisory === true),
+      e.tests ?? '-',
       e.trigger || '-',
       e.jobKept ? e.job : `${e.job} (deleted)`,
       e.message.length > MESSAGE_WIDTH ? `${e.message.slice(0, MESSAGE_WIDTH - 1)}…` : e.message || '-',

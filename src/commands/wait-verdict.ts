@@ -3,6 +3,7 @@
 // and unit-tested without a cluster. The CLI polls the Runner and calls this until it is final.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { LastRunStatus, Runner, WatchedResource } from '../api/runner.ts';
+import { RUN_RESULT_STALLS } from '../runner/kstatus-conditions.ts';
 import { readinessOf, WORKLOAD_KINDS, type WorkloadKind } from '../runner/readiness/readiness.ts';
 
 /** Which run to wait for. */
@@ -16,11 +17,12 @@ export type WaitTarget =
 
 export type Verdict =
   | { outcome: 'pending'; why: string }
-  | { outcome: 'succeeded' | 'failed'; run: LastRunStatus }
+  /** errored: the infrastructure ended the run (an image not pulled, a pod evicted, a deadline): inconclusive. */
+  | { outcome: 'succeeded' | 'failed' | 'errored'; run: LastRunStatus }
   /** The Runner cannot run without a change from outside (SPEC §5 Stalled, or suspended). */
   | { outcome: 'blocked'; reason: string; message: string; fix: string };
 
-export const EXIT = { succeeded: 0, failed: 1, timeout: 2, blocked: 3, error: 4 } as const;
+export const EXIT = { succeeded: 0, failed: 1, timeout: 2, blocked: 3, error: 4, errored: 5 } as const;
 
 /** The latest run, if it is the one `target` asks for. */
 export function targetRun(runner: Runner, target: WaitTarget): LastRunStatus | undefined {
@@ -47,7 +49,7 @@ const FIXES: Record<string, (runner: Runner) => string> = {
 /** Why the Runner cannot run at all, or null. A failed run is a result, not a block. */
 function blockOf(runner: Runner): Extract<Verdict, { outcome: 'blocked' }> | null {
   const stalled = runner.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
-  if (stalled && stalled.reason !== 'RunFailed') {
+  if (stalled && !RUN_RESULT_STALLS.includes(stalled.reason)) {
     return { outcome: 'blocked', reason: stalled.reason, message: stalled.message, fix: (FIXES[stalled.reason] ?? (() => 'see kubectl hestia describe'))(runner) };
   }
   if (runner.status?.state === 'Suspended') {
@@ -69,6 +71,7 @@ export function waitVerdict(runner: Runner, target: WaitTarget, behind: readonly
   const run = targetRun(runner, target);
   if (run?.result === 'Succeeded') return { outcome: 'succeeded', run };
   if (run?.result === 'Failed') return { outcome: 'failed', run };
+  if (run?.result === 'Error') return { outcome: 'errored', run };
   if (run) return { outcome: 'pending', why: `Job ${run.jobName} is running (${run.trigger})` };
   return blockOf(runner) ?? { outcome: 'pending', why: startAwaited(target, status.message ?? status.state) };
 }

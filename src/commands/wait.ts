@@ -1,9 +1,12 @@
 // `hestia wait RUNNER` and `hestia trigger RUNNER [--wait]`: the verdict a CI step gates on.
 // Exit codes: 0 the run succeeded, 1 it failed, 2 timed out, 3 the Runner cannot run (invalid
-// spec, dependency cycle, failed upstream, stable-state timeout, suspended), 4 could not ask.
+// spec, dependency cycle, failed upstream, stable-state timeout, suspended), 4 could not ask,
+// 5 the infrastructure ended the run (result Error: inconclusive, worth a retry).
 import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { ANNOTATION_TRIGGER, GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
 import { parseDuration } from '../runner/duration.ts';
+import { runEndHow } from '../runner/kstatus-conditions.ts';
+import { failedTestLines, flakyWords, testsWords } from '../runner/run-words.ts';
 import { apiErrorText, connect, UsageError, type Connection } from './kube.ts';
 import { EXIT, refName, waitVerdict, watchedWorkloads, workloadsAhead, type Verdict, type WaitTarget, type WatchedWorkload } from './wait-verdict.ts';
 
@@ -34,16 +37,20 @@ export function report(runner: Runner, final: Final, json: boolean): string {
   }
   switch (final.outcome) {
     case 'succeeded':
-    case 'failed': {
+    case 'failed':
+    case 'errored': {
       const r = final.run;
       const lines = [
-        `Runner ${id}: the run ${final.outcome}`,
+        `Runner ${id}: the run ${runEndHow(r)}${r.flaky ? ' (flaky)' : ''}${runner.spec?.advisory && final.outcome !== 'succeeded' ? ' (advisory: it does not block)' : ''}`,
         `  Job:      ${r.jobName}`,
         `  Trigger:  ${r.trigger}`,
         `  Started:  ${r.startTime}${r.completionTime ? `, finished ${r.completionTime}` : ''}`,
       ];
       if (r.message) lines.push(`  Message:  ${r.message}`);
-      if (final.outcome === 'failed') lines.push(`  Logs:     kubectl logs -n ${runner.metadata.namespace} job/${r.jobName} (while the Job is kept)`);
+      const flaky = flakyWords(r);
+      if (flaky) lines.push(`  Attempts: ${flaky}`);
+      if (r.tests) lines.push(`  Tests:    ${testsWords(r.tests)}`, ...failedTestLines(r.tests).map((l) => `            ${l}`));
+      if (final.outcome !== 'succeeded') lines.push(`  Logs:     kubectl hestia logs ${runner.metadata.name} -n ${runner.metadata.namespace} --job ${r.jobName} (while the Job is kept)`);
       return lines.join('\n') + '\n';
     }
     case 'blocked':

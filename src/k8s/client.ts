@@ -80,6 +80,8 @@ export interface RequestArgs {
   body?: unknown;
   /** Defaults to application/json when there is a body. */
   contentType?: string;
+  /** The Accept header (default application/json). */
+  accept?: string;
   /** Milliseconds from the call until the answer has been read, or (a watch) its headers (default 30 s). */
   timeoutMs?: number;
   /** Once the answer has begun: milliseconds of silence before it is abandoned (a watch's stream). */
@@ -147,11 +149,22 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
+    const text = await this.body(method, path, args);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /** A GET whose answer is text, not JSON (a pod's log). */
+  getText(path: string, args: RequestArgs = {}): Promise<string> {
+    return this.body('GET', path, { accept: 'text/plain, */*', ...args });
+  }
+
+  /** The answer's body; rejects with ApiError for a status of 300 or more. */
+  private async body(method: string, path: string, args: RequestArgs): Promise<string> {
     const { res, settle, deadline } = await this.issue(method, path, args, 'requests');
     try {
       const text = await readAll(res, deadline);
       if ((res.statusCode ?? 0) >= 300) throw new ApiError(res.statusCode ?? 0, text, retryAfter(res));
-      return (text ? JSON.parse(text) : {}) as T;
+      return text;
     } finally {
       settle();
     }
@@ -243,7 +256,7 @@ export class KubeClient {
     try {
       const body = args.body === undefined ? undefined : JSON.stringify(args.body);
       const headers: Record<string, string> = {
-        Accept: 'application/json',
+        Accept: args.accept ?? 'application/json',
         'User-Agent': 'hestia-operator',
         ...(await untilAborted(this.connection.headers(), deadline)),
         ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}),

@@ -14,7 +14,7 @@ export interface JobHistoryDeps {
   job(key: string): V1Job | undefined;
   runnerByUid(uid: string): Runner | undefined;
   send(uid: string, event: RunnerEvent): void;
-  /** Tells the Runner's actor that the Job of run `key` finished (src/operator/job-failure.ts). */
+  /** Tells the Runner's actor that the Job of run `key` finished (src/operator/run-end.ts). */
   jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>): void;
   deleteJob(runner: Runner, name: string): void;
   now(): string;

@@ -16,7 +16,7 @@ import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
 import { RunnerActors } from './actors.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
-import { jobEndReporter } from './job-failure.ts';
+import { runEndReporter } from './run-end.ts';
 import { HeldEvents } from './held-events.ts';
 import { JobHistory } from './job-history.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
@@ -96,6 +96,14 @@ export class Operator {
       const run = this.actors.view(uid)?.context.run;
       return run?.key === runKey && run.result === null;
     };
+    const jobEnded = runEndReporter({
+      client,
+      log,
+      now: () => this.clock.now(),
+      runnerByUid: (uid) => this.caches.runnerByUid(uid),
+      isActiveRun,
+      send: (uid, event) => this.actors.send(uid, event),
+    });
     this.effects = runnerEffects({
       client,
       queue: this.queue,
@@ -106,6 +114,7 @@ export class Operator {
       cachedJob: (ns, name) => this.caches.jobs.get(ns, name),
       jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
       isActiveRun,
+      jobEnded,
       verifiedObjects: (uid) => verifiedObjects(this.caches.runnerByUid(uid), this.inputSources),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
@@ -132,7 +141,7 @@ export class Operator {
       job: (key) => this.caches.job(key),
       runnerByUid: (uid) => this.caches.runnerByUid(uid),
       send: (uid, event) => this.actors.send(uid, event),
-      jobEnded: jobEndReporter({ client, log, now: () => this.clock.now(), isActiveRun, send: (uid, event) => this.actors.send(uid, event) }),
+      jobEnded,
       deleteJob: (runner, name) => void this.effects.deleteJobNamed(runner, name),
       now: () => this.now(),
     });

@@ -4,7 +4,8 @@ import type { RunReason, RunResult } from '../../machines/runner-context.ts';
 
 export interface RunMetrics {
   runStarted(namespace: string, reason: RunReason): void;
-  runFinished(namespace: string, reason: RunReason, result: RunResult): void;
+  /** `flaky`: succeeded after a failed attempt. `advisory`: the Runner's failures do not block (spec.advisory). */
+  runFinished(namespace: string, reason: RunReason, result: RunResult, marks: { flaky: boolean; advisory: boolean }): void;
   /** A run's Job was created, `seconds` after its inputs made the run due. */
   jobCreated(namespace: string, reason: RunReason, seconds: number): void;
   tickSkipped(namespace: string): void;

@@ -16,7 +16,10 @@ import type { WriteQueue } from '../k8s/write-queue.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
 import { lastRunStatus } from '../runner/status.ts';
+import { runEndHow } from '../runner/kstatus-conditions.ts';
+import { runFinishedEvent } from '../runner/run-words.ts';
 import type { RunMetrics } from './run-metrics.ts';
+import type { FinishedOutcome } from './run-end.ts';
 
 export interface EffectDeps {
   client: KubeClient;
@@ -30,6 +33,8 @@ export interface EffectDeps {
   jobOfRun(uid: string, runKey: string): V1Job | undefined;
   /** Whether this run is still the Runner's active one (a retry for a replaced run must stop). */
   isActiveRun(uid: string, runKey: string): boolean;
+  /** Tells the Runner's actor that the Job of run `runKey` finished, with what it said (src/operator/run-end.ts). */
+  jobEnded(uid: string, runKey: string, job: V1Job, outcome: FinishedOutcome): void;
   /** Workloads and upstreams the Runner's current run verifies, for Events on each of them. */
   verifiedObjects(uid: string): { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }[];
   /** Why the Runner cannot run right now (for a skipped tick). */
@@ -100,9 +105,7 @@ export function runnerEffects(deps: EffectDeps) {
         log.info('Job exists already; this run has started');
         // It may have finished already (e.g. while the operator was down): no watch event will say so again.
         const outcome = existing ? jobOutcome(existing) : { phase: 'Running' as const };
-        if (outcome.phase !== 'Running') {
-          deps.send(uid, { type: 'JOB.FINISHED', at: at(), key: runKey, succeeded: outcome.phase === 'Succeeded', message: outcome.message });
-        }
+        if (existing && outcome.phase !== 'Running') deps.jobEnded(uid, runKey, existing, outcome);
         return;
       }
       if (isPermanentFailure(code, attempt)) {
@@ -174,17 +177,19 @@ export function runnerEffects(deps: EffectDeps) {
   function reportFinished(uid: string, context: RunnerContext): void {
     const runner = deps.runnerByUid(uid);
     const run = runner ? lastRunStatus(runner, context) : undefined;
-    if (!runner || !run) return;
+    if (!runner || !run || run.result === 'Running') return;
+    const advisory = runner.spec.advisory === true;
+    deps.metrics.runFinished(runner.metadata.namespace!, run.reason, run.result, { flaky: run.flaky === true, advisory });
+    const { type, reason, message } = runFinishedEvent(run, advisory);
+    event(runner, type, reason, message);
     const ok = run.result === 'Succeeded';
-    deps.metrics.runFinished(runner.metadata.namespace!, run.reason, ok ? 'Succeeded' : 'Failed');
-    event(runner, ok ? 'Normal' : 'Warning', ok ? 'RunSucceeded' : 'RunFailed', `Job ${run.jobName} ${ok ? 'succeeded' : 'failed'}: ${run.message ?? ''}`.trim());
     const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
     for (const target of deps.verifiedObjects(uid)) {
       deps.recorder.record(
         { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, name: target.name, ...(target.uid ? { uid: target.uid } : {}) },
         ok ? 'Normal' : 'Warning',
         ok ? 'CheckSucceeded' : 'CheckFailed',
-        `check ${check} ${ok ? 'succeeded' : 'failed'} for this revision (Job ${run.jobName})`,
+        `check ${check} ${runEndHow(run)} for this revision (Job ${run.jobName})`,
       );
     }
   }

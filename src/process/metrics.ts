@@ -29,7 +29,12 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; observe
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const started = new Counter({ name: 'hestia_runs_started_total', help: 'Runs started (a Job to create)', labelNames: ['namespace', 'reason'], registers: [registry] });
-  const finished = new Counter({ name: 'hestia_runs_finished_total', help: 'Runs finished, by result', labelNames: ['namespace', 'reason', 'result'], registers: [registry] });
+  const finished = new Counter({
+    name: 'hestia_runs_finished_total',
+    help: 'Runs finished, by result (Succeeded, Failed, Error: ended by the infrastructure); flaky="true": succeeded after a failed attempt; advisory="true": of an advisory Runner',
+    labelNames: ['namespace', 'reason', 'result', 'flaky', 'advisory'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'hestia_trigger_latency_seconds',
     help: 'From the moment a run was due (its inputs satisfied, its tick, its trigger) to its Job created',
@@ -41,7 +46,7 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; observe
 
   const runs: RunMetrics = {
     runStarted: (namespace, reason) => started.inc({ namespace, reason }),
-    runFinished: (namespace, reason, result) => finished.inc({ namespace, reason, result }),
+    runFinished: (namespace, reason, result, { flaky, advisory }) => finished.inc({ namespace, reason, result, flaky: String(flaky), advisory: String(advisory) }),
     jobCreated: (_namespace, reason, seconds) => latency.observe({ reason }, Math.max(0, seconds)),
     tickSkipped: (namespace) => skipped.inc({ namespace }),
   };

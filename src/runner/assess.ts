@@ -4,7 +4,7 @@ import { inputsSatisfied, type RunnerInputs } from '../../machines/runner-contex
 import { ANNOTATION_TRIGGER, LABEL_ENABLE, type ProbeStatus, type ResourceInput, type Runner, type WatchedResource } from '../api/runner.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { shortHash } from './job-name.ts';
-import { waitingForProbesMessage, waitingForResourcesMessage, waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
+import { upstreamWords, waitingForProbesMessage, waitingForResourcesMessage, waitingForUpstreamMessage, waitingForWorkloadsMessage } from './messages.ts';
 import type { WorkloadKind, WorkloadView } from './readiness/readiness.ts';
 import { groupOfApiVersion, resourceReadiness, type KindAvailability, type ResourceView } from './readiness/resource-readiness.ts';
 import { describeProblems, type SpecProblem } from './spec/spec.ts';
@@ -60,6 +60,8 @@ const RUN_CONTROL_FIELDS = new Set([
   'successfulRunsHistoryLimit',
   'failedRunsHistoryLimit',
   'stableStateTimeout',
+  'advisory',
+  'testResults',
 ]);
 
 export function specRevisionHash(runner: Runner): string {
@@ -69,13 +71,21 @@ export function specRevisionHash(runner: Runner): string {
 
 const refOf = (o: { metadata?: { namespace?: string; name?: string } }) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' });
 
-const upstreamSucceeded = (upstream: Runner): boolean => upstream.status?.lastRun?.result === 'Succeeded';
+/**
+ * Whether a downstream Runner may run after this upstream: its latest run succeeded — or, the upstream being
+ * advisory (spec.advisory), finished whatever its result, since an advisory check reports and never blocks.
+ */
+const upstreamSucceeded = (upstream: Runner): boolean => {
+  const result = upstream.status?.lastRun?.result;
+  return result === 'Succeeded' || (upstream.spec?.advisory === true && result !== undefined && result !== 'Running');
+};
 
 function upstreamDetail(upstream: Runner): string {
   const lastRun = upstream.status?.lastRun;
   if (!lastRun) return 'no run yet';
   if (lastRun.result === 'Running') return 'running';
-  return lastRun.result === 'Succeeded' ? 'latest run succeeded' : 'latest run failed';
+  const advisory = upstream.spec?.advisory === true && lastRun.result !== 'Succeeded' ? ' (advisory: does not block)' : '';
+  return `${upstreamWords(lastRun.result)}${advisory}`;
 }
 
 export function assess({ runner, workloads, upstreams, problems, cycle, resources = [] }: AssessArgs): Assessment {

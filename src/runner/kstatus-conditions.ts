@@ -8,10 +8,14 @@
 import type { V1Condition } from '@kubernetes/client-node';
 import type { RunnerStateName } from '../../machines/runner.ts';
 import type { LastRunStatus, WatchedResource } from '../api/runner.ts';
+import { upstreamWords } from './messages.ts';
 
 export type Condition = Omit<V1Condition, 'lastTransitionTime'>;
 
-export type StallReason = 'InvalidSpec' | 'DependencyCycle' | 'RunFailed' | 'UpstreamFailed' | 'StableStateTimeout';
+export type StallReason = 'InvalidSpec' | 'DependencyCycle' | 'RunFailed' | 'RunError' | 'UpstreamFailed' | 'StableStateTimeout';
+
+/** The stall reasons that are a run's result, not something that keeps the Runner from running. */
+export const RUN_RESULT_STALLS: readonly string[] = ['RunFailed', 'RunError'];
 
 export interface Stall {
   reason: StallReason;
@@ -21,6 +25,8 @@ export interface Stall {
 export interface StallArgs {
   state: RunnerStateName;
   lastRun: LastRunStatus | undefined;
+  /** spec.advisory: a failed run is reported but is no stall. */
+  advisory: boolean;
   valid: boolean;
   cycle: boolean;
   /** Why the Runner cannot run now (the assessment's words), if anything blocks it. */
@@ -31,9 +37,19 @@ export interface StallArgs {
   progressingSince: string | null;
 }
 
-/** The upstream Runners whose latest run failed, as the assessment reports them. */
+/** The upstream Runners whose latest run failed or ended in an error, as the assessment reports them. */
 const failedUpstreams = (watched: readonly WatchedResource[]) =>
-  watched.filter((w) => w.kind === 'Runner' && !w.ready && w.message === 'latest run failed');
+  watched.filter((w) => w.kind === 'Runner' && !w.ready && (w.message === upstreamWords('Failed') || w.message === upstreamWords('Error')));
+
+/** A run that did not succeed: Failed or Error. */
+export const runDidNotSucceed = (run: LastRunStatus | undefined): boolean => run?.result === 'Failed' || run?.result === 'Error';
+
+/** "failed", "succeeded" or "ended in an error (ImagePullFailed)". */
+export const runEndHow = (run: LastRunStatus): string =>
+  run.result === 'Error' ? `ended in an error (${run.errorReason ?? 'infrastructure'})` : run.result === 'Succeeded' ? 'succeeded' : 'failed';
+
+/** "Job x failed: …" or "Job x ended in an error (ImagePullFailed): …". */
+export const runEndWords = (run: LastRunStatus): string => `Job ${run.jobName} ${runEndHow(run)}: ${run.message ?? 'no reason given'}`;
 
 /**
  * Why the Runner will not move without a change from outside — a new revision, a fixed spec, a
@@ -42,9 +58,8 @@ const failedUpstreams = (watched: readonly WatchedResource[]) =>
 export function stallOf(a: StallArgs): Stall | null {
   if (!a.valid) return { reason: 'InvalidSpec', message: a.blockedMessage ?? 'invalid spec' };
   if (a.cycle) return { reason: 'DependencyCycle', message: a.blockedMessage ?? 'dependency cycle' };
-  const lastRunFailed = a.lastRun?.result === 'Failed';
-  if (lastRunFailed && (a.state === 'Failed' || a.state === 'Scheduled')) {
-    return { reason: 'RunFailed', message: `Job ${a.lastRun!.jobName} failed: ${a.lastRun!.message ?? 'no reason given'}` };
+  if (runDidNotSucceed(a.lastRun) && !a.advisory && (a.state === 'Failed' || a.state === 'Scheduled')) {
+    return { reason: a.lastRun!.result === 'Error' ? 'RunError' : 'RunFailed', message: runEndWords(a.lastRun!) };
   }
   if (a.state === 'WaitingForUpstream') {
     const failed = failedUpstreams(a.watchedResources);
@@ -66,6 +81,11 @@ const MOVING: readonly RunnerStateName[] = ['Running', 'WaitingForWorkloads', 'W
 
 function ready(state: RunnerStateName, lastRun: LastRunStatus | undefined, stall: Stall | null, message: string): Condition {
   if (stall) return { type: 'Ready', status: 'False', reason: stall.reason, message: stall.message };
+  // Decision (docs/verdicts.md): an advisory Runner's failed run is reported (status, Warning Event, metrics,
+  // `hestia wait` exit 1) but keeps it healthy for kstatus and Argo CD.
+  if (state === 'Failed' && runDidNotSucceed(lastRun)) {
+    return { type: 'Ready', status: 'True', reason: 'AdvisoryRunFailed', message: `advisory: ${runEndWords(lastRun!)}` };
+  }
   if (state === 'Succeeded') return { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'latest run succeeded' };
   if (state === 'Scheduled') return { type: 'Ready', status: 'True', reason: 'Scheduled', message };
   // Decision (docs/verdicts.md): a suspended check is switched off and gates nothing, as Flux

@@ -160,3 +160,7 @@ export function describeTrigger(
   const all = [...changes, ...removals];
   return all.length === 0 ? 're-run of the same inputs' : joinChanges(all);
 }
+
+/** How an upstream's latest run ended, as status.watchedResources and the stall reason say it. */
+export const upstreamWords = (result: 'Succeeded' | 'Failed' | 'Error'): string =>
+  result === 'Succeeded' ? 'latest run succeeded' : result === 'Error' ? 'latest run ended in an error' : 'latest run failed';

@@ -2,11 +2,11 @@
 // Conditions keep their lastTransitionTime unless their status moves, so an unchanged Runner
 // renders to an identical status and no write is sent.
 import type { V1Condition } from '@kubernetes/client-node';
-import type { RunnerContext, RunnerStateName } from '../../machines/runner.ts';
-import type { LastRunStatus, Runner, RunnerStatus } from '../api/runner.ts';
+import type { RunFindings, RunnerContext, RunnerStateName, RunTests } from '../../machines/runner.ts';
+import type { LastRunStatus, Runner, RunnerStatus, TestResultsStatus } from '../api/runner.ts';
 import type { Assessment } from './assess.ts';
 import { jobNameForRun } from './job.ts';
-import { kstatusConditions, stallOf, type Condition } from './kstatus-conditions.ts';
+import { kstatusConditions, runEndHow, stallOf, type Condition } from './kstatus-conditions.ts';
 import { describeTrigger } from './messages.ts';
 
 export interface RenderArgs {
@@ -39,7 +39,26 @@ export function lastRunStatus(runner: Runner, context: RunnerContext, jobName?: 
     ...(run.finishedAt ? { completionTime: run.finishedAt } : {}),
     result: run.result ?? 'Running',
     ...(run.message ? { message: run.message } : {}),
+    ...findingsStatus(run.findings),
   };
+}
+
+/** What status.lastRun shows of a run's findings: only what is there, so a plain run's status stays as it was. */
+function findingsStatus(findings: RunFindings | undefined): Partial<LastRunStatus> {
+  if (!findings) return {};
+  const { attempts, flaky, errorReason, tests } = findings;
+  return {
+    ...(flaky ? { flaky: true } : {}),
+    ...(attempts !== undefined && attempts > 1 ? { attempts } : {}),
+    ...(errorReason ? { errorReason } : {}),
+    ...(tests ? { tests: testsStatus(tests) } : {}),
+  };
+}
+
+function testsStatus(tests: RunTests): TestResultsStatus {
+  if ('problem' in tests) return { problem: tests.problem };
+  const { timeSeconds, failed, ...counts } = tests;
+  return { ...counts, ...(timeSeconds !== null ? { timeSeconds } : {}), ...(failed.length > 0 ? { failed } : {}) };
 }
 
 export function renderStatus(args: RenderArgs): RunnerStatus {
@@ -51,6 +70,7 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
   const stall = stallOf({
     state,
     lastRun,
+    advisory: runner.spec?.advisory === true,
     valid: assessment.inputs.valid,
     cycle: assessment.cycle !== null,
     blockedMessage: assessment.blockedMessage,
@@ -113,6 +133,8 @@ function jobCompleted(lastRun: LastRunStatus | undefined): Condition {
       return { type: 'JobCompleted', status: 'True', reason: 'Successful', message: lastRun.message ?? '' };
     case 'Failed':
       return { type: 'JobCompleted', status: 'False', reason: 'Failed', message: lastRun.message ?? '' };
+    case 'Error':
+      return { type: 'JobCompleted', status: 'False', reason: 'Error', message: lastRun.message ?? '' };
   }
 }
 
@@ -124,7 +146,7 @@ function stateMessage(args: RenderArgs, lastRun: LastRunStatus | undefined): str
     case 'Succeeded':
       return `Job ${lastRun?.jobName} succeeded (${lastRun?.trigger}); waiting for a new revision`;
     case 'Failed':
-      return `Job ${lastRun?.jobName} failed (${lastRun?.trigger}): ${lastRun?.message ?? ''}; waiting for a new revision`.trim();
+      return `Job ${lastRun?.jobName} ${lastRun ? runEndHow(lastRun) : 'failed'} (${lastRun?.trigger}): ${lastRun?.message ?? ''}; waiting for a new revision`.trim();
     case 'Scheduled': {
       const skipped = context.lastSkippedTick && context.lastSkippedTick === context.lastTick;
       const next = args.nextScheduleTime ? `next run at ${args.nextScheduleTime}` : 'waiting for the next tick';

@@ -105,10 +105,11 @@ describe('real reports give the counts their tool printed', () => {
       errors: 0,
       skipped: 1,
       failed: [
-        { name: 'TestTotalWithDiscount', classname: 'example.com/cart', kind: 'failure', message: 'Failed' },
-        { name: 'TestCurrencyIsParsed/EUR', classname: 'example.com/cart', kind: 'failure', message: 'Failed' },
+        // gotestsum's message attribute is always "Failed": the first telling line of the text says more.
+        { name: 'TestTotalWithDiscount', classname: 'example.com/cart', kind: 'failure', message: 'cart_test.go:19: discount of 3 not applied: got 15, want 12' },
+        { name: 'TestCurrencyIsParsed/EUR', classname: 'example.com/cart', kind: 'failure', message: 'cart_test.go:25: cannot read "12 EUR" as a number' },
         { name: 'TestCurrencyIsParsed', classname: 'example.com/cart', kind: 'failure', message: 'Failed' },
-        { name: 'TestMain', kind: 'failure', message: 'Failed' },
+        { name: 'TestMain', kind: 'failure', message: 'FAIL\texample.com/cart/broken [build failed]' },
       ],
     });
     expect(summary.timeSeconds).toBeGreaterThan(0);

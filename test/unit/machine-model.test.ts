@@ -291,7 +291,7 @@ function expectedRestingState(c: RunnerContext): RunnerStateName {
   if (!i.workloadsReady) return 'WaitingForWorkloads';
   if (!i.upstreamReady) return 'WaitingForUpstream';
   if (i.scheduled) return 'Scheduled';
-  return c.run?.result === 'Failed' ? 'Failed' : 'Succeeded';
+  return c.run?.result === 'Failed' || c.run?.result === 'Error' ? 'Failed' : 'Succeeded';
 }
 
 /**
@@ -420,7 +420,8 @@ function checkStep({ before, event, after, effects }: Step, fail: Fail): void {
     }
     case 'JOB.FINISHED': {
       if (isActive(b) && b.run?.key === event.key) {
-        const result = event.succeeded ? 'Succeeded' : 'Failed';
+        // An error reason found by the operator makes the result Error (the infrastructure ended the run), not Failed.
+        const result = event.succeeded ? 'Succeeded' : event.findings?.errorReason ? 'Error' : 'Failed';
         if (show(of('runFinished')) !== show([{ type: 'runFinished', key: event.key, result }]))
           fail('job-finished', `runFinished effects ${show(of('runFinished'))}`);
         if ((event.succeeded ? a.lastSucceededAt : a.lastFailedAt) !== event.at) fail('job-finished', 'result time not recorded');

@@ -54,10 +54,39 @@ describe('runHistory', () => {
   it('prints a table a person can read, saying which Jobs are gone', () => {
     const text = formatRunHistory(runner, history);
     const lines = text.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^START +DURATION +RESULT +TRIGGER +JOB +MESSAGE$/);
-    expect(lines[1]).toMatch(/^2026-01-01T00:10:00Z +42s +Failed +rollout of Deployment shop\/cart +smoke-3 +BackoffLimitExceeded/);
+    expect(lines[0]).toMatch(/^RUN +START +DURATION +RESULT +TESTS +TRIGGER +JOB +MESSAGE$/);
+    expect(lines[1]).toMatch(/^1 +2026-01-01T00:10:00Z +42s +Failed +- +rollout of Deployment shop\/cart +smoke-3 +BackoffLimitExceeded/);
     expect(lines[3]).toContain('smoke-1 (deleted)');
     expect(formatRunHistory(runner, [])).toContain('No runs of Runner qa/smoke');
+  });
+
+  it('tells flaky, Error and advisory runs and their test counts, from status and from Events once the Job is gone', () => {
+    const withFindings: Runner = {
+      ...runner,
+      spec: { template: {}, advisory: true },
+      status: {
+        lastRun: {
+          jobName: 'smoke-6', revision: 'r6', trigger: 'schedule (tick t)', reason: 'Schedule', startTime: '2026-01-01T01:00:00Z', completionTime: '2026-01-01T01:00:09Z',
+          result: 'Failed', message: 'BackoffLimitExceeded', tests: { tests: 12, failures: 2, skipped: 1, timeSeconds: 3.25 },
+        },
+      },
+    };
+    const found = runHistory(withFindings, [], [
+      event('RunStarted', 'Started Job smoke-4: manual trigger "a"', '2026-01-01T00:19:50Z'),
+      event('RunStarted', 'Started Job smoke-5: manual trigger "b"', '2026-01-01T00:29:00Z'),
+      event('RunFlaky', 'Job smoke-4 succeeded: Reached expected number of succeeded pods; passed after 1 failed attempt (flaky); 12 tests passed, 1 skipped (3.1 s)', '2026-01-01T00:20:00Z'),
+      event('RunError', 'Job smoke-5 ended in an error (ImagePullFailed): DeadlineExceeded: Job was active longer than specified deadline; ImagePullFailed: container check in pod p could not pull image x (ErrImagePull); advisory: does not block', '2026-01-01T00:30:00Z'),
+    ]);
+    expect(found.map((e) => [e.job, e.result, e.flaky, e.errorReason, e.tests])).toEqual([
+      ['smoke-6', 'Failed', false, null, '12 tests: 2 failed, 1 skipped (3.25 s)'],
+      ['smoke-5', 'Error', false, 'ImagePullFailed', null],
+      ['smoke-4', 'Succeeded', true, null, '12 tests passed, 1 skipped (3.1 s)'],
+    ]);
+    expect(found[1]!.message).toBe('DeadlineExceeded: Job was active longer than specified deadline; ImagePullFailed: container check in pod p could not pull image x (ErrImagePull)');
+    const table = formatRunHistory(withFindings, found);
+    expect(table).toMatch(/Failed \(advisory\) +12 tests: 2 failed, 1 skipped \(3.25 s\)/);
+    expect(table).toMatch(/Error \(ImagePullFailed, advisory\)/);
+    expect(table).toMatch(/Succeeded \(flaky\) +12 tests passed, 1 skipped/);
   });
 
   it('writes durations as people do', () => {

@@ -233,6 +233,17 @@ describe('validateRunnerSpec names the field and says what is wrong', () => {
     expect(fieldsOf(specWith({ suspend: 'true' }))).toEqual(['spec.suspend']);
   });
 
+  it('accepts spec.advisory and spec.testResults as users write them, and names each wrong part', () => {
+    expect(fieldsOf(specWith({ advisory: true, testResults: { format: 'JUnit' } }))).toEqual([]);
+    expect(fieldsOf(specWith({ testResults: { format: 'JUnit', from: 'TerminationMessage' } }))).toEqual([]);
+    expect(fieldsOf(specWith({ advisory: 'yes' }))).toEqual(['spec.advisory']);
+    expect(fieldsOf(specWith({ testResults: 'junit' }))).toEqual(['spec.testResults']);
+    expect(fieldsOf(specWith({ testResults: { format: 'TAP', from: 'Stdout' } }))).toEqual(['spec.testResults.format', 'spec.testResults.from']);
+    const unknownContainer = validateRunnerSpec(specWith({ testResults: { format: 'JUnit', container: 'tests' } }));
+    expect(unknownContainer.map((p) => p.field)).toEqual(['spec.testResults.container']);
+    expect(unknownContainer[0]?.message).toMatch(/^spec\.testResults\.container: "tests" is not a container of spec\.template \(".+"\)$/);
+  });
+
   it('reports every problem at once, in spec order', () => {
     const spec = { schedule: '* * *', deadlineSeconds: -1, jobName: 'X' };
     expect(fieldsOf(spec)).toEqual(['spec.template', 'spec.schedule', 'spec.deadlineSeconds', 'spec.jobName']);

@@ -70,6 +70,23 @@ describe('renderStatus', () => {
     expect(s.lastFailedRunTime).toBe('2026-01-01T00:00:30Z');
   });
 
+  it('shows what a finished run found: flaky attempts, test counts, and an infrastructure error as result Error', () => {
+    const key = '1:revision:' + assess({ runner, workloads: [deployment(3)], upstreams: [], problems: [], cycle: null }).inputs.revision;
+    const tests = { tests: 4, failures: 1, errors: 0, skipped: 0, timeSeconds: 0.5, failed: [{ name: 'test_pay', kind: 'failure' as const, message: '502' }] };
+    const flaky = rendered(3, (send) => send({ type: 'JOB.FINISHED', at: '2026-01-01T00:00:30Z', key, succeeded: true, message: 'Complete', findings: { attempts: 2, flaky: true, tests } } as never));
+    expect(flaky.state).toBe('Succeeded');
+    expect(flaky.lastRun).toMatchObject({ result: 'Succeeded', flaky: true, attempts: 2, tests: { tests: 4, failures: 1, timeSeconds: 0.5, failed: [{ name: 'test_pay' }] } });
+    const errored = rendered(3, (send) => send({ type: 'JOB.FINISHED', at: '2026-01-01T00:00:30Z', key, succeeded: false, message: 'DeadlineExceeded', findings: { attempts: 1, errorReason: 'ImagePullFailed' } } as never));
+    expect(errored.state).toBe('Failed');
+    expect(errored.lastRun).toMatchObject({ result: 'Error', errorReason: 'ImagePullFailed' });
+    expect(errored.lastRun).not.toHaveProperty('attempts');
+    expect(errored.lastFailedRunTime).toBe('2026-01-01T00:00:30Z');
+    expect(errored.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'RunError' });
+    expect(errored.conditions?.find((c) => c.type === 'JobCompleted')).toMatchObject({ status: 'False', reason: 'Error' });
+    const plain = rendered(3, (send) => send({ type: 'JOB.FINISHED', at: '2026-01-01T00:00:30Z', key, succeeded: true, message: 'Complete' } as never));
+    expect(Object.keys(plain.lastRun!).sort()).toEqual(['completionTime', 'jobName', 'message', 'reason', 'result', 'revision', 'startTime', 'trigger']);
+  });
+
   it('keeps lastTransitionTime while a condition keeps its status, so an unchanged Runner writes nothing', () => {
     const first = rendered(2);
     const old = first.conditions!.map((c) => ({ ...c, lastTransitionTime: '2025-12-31T00:00:00Z' as unknown as Date }));

@@ -22,6 +22,32 @@ describe('waitVerdict', () => {
     expect(failed).toMatchObject({ outcome: 'failed', run: { message: 'BackoffLimitExceeded' } });
   });
 
+  it('an infrastructure error is its own verdict (exit 5), never "cannot run", advisory or not', () => {
+    const errored = run({ result: 'Error', errorReason: 'PodEvicted', message: 'pod p was evicted' });
+    const verdict = waitVerdict(runner({ state: 'Failed', lastRun: errored, conditions: [stalled('RunError', 'Job smoke-aaaa ended in an error')] }), current);
+    expect(verdict).toMatchObject({ outcome: 'errored', run: { errorReason: 'PodEvicted' } });
+    expect(exitCodeOf(verdict as Parameters<typeof exitCodeOf>[0])).toBe(5);
+    const text = report(runner({ state: 'Failed', lastRun: errored }), verdict as Parameters<typeof report>[1], false);
+    expect(text).toContain('the run ended in an error (PodEvicted)');
+  });
+
+  it('an advisory Runner whose run failed still exits 1, and says it does not block', () => {
+    const r = { ...runner({ state: 'Failed', lastRun: run({ result: 'Failed', tests: { tests: 3, failures: 1, failed: [{ name: 'test_pay', kind: 'failure', message: '502' }] } }) }), spec: { template: {}, advisory: true } };
+    const verdict = waitVerdict(r, current);
+    expect(verdict.outcome).toBe('failed');
+    const text = report(r, verdict as Parameters<typeof report>[1], false);
+    expect(text).toContain('the run failed (advisory: it does not block)');
+    expect(text).toContain('Tests:    3 tests: 1 failed');
+    expect(text).toContain('failure: test_pay — 502');
+  });
+
+  it('a flaky success exits 0 and says how many attempts it took', () => {
+    const r = runner({ state: 'Succeeded', lastRun: run({ flaky: true, attempts: 2 }) });
+    const verdict = waitVerdict(r, current);
+    expect(exitCodeOf(verdict as Parameters<typeof exitCodeOf>[0])).toBe(0);
+    expect(report(r, verdict as Parameters<typeof report>[1], false)).toContain('Attempts: passed after 1 failed attempt (flaky)');
+  });
+
   it('waits while the run of the current revision is running, or has not started', () => {
     expect(waitVerdict(runner({ state: 'Running', lastRun: run({ result: 'Running' }) }), current)).toMatchObject({ outcome: 'pending', why: 'Job smoke-aaaa is running (first run)' });
     const newRevision = runner({ state: 'WaitingForWorkloads', revision: 'r2', message: 'waiting for workload Deployment shop/cart (0/1 updated)', lastRun: run() });
@@ -102,7 +128,7 @@ describe('the CLI around the verdict', () => {
     expect(text).toContain('Job:      smoke-aaaa');
     expect(text).toContain('Trigger:  first run');
     expect(text).toContain('exited with code 3: 502');
-    expect(text).toContain('kubectl logs -n qa job/smoke-aaaa');
+    expect(text).toContain('kubectl hestia logs smoke -n qa --job smoke-aaaa');
     expect(JSON.parse(report(r, { outcome: 'failed', run: r.status!.lastRun! }, true))).toMatchObject({ runner: 'qa/smoke', exitCode: 1, outcome: 'failed', run: { jobName: 'smoke-aaaa' } });
   });
 

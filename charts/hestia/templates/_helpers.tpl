@@ -53,10 +53,15 @@ through Events.
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, delete]
-# The pods of a Job that failed, listed once per failed run to report the failed container's termination message.
+# The pods of a finished Job, listed once per failed run or run with spec.testResults: the failed container's
+# termination message, whether the infrastructure ended the run (result Error), a report in the termination message.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list]
+# spec.testResults from Log: the report container's log, read once per finished run.
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]
   verbs: [get, list, watch]

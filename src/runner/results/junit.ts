@@ -261,7 +261,8 @@ class Reading {
     testcase.outcome = kind;
     const message = tag.attributes['message']?.trim();
     if (message) testcase.message = message;
-    else if (this.failed.length < MAX_FAILED_LISTED) {
+    // A message that only repeats the outcome (gotestsum writes "Failed") says less than the element's text.
+    if ((!message || GENERIC_MESSAGES.has(message.toLowerCase())) && this.failed.length < MAX_FAILED_LISTED) {
       this.failureText = '';
       this.failureDepth = this.path.length - 1;
     }
@@ -281,7 +282,7 @@ class Reading {
   }
 
   private keepFirstLine(testcase: OpenCase, text: string): void {
-    testcase.message = firstLine(text);
+    testcase.message = firstLine(text) || testcase.message;
     this.failureText = null;
   }
 
@@ -347,10 +348,19 @@ function addTimes(total: number | null, time: number | null): number | null {
   return Math.round(((total ?? 0) + time) * 1e6) / 1e6;
 }
 
+/** Messages that only name the outcome. */
+const GENERIC_MESSAGES = new Set(['failed', 'failure', 'error', 'fail']);
+
+/** Lines of `go test -v` output that frame a test rather than say what went wrong. */
+const FRAMING = ['=== RUN', '=== PAUSE', '=== CONT', '=== NAME', '--- FAIL', '--- PASS', '--- SKIP'];
+
+/** The first line of the text that says something: not blank, not a test runner's framing line. */
 function firstLine(text: string): string {
-  const start = text.trimStart();
-  const newline = start.indexOf('\n');
-  return (newline < 0 ? start : start.slice(0, newline)).trim();
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed && !FRAMING.some((f) => trimmed.startsWith(f))) return trimmed;
+  }
+  return '';
 }
 
 const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ');

@@ -54,6 +54,8 @@ export function validateRunnerSpec(spec: unknown): SpecProblem[] {
     ...checkConcurrencyPolicy(spec.concurrencyPolicy, 'spec.concurrencyPolicy'),
     ...checkJobName(spec.jobName, 'spec.jobName'),
     ...checkSuspend(spec.suspend, 'spec.suspend'),
+    ...checkBoolean(spec.advisory, 'spec.advisory'),
+    ...checkTestResults(spec.testResults, 'spec.testResults', spec.template),
     ...checkResources(spec.resources, 'spec.resources'),
     ...checkProbes(spec.probes, 'spec.probes'),
   ];
@@ -214,6 +216,34 @@ function checkJobName(value: unknown, field: string): Problems {
     return [problem(field, `${quoted(value)} is ${value.length} characters long; at most ${MAX_JOB_NAME_PREFIX} leave room for the run suffix in a 63-character Job name`)];
   }
   return [];
+}
+
+function checkBoolean(value: unknown, field: string): Problems {
+  return value === undefined || value === null || typeof value === 'boolean' ? [] : [problem(field, `must be true or false, got ${quoted(value)}`)];
+}
+
+const TEST_REPORT_FORMATS = ['JUnit'];
+const TEST_REPORT_SOURCES = ['Log', 'TerminationMessage'];
+
+/** spec.testResults: a known format and source, and a container the template has. */
+function checkTestResults(value: unknown, field: string, template: unknown): Problems {
+  if (value === undefined || value === null) return [];
+  if (!isRecord(value)) return [problem(field, `must be an object such as {"format": "JUnit"}, got ${quoted(value)}`)];
+  const problems: Problems = [];
+  if (!TEST_REPORT_FORMATS.includes(value.format as string)) {
+    problems.push(problem(`${field}.format`, `must be one of ${TEST_REPORT_FORMATS.join(', ')}, got ${quoted(value.format)}`));
+  }
+  if (value.from !== undefined && !TEST_REPORT_SOURCES.includes(value.from as string)) {
+    problems.push(problem(`${field}.from`, `must be one of ${TEST_REPORT_SOURCES.join(', ')}, got ${quoted(value.from)}`));
+  }
+  if (value.container !== undefined) {
+    const containers = isRecord(template) && isRecord(template.spec) && Array.isArray(template.spec.containers) ? template.spec.containers : [];
+    const names = containers.map((c: unknown) => (isRecord(c) ? c.name : undefined));
+    if (typeof value.container !== 'string' || !names.includes(value.container)) {
+      problems.push(problem(`${field}.container`, `${quoted(value.container)} is not a container of spec.template (${names.map((n) => quoted(n)).join(', ') || 'none'})`));
+    }
+  }
+  return problems;
 }
 
 function checkSuspend(value: unknown, field: string): Problems {

@@ -79,17 +79,14 @@ export const MODEL_EVENTS: { [T in RunnerEvent['type']]: (s: ModelSnapshot) => E
   INPUTS: () => INPUT_VARIANTS.map((inputs) => ({ type: 'INPUTS', at: AT, inputs })),
   TICK: (s) => laterTicks(s).map((tick) => ({ type: 'TICK', at: AT, tick })),
   'TICK.MISSED': (s) => laterTicks(s).map((tick) => ({ type: 'TICK.MISSED', at: AT, tick })),
-  // The current run's Job finishing either way (while it runs, or delivered again after it finished), and a stale one.
+  // The current run's Job succeeding, failing, or ended by the infrastructure (while it runs, or delivered again after
+  // it finished), and a stale one.
   'JOB.FINISHED': (s) => [
-    ...[s.context.run?.key ?? []].flat().flatMap((key) =>
-      [true, false].map((succeeded) => ({
-        type: 'JOB.FINISHED' as const,
-        at: AT,
-        key,
-        succeeded,
-        message: succeeded ? 'Reached expected number of succeeded pods' : 'BackoffLimitExceeded',
-      })),
-    ),
+    ...[s.context.run?.key ?? []].flat().flatMap((key) => [
+      { type: 'JOB.FINISHED' as const, at: AT, key, succeeded: true, message: 'Reached expected number of succeeded pods' },
+      { type: 'JOB.FINISHED' as const, at: AT, key, succeeded: false, message: 'BackoffLimitExceeded' },
+      { type: 'JOB.FINISHED' as const, at: AT, key, succeeded: false, message: 'DeadlineExceeded', findings: { errorReason: 'DeadlineExceeded' } },
+    ]),
     { type: 'JOB.FINISHED', at: AT, key: staleKey(s), succeeded: false, message: 'BackoffLimitExceeded' },
   ],
 };

@@ -1,0 +1,49 @@
+// A finished run's findings in words — test counts, failing tests, flaky, the infrastructure's error — said the same
+// way by the Events, `hestia wait`, `hestia runs` and `hestia describe`.
+import type { LastRunStatus, TestResultsStatus } from '../api/runner.ts';
+import type { EventType } from '../k8s/events.ts';
+import { runEndHow } from './kstatus-conditions.ts';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "12 tests: 2 failed, 1 error, 1 skipped (3.2 s)", "12 tests passed, 1 skipped (0.4 s)", or why none were read. */
+export function testsWords(tests: TestResultsStatus): string {
+  if (tests.problem) return `no test counts: ${tests.problem}`;
+  const total = tests.tests ?? 0;
+  const time = tests.timeSeconds !== undefined ? ` (${Number(tests.timeSeconds.toFixed(3))} s)` : '';
+  const parts = [
+    ...(tests.failures ? [`${tests.failures} failed`] : []),
+    ...(tests.errors ? [plural(tests.errors, 'error')] : []),
+    ...(tests.skipped ? [`${tests.skipped} skipped`] : []),
+  ];
+  if (!tests.failures && !tests.errors) return `${plural(total, 'test')} passed${tests.skipped ? `, ${tests.skipped} skipped` : ''}${time}`;
+  return `${plural(total, 'test')}: ${parts.join(', ')}${time}`;
+}
+
+/** One line per listed failing test: "failure: test_cart.py::test_checkout — AssertionError: 502 != 200". */
+export function failedTestLines(tests: TestResultsStatus): string[] {
+  return (tests.failed ?? []).map((t) => `${t.kind}: ${t.classname ? `${t.classname}.` : ''}${t.name}${t.message ? ` — ${t.message}` : ''}`);
+}
+
+/** "passed on attempt 2 of 2 (flaky)", or null for a run that was not flaky. */
+export const flakyWords = (run: Pick<LastRunStatus, 'flaky' | 'attempts'>): string | null =>
+  run.flaky ? `passed after ${plural((run.attempts ?? 2) - 1, 'failed attempt')} (flaky)` : null;
+
+/** What a finished run adds to its one-line message: flaky, error reason, test counts. */
+export function findingsWords(run: Pick<LastRunStatus, 'flaky' | 'attempts' | 'errorReason' | 'tests'>): string[] {
+  return [flakyWords(run), ...(run.tests ? [testsWords(run.tests)] : [])].filter((w): w is string => w !== null);
+}
+
+/** The Event reasons of a finished run, one per outcome, so that `kubectl get events --field-selector reason=RunFlaky` finds them. */
+export const RUN_EVENT_REASONS = { Succeeded: 'RunSucceeded', Flaky: 'RunFlaky', Failed: 'RunFailed', Error: 'RunError' } as const;
+
+/**
+ * The Runner's Event for a finished run: "Job x succeeded: …; 12 tests passed", "Job x failed: …; 12 tests: 2 failed",
+ * "Job x ended in an error (ImagePullFailed): …". A flaky success is a Warning: it passed, but deserves a look.
+ */
+export function runFinishedEvent(run: LastRunStatus, advisory: boolean): { type: EventType; reason: string; message: string } {
+  const ok = run.result === 'Succeeded';
+  const reason = ok ? (run.flaky ? RUN_EVENT_REASONS.Flaky : RUN_EVENT_REASONS.Succeeded) : run.result === 'Error' ? RUN_EVENT_REASONS.Error : RUN_EVENT_REASONS.Failed;
+  const said = [run.message, ...findingsWords(run), ...(advisory && !ok ? ['advisory: does not block'] : [])].filter(Boolean).join('; ');
+  return { type: ok && !run.flaky ? 'Normal' : 'Warning', reason, message: `Job ${run.jobName} ${runEndHow(run)}${said ? `: ${said}` : ''}` };
+}
