@@ -19,6 +19,7 @@ const OPTIONS = {
   wait: { ...CONNECTION, ...OUTPUT, timeout: { type: 'string' }, 'after-now': { type: 'boolean' } },
   trigger: { ...CONNECTION, ...OUTPUT, timeout: { type: 'string' }, wait: { type: 'boolean' }, value: { type: 'string' } },
   runs: { ...CONNECTION, ...OUTPUT },
+  logs: { ...CONNECTION, run: { type: 'string' }, job: { type: 'string' }, container: { type: 'string', short: 'c' }, tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' } },
   describe: CONNECTION,
   diagram: { help: { type: 'boolean', short: 'h' } },
 } satisfies Record<Exclude<Command, 'run'>, ParseArgsConfig['options']>;
@@ -78,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
       const { values, json, positionals } = parse('runs', rest);
       const { runsCommand } = await import('./commands/runs.ts');
       return runsCommand({ ...connection(values), json }, runnerName('runs', positionals));
+    }
+    case 'logs': {
+      const { values, positionals } = parse('logs', rest);
+      const { logsCommand } = await import('./commands/logs.ts');
+      return logsCommand({ ...connection(values), run: str(values.run), job: str(values.job), container: str(values.container), tail: str(values.tail), follow: values.follow === true }, runnerName('logs', positionals));
     }
     case 'describe': {
       const { values, positionals } = parse('describe', rest);

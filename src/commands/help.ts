@@ -1,5 +1,5 @@
 // The --help text of every command. `kubectl hestia …` and `hestia …` are the same program.
-export const COMMANDS = ['run', 'describe', 'wait', 'trigger', 'runs', 'diagram'] as const;
+export const COMMANDS = ['run', 'describe', 'wait', 'trigger', 'runs', 'logs', 'diagram'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const CONNECTION = `  -n, --namespace NS    the Runner's namespace (default: the kubeconfig context's, else "default")
@@ -23,6 +23,7 @@ Commands:
   wait RUNNER        wait for the run of the Runner's current revision; exit 0 passed, 1 failed, 2 timeout, 3 cannot run
   trigger RUNNER     request one run (--wait: and wait for it, with the exit codes of wait)
   runs RUNNER        the run history: start, duration, result, trigger, Job, message
+  logs RUNNER        the logs of a run's pods, every attempt labelled (-f: follow the run in progress)
   describe RUNNER    why a Runner did or did not run
   run                run the operator (KUBECONFIG or in-cluster)
   diagram            write the state machine's diagrams to docs/
@@ -70,6 +71,30 @@ A Job marked "(deleted)" is known from Events only.
 Flags:
   -o, --output json       the history as JSON
 ${CONNECTION}
+`,
+  logs: `hestia logs RUNNER [flags] — the logs of a run's pods (kubectl hestia logs …)
+
+Prints the logs of the latest run (status.lastRun), of an earlier run (--run N) or of a Job by name
+(--job). A Job retried after a failure has one pod per attempt: each is printed, oldest first, under
+a line such as
+  ==> attempt 1 of 2: pod smoke-x7k2p (Failed: container check exited 3) <==
+Such lines appear only when there is more than one pod or container to tell apart. Needs get on
+pods/log and list on pods in the Runner's namespace.
+
+Flags:
+      --run N             the run numbered N (the RUN column of hestia runs; 1 is the Runner's first)
+      --job NAME          the Job NAME of this Runner
+  -c, --container NAME    only this container (default: every container of the pod template, in order;
+                          an init container only when named)
+      --tail N            the last N lines of each pod's container
+  -f, --follow            stream the newest pod's log while it runs; returns when its container ends
+${CONNECTION}
+
+Exit codes:
+  0  the logs were printed
+  1  the run's Job or its pods are gone (history limits, ttlSecondsAfterFinished): what the Runner
+     still knows about the run is printed instead
+  4  wrong usage, Runner or run not found, no access (the permission missing is named), API server unreachable
 `,
   describe: `hestia describe RUNNER [flags] — why a Runner did or did not run (kubectl hestia describe …)
 

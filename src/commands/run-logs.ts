@@ -101,7 +101,8 @@ export function explainMissing(runner: Runner, missing: Extract<Selection, { kin
   const what = missing.jobName === null ? `The Job of ${runWords(missing.run)} of Runner ${runnerId(runner)}` : `Job ${missing.jobName} (${runWords(missing.run)} of Runner ${runnerId(runner)})`;
   const lines = [
     `${what} is no longer kept, and its pods' logs went with it: the Runner's history limits (successfulRunsHistoryLimit, failedRunsHistoryLimit) or the Job's ttlSecondsAfterFinished removed it.`,
-    entry ? knownLine(runner, entry) : `The run history no longer names ${runWords(missing.run)}'s Job (Events are kept for an hour by default).`,
+    // The history numbers only the runs whose Job is kept; this one's number is known here.
+    entry ? knownLine(runner, { ...entry, run: entry.run ?? missing.run }) : `The run history no longer names ${runWords(missing.run)}'s Job (Events are kept for an hour by default).`,
     runsHint(runner),
   ];
   return { code: 1, text: lines.join('\n') + '\n' };

@@ -39,6 +39,10 @@ describe('wrong use', () => {
     [['wait', 'a', '--tiemout=5m'], "hestia wait: Unknown option '--tiemout' (see hestia wait --help)"],
     [['wait', 'a', '--timeout=soon'], 'hestia: --timeout: "soon" is not a valid duration'],
     [['runs', 'a', '-o', 'yaml'], 'hestia runs: -o/--output takes only "json" (got "yaml")'],
+    [['logs'], 'hestia logs: expected one RUNNER name, got none (see hestia logs --help)'],
+    [['logs', 'a', '--run', 'latest'], 'hestia logs: --run takes a run number (1, 2, …; see kubectl hestia runs), got "latest"'],
+    [['logs', 'a', '--run', '2', '--job', 'a-x'], 'hestia logs: pass --run or --job, not both'],
+    [['logs', 'a', '--tail=-5'], 'hestia logs: --tail takes a number of lines, got "-5"'],
     [['frobnicate'], 'hestia: unknown command "frobnicate"'],
     [['wait', 'a'], 'hestia: cannot read the kubeconfig /nonexistent/kubeconfig'],
   ])('%j exits 4 and says what to change', async (args, message) => {

@@ -89,9 +89,9 @@ describe('when the Job is gone', () => {
       "Job smoke-e (run 5 of Runner qa/smoke) is no longer kept, and its pods' logs went with it: the Runner's history limits (successfulRunsHistoryLimit, failedRunsHistoryLimit) or the Job's ttlSecondsAfterFinished removed it.",
     );
     expect(lines[1]).toBe('What the Runner still knows about it:');
-    const table = formatRunHistory(r, history.filter((e) => e.job === 'smoke-e')).trimEnd().split('\n');
+    const table = formatRunHistory(r, history.filter((e) => e.job === 'smoke-e').map((e) => ({ ...e, run: 5 }))).trimEnd().split('\n');
     expect(lines.slice(2, 4)).toEqual(table.map((l) => `  ${l}`));
-    expect(lines[3]).toMatch(/2026-01-01T00:10:00Z +42s +Failed .*rollout of Deployment shop\/cart +smoke-e \(deleted\) +BackoffLimitExceeded: container check exited with code 3$/);
+    expect(lines[3]).toMatch(/^  5 +2026-01-01T00:10:00Z +42s +Failed .*rollout of Deployment shop\/cart +smoke-e \(deleted\) +BackoffLimitExceeded: container check exited with code 3$/);
     expect(lines.at(-1)).toBe('See every run the Runner remembers: kubectl hestia runs smoke -n qa');
   });
 
