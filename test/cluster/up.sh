@@ -2,7 +2,8 @@
 # Starts a kwok test cluster named NAME: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and the kwok controller as local
 # processes (kwokctl --runtime binary, nothing downloaded), on loopback ports
-# that kwokctl picks, with an audit log, no client QPS limits and 2 fake nodes.
+# that kwokctl picks, with an audit log, no client QPS limits, 2 fake nodes,
+# pod logs served by kwok, and Hestia's stages (README.md).
 # A cluster of the same name is deleted first.
 #
 # Usage: eval "$(test/cluster/up.sh NAME)"
@@ -35,7 +36,12 @@ fi
 
 # kwokctl's configuration: all binaries local, loopback only, and the stages.
 # Once a config holds any Stage, kwokctl drops its default stages, so the
-# defaults are listed too (vendored from kwok in stages/, see stages/sync.sh).
+# defaults are listed too (vendored from kwok in stages/, see stages/sync.sh),
+# next to Hestia's own (stages/hestia-*.yaml). Pod logs: kwok's Logs and
+# ClusterLogs kinds are CRDs (enableCRDs), so that tests choose a pod's log at
+# run time (test/integration/support/pod-behaviour.ts); kwok then serves it
+# to the API server as a kubelet would. See README.md, "Pod logs and
+# simulated failures".
 mkdir -p "$KWOK_WORKDIR"
 config=$(mktemp "$KWOK_WORKDIR/.kwokctl-$name.XXXXXX.yaml")
 ready=
@@ -68,6 +74,9 @@ options:
   etcdBinary: $BIN_DIR/etcd
   kubeAuditPolicy: $HERE/audit-policy.yaml
   disableQPSLimits: ${HESTIA_QPS_LIMITS_DISABLED:-true}
+  enableCRDs:
+  - Logs
+  - ClusterLogs
 EOF
   for f in "$HERE"/stages/*.yaml; do
     echo "---"
