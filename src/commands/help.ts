@@ -12,7 +12,9 @@ const EXIT_CODES = `Exit codes:
   1  the run failed (the Job, its trigger and the failed container's termination message are printed)
   2  timed out (--timeout) before the run finished
   3  the Runner cannot run, at once: invalid spec, dependency cycle, failed upstream, stable-state timeout, suspended
-  4  could not wait: wrong usage, Runner not found, no access, API server unreachable`;
+  4  could not wait: wrong usage, Runner not found, no access, API server unreachable
+  5  the run ended in an error of the infrastructure, not of the check (image not pulled, pod evicted or
+     its node lost, unschedulable, deadline): inconclusive, worth a retry`;
 
 export const HELP: Record<Command | 'hestia', string> = {
   hestia: `hestia — the Hestia operator and its tools (also a kubectl plugin: kubectl hestia …)
@@ -20,7 +22,7 @@ export const HELP: Record<Command | 'hestia', string> = {
 Usage: hestia COMMAND [flags]
 
 Commands:
-  wait RUNNER        wait for the run of the Runner's current revision; exit 0 passed, 1 failed, 2 timeout, 3 cannot run
+  wait RUNNER        wait for the run of the Runner's current revision; exit 0 passed, 1 failed, 2 timeout, 3 cannot run, 5 error
   trigger RUNNER     request one run (--wait: and wait for it, with the exit codes of wait)
   runs RUNNER        the run history: start, duration, result, trigger, Job, message
   logs RUNNER        the logs of a run's pods, every attempt labelled (-f: follow the run in progress)

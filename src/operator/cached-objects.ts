@@ -75,10 +75,14 @@ export function slimJob(o: KubernetesObject): V1Job {
       ...(revision !== undefined ? { labels: { [LABEL_REVISION]: revision } } : {}),
       ownerReferences: (m?.ownerReferences ?? []).filter((ref) => ref.controller),
     },
+    // The deadline and the attempts counted say how a run ended: an Error's words, a flaky success (run-outcome.ts).
+    ...(j.spec?.activeDeadlineSeconds !== undefined ? { spec: { activeDeadlineSeconds: j.spec.activeDeadlineSeconds, template: {} } } : {}),
     status: {
       ...(s?.conditions ? { conditions: s.conditions.map(({ type, status, reason, message, lastTransitionTime }) => ({ type, status, reason, message, lastTransitionTime })) } : {}),
       ...(s?.completionTime ? { completionTime: s.completionTime } : {}),
       ...(s?.startTime ? { startTime: s.startTime } : {}),
+      ...(s?.failed ? { failed: s.failed } : {}),
+      ...(s?.succeeded ? { succeeded: s.succeeded } : {}),
     },
   };
 }

@@ -4,7 +4,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
-import { ANNOTATION_RUN_KEY, controllingRunnerUid, jobFinishTime, jobOutcome, type JobOutcome } from '../runner/job.ts';
+import { ANNOTATION_RUN_KEY, controllingRunnerUid, isFailing, jobFinishTime, jobOutcome, type JobOutcome } from '../runner/job.ts';
 import { objectKey } from '../k8s/object-key.ts';
 import { Relation } from '../runner/selection/selection.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
@@ -16,6 +16,8 @@ export interface JobHistoryDeps {
   send(uid: string, event: RunnerEvent): void;
   /** Tells the Runner's actor that the Job of run `key` finished (src/operator/run-end.ts). */
   jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>): void;
+  /** The Job of run `key` is about to fail (FailureTarget): its pods are read now, before they are stopped. */
+  jobFailing(uid: string, key: string, job: V1Job): void;
   deleteJob(runner: Runner, name: string): void;
   now(): string;
 }
@@ -49,8 +51,11 @@ export class JobHistory {
     const uid = controllingRunnerUid(job);
     if (!uid) return;
     const outcome = jobOutcome(job);
-    if (outcome.phase === 'Running') return;
     const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
+    if (outcome.phase === 'Running') {
+      if (key && isFailing(job)) this.deps.jobFailing(uid, key, job);
+      return;
+    }
     if (key) this.deps.jobEnded(uid, key, job, outcome);
     this.prune(uid);
   }

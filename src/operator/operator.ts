@@ -96,7 +96,7 @@ export class Operator {
       const run = this.actors.view(uid)?.context.run;
       return run?.key === runKey && run.result === null;
     };
-    const jobEnded = runEndReporter({
+    const runEnd = runEndReporter({
       client,
       log,
       now: () => this.clock.now(),
@@ -114,7 +114,7 @@ export class Operator {
       cachedJob: (ns, name) => this.caches.jobs.get(ns, name),
       jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
       isActiveRun,
-      jobEnded,
+      jobEnded: runEnd.jobEnded,
       verifiedObjects: (uid) => verifiedObjects(this.caches.runnerByUid(uid), this.inputSources),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
@@ -141,7 +141,8 @@ export class Operator {
       job: (key) => this.caches.job(key),
       runnerByUid: (uid) => this.caches.runnerByUid(uid),
       send: (uid, event) => this.actors.send(uid, event),
-      jobEnded,
+      jobEnded: runEnd.jobEnded,
+      jobFailing: runEnd.jobFailing,
       deleteJob: (runner, name) => void this.effects.deleteJobNamed(runner, name),
       now: () => this.now(),
     });

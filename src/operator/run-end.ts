@@ -2,9 +2,9 @@
 // (flaky), whether the infrastructure ended it (Error), the failed container's words and, with spec.testResults, the
 // counts of its JUnit report. Reading the container's words needs the Job's pods: one LIST (by the Job's
 // controller-uid label) per failed run or run with a report, and one bounded read of the report container's log
-// when the report is in the log — sent only while the run is the Runner's active one, never per watch event, and
+// when the report is in the log (and, for a run its deadline ended, the Warning Events about its pods) — sent only while the run is the Runner's active one, never per watch event, and
 // at most READS_AT_ONCE at a time so that a storm of finished runs cannot flood the API server.
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunFindings, RunnerEvent, RunTests } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
@@ -21,12 +21,17 @@ import {
   reportPodOf,
   terminationDetail,
   terminationMessageOf,
+  causeFromEvents,
 } from '../runner/run-outcome.ts';
 
 const READ_TIMEOUT_MS = 5_000;
 /** A report is read from the end of the log: its last lines, at most this many bytes of them (the kubelet cuts). */
 export const LOG_READ = { tailLines: 10_000, limitBytes: 1_048_576 } as const;
 const READS_AT_ONCE = 8;
+/** Warning Events about pods read at most, once, for a run its deadline ended (the newest are what matter). */
+const EVENTS_READ_LIMIT = 500;
+/** How long pods read at FailureTarget wait for the Job's Failed condition. */
+const EARLY_READ_KEPT_MS = 10 * 60_000;
 
 export type FinishedOutcome = Exclude<JobOutcome, { phase: 'Running' }>;
 
@@ -77,6 +82,20 @@ export function runEndReporter(deps: RunEndDeps) {
       timeoutMs: READ_TIMEOUT_MS,
     });
 
+  /**
+   * For a run its deadline ended whose pods no longer say why (stopped or gone): the Warning Events about them,
+   * from the scheduler (no node) and the kubelet (no image). One LIST, only for such runs.
+   */
+  async function causeInEvents(job: V1Job): Promise<ReturnType<typeof causeFromEvents>> {
+    const events = await limit(() =>
+      deps.client.request<{ items: CoreV1Event[] }>('GET', collectionPath('v1', 'events', job.metadata!.namespace!), {
+        query: { fieldSelector: 'involvedObject.kind=Pod,type=Warning', limit: EVENTS_READ_LIMIT },
+        timeoutMs: READ_TIMEOUT_MS,
+      }),
+    ).catch(() => ({ items: [] }));
+    return causeFromEvents(job, events.items);
+  }
+
   /** The run's test report, read as spec.testResults says, or why it could not be. */
   async function testsOf(runner: Runner, pods: readonly V1Pod[], succeeded: boolean): Promise<RunTests> {
     const settings = runner.spec.testResults!;
@@ -90,7 +109,7 @@ export function runEndReporter(deps: RunEndDeps) {
       if (text === null) return { problem: `the termination message of ${where} is empty` };
     } else {
       try {
-        text = await logOf(pod, container);
+        text = await limit(() => logOf(pod, container));
       } catch (err) {
         return { problem: `could not read the log of ${where}: ${errorText(err)}` };
       }
@@ -103,39 +122,57 @@ export function runEndReporter(deps: RunEndDeps) {
   async function fromPods(runner: Runner, job: V1Job, outcome: FinishedOutcome, pods: V1Pod[]): Promise<{ message: string; findings: RunFindings }> {
     const succeeded = outcome.phase === 'Succeeded';
     const findings: RunFindings = jobFindings(job, succeeded);
-    const cause = succeeded ? null : infrastructureCause(job, pods);
+    const fromPodsAlone = succeeded ? null : infrastructureCause(job, pods);
+    const cause = fromPodsAlone?.reason === 'DeadlineExceeded' ? ((await causeInEvents(job)) ?? fromPodsAlone) : fromPodsAlone;
     if (cause) return { message: failureMessage(outcome.message, `${cause.reason}: ${cause.message}`), findings: { ...findings, errorReason: cause.reason } };
     const message = succeeded ? outcome.message : failureMessage(outcome.message, terminationDetail(pods));
     return { message, findings: runner.spec.testResults ? { ...findings, tests: await testsOf(runner, pods, succeeded) } : findings };
   }
 
-  return function jobEnded(uid: string, runKey: string, job: V1Job, outcome: FinishedOutcome): void {
+  /**
+   * Pods read when the Job controller marked the Job FailureTarget, before it stops them: the Failed condition comes
+   * only once they are gone, and a pod that never ran its check (an image not pulled) no longer says why by then.
+   */
+  const earlyReads = new Map<string, Promise<V1Pod[] | null>>();
+  const readPods = (job: V1Job, jobName: string): Promise<V1Pod[] | null> =>
+    limit(() => podsOf(job)).catch((err: unknown) => {
+      deps.log.warn({ job: jobName, err: errorText(err) }, "could not read the finished Job's pods; reporting the Job's own words only");
+      return null;
+    });
+  const nameOf = (job: V1Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
+
+  function jobFailing(uid: string, runKey: string, job: V1Job): void {
+    const jobUid = job.metadata?.uid;
+    if (!jobUid || earlyReads.has(jobUid) || !deps.isActiveRun(uid, runKey)) return;
+    earlyReads.set(jobUid, readPods(job, nameOf(job)));
+    // A Job deleted before it reached Failed is never asked about again.
+    setTimeout(() => earlyReads.delete(jobUid), EARLY_READ_KEPT_MS).unref();
+  }
+
+  function jobEnded(uid: string, runKey: string, job: V1Job, outcome: FinishedOutcome): void {
     const finished = (message: string, findings: RunFindings): RunnerEvent => ({
       type: 'JOB.FINISHED', at: deps.now().toISOString(), key: runKey, succeeded: outcome.phase === 'Succeeded', message, findings,
     });
     const runner = deps.runnerByUid(uid);
     const jobUid = job.metadata?.uid;
     const needsPods = outcome.phase === 'Failed' || runner?.spec.testResults !== undefined;
-    if (!runner || !needsPods || !jobUid || !deps.isActiveRun(uid, runKey)) {
-      return deps.send(uid, finished(outcome.message, jobFindings(job, outcome.phase === 'Succeeded')));
-    }
+    const jobOnly = () => ({ message: outcome.message, findings: jobFindings(job, outcome.phase === 'Succeeded') });
+    if (!runner || !needsPods || !jobUid || !deps.isActiveRun(uid, runKey)) return deps.send(uid, finished(outcome.message, jobOnly().findings));
     if (reading.has(jobUid)) return;
     reading.add(jobUid);
-    const jobName = `${job.metadata?.namespace}/${job.metadata?.name}`;
-    limit(async () => {
-      const pods = await podsOf(job).catch((err: unknown) => {
-        deps.log.warn({ job: jobName, err: errorText(err) }, "could not read the finished Job's pods; reporting the Job's own words only");
-        return null;
-      });
-      return pods ? fromPods(runner, job, outcome, pods) : { message: outcome.message, findings: jobFindings(job, outcome.phase === 'Succeeded') };
-    })
+    const early = earlyReads.get(jobUid);
+    earlyReads.delete(jobUid);
+    (early ?? readPods(job, nameOf(job)))
+      .then((pods) => (pods ? fromPods(runner, job, outcome, pods) : jobOnly()))
       .catch((err: unknown) => {
-        deps.log.error({ job: jobName, err: errorText(err) }, "could not read what the finished Job's pods said");
-        return { message: outcome.message, findings: jobFindings(job, outcome.phase === 'Succeeded') };
+        deps.log.error({ job: nameOf(job), err: errorText(err) }, "could not read what the finished Job's pods said");
+        return jobOnly();
       })
       .then(({ message, findings }) => {
         reading.delete(jobUid);
         deps.send(uid, finished(message, findings));
       });
-  };
+  }
+
+  return { jobFailing, jobEnded };
 }

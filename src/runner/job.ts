@@ -123,6 +123,13 @@ export function jobOutcome(job: V1Job): JobOutcome {
   return { phase: 'Running' };
 }
 
+/**
+ * The Job controller has decided the Job fails (condition FailureTarget) but has not yet stopped its pods: the last
+ * moment at which a pod that never ran its check (an image not pulled, no node) still says why.
+ */
+export const isFailing = (job: V1Job): boolean =>
+  (job.status?.conditions ?? []).some((c) => c.type === 'FailureTarget' && c.status === 'True');
+
 /** When a finished Job finished: its completion time, or (a failed Job has none) when its final condition came. */
 export function jobFinishTime(job: V1Job): Date | string | undefined {
   return job.status?.completionTime ?? job.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'))?.lastTransitionTime;

@@ -1,7 +1,7 @@
 // What a finished Job and its pods say about the run, as pure functions: how many attempts it took (flaky when a
 // success came after a failure), whether the infrastructure rather than the check ended it (result Error), the
 // failed container's own words, and where its test report is. src/operator/run-end.ts reads the pods and the log.
-import type { V1ContainerStatus, V1Job, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ContainerStatus, V1Job, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import type { RunFindings } from '../../machines/runner-context.ts';
 import type { RunnerSpec } from '../api/runner.ts';
 
@@ -94,6 +94,34 @@ export function infrastructureCause(job: V1Job, pods: readonly V1Pod[]): { reaso
     return { reason: 'DeadlineExceeded', message: `the check did not finish within spec.deadlineSeconds (${job.spec?.activeDeadlineSeconds ?? '?'} s)` };
   }
   return null;
+}
+
+/** An Event about a pod that says why it never ran its check: the scheduler's, or the kubelet's about its image. */
+function causeOfEvent(e: CoreV1Event): string | null {
+  const message = e.message ?? '';
+  if (e.reason === 'FailedScheduling') return 'Unschedulable';
+  if ((e.reason === 'Failed' || e.reason === 'BackOff') && /ErrImagePull|ImagePullBackOff|pull(ing)? image|InvalidImageName/.test(message)) return 'ImagePullFailed';
+  if (e.reason === 'Evicted') return 'PodEvicted';
+  return null;
+}
+
+/**
+ * Why the Job's pods never ran their check, from the Warning Events about them (kept an hour by the API server):
+ * when a Job's deadline passes, its pods are stopped and deleted — one never bound to a node at once — so by the
+ * time the Job has failed these Events may be all that still says why. The newest telling Event wins; null when
+ * none is about a pod of this Job.
+ */
+export function causeFromEvents(job: V1Job, events: readonly CoreV1Event[]): { reason: string; message: string } | null {
+  const prefix = `${job.metadata?.name}-`;
+  const time = (e: CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+  const telling = events
+    .filter((e) => e.involvedObject?.kind === 'Pod' && e.involvedObject.name?.startsWith(prefix))
+    .map((e) => ({ e, reason: causeOfEvent(e) }))
+    .filter((t): t is { e: CoreV1Event; reason: string } => t.reason !== null)
+    .sort((a, b) => time(a.e) - time(b.e));
+  const latest = telling.at(-1);
+  if (!latest) return null;
+  return { reason: latest.reason, message: `pod ${latest.e.involvedObject.name}: ${latest.e.reason}: ${cut(latest.e.message ?? '', 300)}` };
 }
 
 interface FailedContainer {

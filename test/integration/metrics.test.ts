@@ -62,7 +62,7 @@ describe('/metrics', () => {
     expect(after.get('hestia_trigger_latency_seconds')?.type).toBe('HISTOGRAM');
     expect(after.get('hestia_runners')?.type).toBe('GAUGE');
     expect(valueOf(after, 'hestia_runs_started_total', { namespace: ns, reason: 'Revision' })).toBe(1);
-    expect(valueOf(after, 'hestia_runs_finished_total', { namespace: ns, reason: 'Revision', result: 'Succeeded' })).toBe(1);
+    expect(valueOf(after, 'hestia_runs_finished_total', { namespace: ns, reason: 'Revision', result: 'Succeeded', flaky: 'false', advisory: 'false' })).toBe(1);
     const latencyBefore = sampleOf(before, 'hestia_trigger_latency_seconds', { reason: 'Revision' })?.count ?? 0;
     expect(sampleOf(after, 'hestia_trigger_latency_seconds', { reason: 'Revision' })?.count).toBe(latencyBefore + 1);
     expect(valueOf(after, 'hestia_runners', { state: 'Succeeded' })).toBeGreaterThanOrEqual(1);

@@ -10,6 +10,7 @@ import {
   terminationDetail,
   terminationMessageOf,
   TERMINATION_TEXT_LIMIT,
+  causeFromEvents,
 } from '../../src/runner/run-outcome.ts';
 
 const pod = (name: string, containers: V1Pod['status']): V1Pod => ({ metadata: { name }, status: containers });
@@ -126,6 +127,20 @@ describe('infrastructureCause: Error is not Failed', () => {
     const evicted = created(pod('p2', { phase: 'Failed', reason: 'Evicted' }), '2026-01-01T00:00:20Z');
     expect(infrastructureCause(failedJob('BackoffLimitExceeded'), [own, evicted])).toBeNull();
     expect(infrastructureCause(failedJob('DeadlineExceeded'), [own])).toBeNull();
+  });
+
+  it("reads the scheduler's and the kubelet's Warning Events about the Job's pods when the pods no longer say", () => {
+    const job: V1Job = { metadata: { name: 'smoke-abc' }, status: {} };
+    const event = (name: string, reason: string, message: string, at: string) => ({ metadata: {}, involvedObject: { kind: 'Pod', name }, reason, message, lastTimestamp: new Date(at) });
+    expect(causeFromEvents(job, [event('smoke-abc-x1', 'FailedScheduling', '0/2 nodes are available', '2026-01-01T00:00:01Z')])).toEqual({
+      reason: 'Unschedulable', message: 'pod smoke-abc-x1: FailedScheduling: 0/2 nodes are available',
+    });
+    const pulls = [
+      event('smoke-abc-x1', 'Failed', 'Failed to pull image "nope:1": not found', '2026-01-01T00:00:02Z'),
+      event('smoke-abc-x1', 'BackOff', 'Back-off pulling image "nope:1"', '2026-01-01T00:00:03Z'),
+    ];
+    expect(causeFromEvents(job, pulls)).toEqual({ reason: 'ImagePullFailed', message: 'pod smoke-abc-x1: BackOff: Back-off pulling image "nope:1"' });
+    expect(causeFromEvents(job, [event('smoke-abcd-x1', 'FailedScheduling', 'other Job', '2026-01-01T00:00:01Z'), event('smoke-abc-x1', 'BackOff', 'Back-off restarting failed container', '2026-01-01T00:00:01Z')])).toBeNull();
   });
 
   it('is null when the pods are gone and the Job says only that it failed: nothing tells', () => {

@@ -62,6 +62,10 @@ through Events.
 - apiGroups: [""]
   resources: [pods/log]
   verbs: [get]
+# A run ended by its deadline whose pods are all gone: the scheduler's FailedScheduling Events say why.
+- apiGroups: [""]
+  resources: [events]
+  verbs: [list]
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]
   verbs: [get, list, watch]
