@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type Runner } from '../../src/api/runner.ts';
 import { runTool } from '../support/tools.ts';
 import { gate, type Gate } from './support/gate.ts';
+import { POD_BEHAVIOUR, startFlakyAgent } from './support/pod-behaviour.ts';
 import { operatorEnvironment } from './support/environment.ts';
 import { apps, condition, createRunner, custom, deploymentManifest, ENABLE, FAIL_LABEL, patchRunner, runnerManifest, waitForRunner } from './support/kube.ts';
 
@@ -32,9 +33,13 @@ const TABLE: Record<string, Row> = {
   'upstream-running':  { state: 'Running',             stalled: 'False',              kstatus: 'InProgress', argocd: 'Progressing', kubectlWait: false },
   'after-running':     { state: 'WaitingForUpstream',  stalled: 'False',              kstatus: 'InProgress', argocd: 'Progressing', kubectlWait: false },
   'failing':           { state: 'Failed',              stalled: 'RunFailed',          kstatus: 'Failed',     argocd: 'Degraded',    kubectlWait: false },
-  'too-slow':          { state: 'Failed',              stalled: 'RunFailed',          kstatus: 'Failed',     argocd: 'Degraded',    kubectlWait: false },
+  'too-slow':          { state: 'Failed',              stalled: 'RunError',           kstatus: 'Failed',     argocd: 'Degraded',    kubectlWait: false },
   'after-failing':     { state: 'WaitingForUpstream',  stalled: 'UpstreamFailed',     kstatus: 'Failed',     argocd: 'Degraded',    kubectlWait: false },
+  'after-too-slow':    { state: 'WaitingForUpstream',  stalled: 'UpstreamFailed',     kstatus: 'Failed',     argocd: 'Degraded',    kubectlWait: false },
+  'advisory':          { state: 'Failed',              stalled: 'False',              kstatus: 'Current',    argocd: 'Healthy',     kubectlWait: true },
+  'after-advisory':    { state: 'Succeeded',           stalled: 'False',              kstatus: 'Current',    argocd: 'Healthy',     kubectlWait: true },
   'passing':           { state: 'Succeeded',           stalled: 'False',              kstatus: 'Current',    argocd: 'Healthy',     kubectlWait: true },
+  'flaky':             { state: 'Succeeded',           stalled: 'False',              kstatus: 'Current',    argocd: 'Healthy',     kubectlWait: true },
   'scheduled':         { state: 'Scheduled',           stalled: 'False',              kstatus: 'Current',    argocd: 'Healthy',     kubectlWait: true },
   'scheduled-failing': { state: 'Scheduled',           stalled: 'RunFailed',          kstatus: 'Failed',     argocd: 'Degraded',    kubectlWait: false },
   'suspended':         { state: 'Suspended',           stalled: 'False',              kstatus: 'Current',    argocd: 'Suspended',   kubectlWait: true },
@@ -47,8 +52,17 @@ const observed = new Map<string, Runner>();
 const stalledOf = (r: Runner) => (condition(r, 'Stalled')?.status === 'True' ? condition(r, 'Stalled')!.reason : 'False');
 const settled = (name: string) => waitForRunner(env.ns, name, `${TABLE[name]!.state}, Stalled ${TABLE[name]!.stalled}`, (r) => r.status?.state === TABLE[name]!.state && stalledOf(r) === TABLE[name]!.stalled, 60_000);
 
+let stopFlakyAgent: (() => Promise<void>) | undefined;
+
+/** A Runner whose Job's first attempt fails and second passes (test/integration/support/pod-behaviour.ts). */
+const flakyRunner = (runner: Runner): Runner => {
+  runner.spec.template.metadata = { labels: { ...POD_BEHAVIOUR.failsFirstAttempt.labels }, annotations: { ...POD_BEHAVIOUR.failsFirstAttempt.annotations } };
+  return runner;
+};
+
 beforeAll(async () => {
   const ns = env.ns;
+  stopFlakyAgent = startFlakyAgent(ns);
   const stuck = deploymentManifest(ns, 'stuck', { app: 'stuck', ...ENABLE });
   stuck.spec!.template.spec!.nodeSelector = { 'hestia.test/none': 'none' };
   await apps.createNamespacedDeployment({ namespace: ns, body: stuck });
@@ -61,9 +75,13 @@ beforeAll(async () => {
     createRunner(held.hold(runnerManifest(ns, 'upstream-running', {}, { tier: 'running' }))),
     createRunner(runnerManifest(ns, 'after-running', { runnerSelector: { matchLabels: { tier: 'running' } } })),
     createRunner(failing),
-    createRunner(held.hold(runnerManifest(ns, 'too-slow', { deadlineSeconds: 1, backoffLimit: 0 }))),
+    createRunner(held.hold(runnerManifest(ns, 'too-slow', { deadlineSeconds: 1, backoffLimit: 0 }, { tier: 'too-slow' }))),
     createRunner(runnerManifest(ns, 'after-failing', { runnerSelector: { matchLabels: { tier: 'failing' } } })),
+    createRunner(runnerManifest(ns, 'after-too-slow', { runnerSelector: { matchLabels: { tier: 'too-slow' } } })),
+    createRunner(runnerManifest(ns, 'advisory', { advisory: true }, { tier: 'advisory' }, true)),
+    createRunner(runnerManifest(ns, 'after-advisory', { runnerSelector: { matchLabels: { tier: 'advisory' } } })),
     createRunner(runnerManifest(ns, 'passing', {})),
+    createRunner(flakyRunner(runnerManifest(ns, 'flaky', { backoffLimit: 1 }))),
     createRunner(runnerManifest(ns, 'scheduled', { schedule: '0 0 1 1 *' })),
     createRunner(runnerManifest(ns, 'scheduled-failing', { schedule: '0 0 1 1 *' }, {}, true)),
     createRunner(runnerManifest(ns, 'suspended', { suspend: true })),
@@ -75,7 +93,10 @@ beforeAll(async () => {
   for (const name of Object.keys(TABLE)) observed.set(name, await settled(name));
 }, 120_000);
 
-afterAll(() => held.remove());
+afterAll(async () => {
+  await stopFlakyAgent?.();
+  await held.remove();
+});
 
 /** The Runners as one `kubectl get runners -o json` would give them, fetched at once. */
 async function fetched(): Promise<Runner[]> {
@@ -126,8 +147,15 @@ describe('what the Job said (status.lastRun.message)', () => {
     expect(condition(failing, 'Stalled')?.message).toBe(`Job ${failing.status?.lastRun?.jobName} failed: ${failing.status?.lastRun?.message}`);
   });
 
-  it('says DeadlineExceeded when the Job ran out of deadlineSeconds', () => {
-    expect(observed.get('too-slow')!.status?.lastRun?.message).toMatch(/^DeadlineExceeded: /);
+  it('says DeadlineExceeded when the Job ran out of deadlineSeconds, and why its pod never ran: an Error, not a failure', () => {
+    const run = observed.get('too-slow')!.status?.lastRun;
+    expect(run).toMatchObject({ result: 'Error', errorReason: 'Unschedulable' });
+    expect(run?.message).toMatch(/^DeadlineExceeded: .*; Unschedulable: /);
+  });
+
+  it('marks a success after a failed attempt flaky, and an advisory failure as reported but healthy', () => {
+    expect(observed.get('flaky')!.status?.lastRun).toMatchObject({ result: 'Succeeded', flaky: true, attempts: 2 });
+    expect(condition(observed.get('advisory')!, 'Ready')).toMatchObject({ status: 'True', reason: 'AdvisoryRunFailed' });
   });
 
   it('clears with the next run: fixed, the check passes and every tool says so', async () => {
