@@ -10,10 +10,12 @@ eval "$(test/cluster/up.sh "$name")"
 export KUBECONFIG HESTIA_KUBECTL
 kubectl=$HESTIA_KUBECTL
 operator_pid=
+dev_dir=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 cleanup() {
   trap - EXIT INT TERM
   [ -n "$operator_pid" ] && kill "$operator_pid" 2>/dev/null && wait "$operator_pid" 2>/dev/null
   test/cluster/down.sh "$name" >/dev/null 2>&1 || true
+  rm -rf "$dev_dir"
   echo "make dev: stopped the operator and the control plane"
 }
 trap cleanup EXIT
@@ -30,6 +32,20 @@ for _ in $(seq 120); do established && break; sleep 0.5; done
 established || { echo "make dev: the Runner CRD was not Established within 60 s" >&2; exit 1; }
 HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
 operator_pid=$!
+# kwok serves pod logs from files, in the container runtime's log format, as a kubelet would: a real pytest log with
+# its JUnit report becomes the log of the samples' pods, so my-junit-runner shows test counts and
+# `kubectl hestia logs` has something to print (test/cluster/README.md, "Pod logs and simulated failures").
+pod_log="$dev_dir/pytest.log"
+stamp=$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)
+awk -v t="$stamp" '{ print t " stdout F " $0 }' test/unit/fixtures/junit/pytest.log.txt >"$pod_log"
+"$kubectl" apply -f - >/dev/null <<YAML
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: { name: dev-sample-logs }
+spec:
+  selector: { matchNamespaces: [default] }
+  logs: [{ logsFile: "$pod_log" }]
+YAML
 "$kubectl" apply -k deploy/samples >/dev/null
 
 cat <<MSG
@@ -41,6 +57,8 @@ Try, in another shell:
   export KUBECONFIG=$KUBECONFIG
   $kubectl get runners -A                      # STATE, LAST RESULT, NEXT RUN
   node src/cli.ts describe my-generic-runner   # why a Runner did or did not run
+  node src/cli.ts runs my-junit-runner         # its runs, with test counts
+  node src/cli.ts logs my-junit-runner         # the logs of its latest run
   $kubectl annotate runner my-generic-runner runner.stakater.com/trigger=\$(date +%s) --overwrite
 Watching Runners (Ctrl-C stops everything):
 MSG

@@ -12,7 +12,7 @@ const REPO = new URL('../../', import.meta.url).pathname;
 const CLUSTER = `hestia-dev-test-${process.pid}`;
 const BOUND_SECONDS = 420;
 
-interface RunnerRow { name: string; state: string; lastResult: string | undefined; runs: number }
+interface RunnerRow { name: string; state: string; lastResult: string | undefined; tests: number | undefined; ready: string | undefined }
 
 let dev: ChildProcess | undefined;
 let output = '';
@@ -46,8 +46,15 @@ function printed(label: string): string | undefined {
 
 function runners(kubectl: string, kubeconfig: string): Map<string, RunnerRow> {
   const json = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'runners', '-A', '-o', 'json'], { encoding: 'utf8' });
-  const items = (JSON.parse(json) as { items: { metadata: { name: string }; status?: { state?: string; lastRun?: { result?: string }; runs?: unknown[] } }[] }).items;
-  return new Map(items.map((r) => [r.metadata.name, { name: r.metadata.name, state: r.status?.state ?? '', lastResult: r.status?.lastRun?.result, runs: r.status?.runs?.length ?? 0 }]));
+  type Item = { metadata: { name: string }; status?: { state?: string; lastRun?: { result?: string; tests?: { tests?: number } }; conditions?: { type: string; status: string }[] } };
+  const items = (JSON.parse(json) as { items: Item[] }).items;
+  return new Map(items.map((r) => [r.metadata.name, {
+    name: r.metadata.name,
+    state: r.status?.state ?? '',
+    lastResult: r.status?.lastRun?.result,
+    tests: r.status?.lastRun?.tests?.tests,
+    ready: r.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+  }]));
 }
 
 /** The live view's lines for one Runner (kubectl get runners -A --watch: NAMESPACE NAME STATE ...). */
@@ -70,9 +77,16 @@ describe('make dev on a fresh clone', () => {
     await until('the live view to start', () => (output.includes('Watching Runners') ? true : undefined), 30_000);
 
     // README, "Set-up": my-generic-runner runs when its Deployment is ready, runner-2 runs after runner-1
-    // succeeds, the failing sample fails, my-scheduled-runner runs at every minute.
+    // succeeds, the failing sample fails, my-scheduled-runner runs at every minute; my-junit-runner's failed run
+    // has the counts of the pytest report its log holds; the advisory sample fails but stays Ready, and the
+    // Runner after it runs.
     const promised = (rows: Map<string, RunnerRow>) =>
       rows.get('my-generic-runner')?.lastResult === 'Succeeded' &&
+      rows.get('my-junit-runner')?.lastResult === 'Failed' &&
+      rows.get('my-junit-runner')?.tests === 6 &&
+      rows.get('my-advisory-runner')?.lastResult === 'Failed' &&
+      rows.get('my-advisory-runner')?.ready === 'True' &&
+      rows.get('my-after-advisory-runner')?.lastResult === 'Succeeded' &&
       rows.get('runner-1')?.lastResult === 'Succeeded' &&
       rows.get('runner-2')?.lastResult === 'Succeeded' &&
       rows.get('my-failing-runner')?.state === 'Failed' &&

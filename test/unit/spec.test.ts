@@ -12,7 +12,7 @@ const samples = (file: string): Array<{ kind: string; metadata: { name: string }
   loadAllYaml(readFileSync(new URL(`../../deploy/samples/${file}`, import.meta.url), 'utf8'));
 
 describe('validateRunnerSpec accepts what users write', () => {
-  it.each(['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml', 'runner-helmrelease.yaml', 'runner-argocd-application.yaml', 'runner-probe.yaml'])(
+  it.each(['runner-generic.yaml', 'runner-scheduled.yaml', 'runner-chain.yaml', 'runner-failing.yaml', 'runner-helmrelease.yaml', 'runner-argocd-application.yaml', 'runner-probe.yaml', 'runner-junit.yaml', 'runner-advisory.yaml', 'runner-flaky.yaml'])(
     'accepts the sample Runners of %s (the SPEC §8 examples unchanged, and the §2.3 ones)',
     (file) => {
       const runners = samples(file).filter((o) => o.kind === 'Runner');
