@@ -62,6 +62,11 @@ class Output {
 }
 
 export async function logsCommand(flags: LogsFlags, name: string): Promise<number> {
+  // `hestia logs R | head`: the reader has gone, as with kubectl logs; that is no error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const target = targetFrom(flags);
   const tail = tailFrom(flags.tail);
   const conn = connect(flags);

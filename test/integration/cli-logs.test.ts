@@ -1,13 +1,13 @@
 // `kubectl hestia logs RUNNER` as a person runs it: the real CLI process (src/cli.ts) against the real control
 // plane, reading the logs kwok serves for the Runner's pods (support/pod-behaviour.ts).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP } from '../../src/api/runner.ts';
+import { hestiaIn, type CliResult } from './support/cli.ts';
 import { operatorEnvironment } from './support/environment.ts';
 import { batch, core, createRunner, FAIL_LABEL, jobsOf, patchRunner, runnerManifest, waitFor, waitForRunner } from './support/kube.ts';
 import { POD_BEHAVIOUR, servePodLogs, startFlakyAgent } from './support/pod-behaviour.ts';
@@ -29,19 +29,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 /** Runs `hestia ARGS -n <ns>` to its end. */
-async function hestia(...args: string[]): Promise<Result> {
-  return promisify(execFile)(process.execPath, ['src/cli.ts', ...args, '-n', env.ns], { env: process.env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
-}
+const hestia = (...args: string[]): Promise<Result> => hestiaIn(env.ns, ...args);
 
 const podsOf = async (job: V1Job): Promise<V1Pod[]> =>
   (await core.listNamespacedPod({ namespace: env.ns, labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}` })).items;

@@ -1,10 +1,10 @@
 // `hestia wait`, `hestia trigger --wait` and `hestia runs` as a CI step runs them: the real CLI
 // process (src/cli.ts, installed as kubectl-hestia) against the real control plane, one test per
 // exit code.
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gate, type Gate } from './support/gate.ts';
+import { hestiaIn, type CliResult } from './support/cli.ts';
 import { operatorEnvironment } from './support/environment.ts';
 import {
   apps, createDeployment, createRunner, ENABLE, jobsOf, patchRunner, runnerManifest, waitFor, waitForRunner,
@@ -17,19 +17,10 @@ afterAll(async () => {
   for (const g of gates) await g.remove();
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 /** Runs `hestia ARGS -n <ns>` to its end. */
-async function hestia(...args: string[]): Promise<Result> {
-  return promisify(execFile)(process.execPath, ['src/cli.ts', ...args, '-n', env.ns], { env: process.env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
-}
+const hestia = (...args: string[]): Promise<Result> => hestiaIn(env.ns, ...args);
 
 /** Starts `hestia ARGS` (for a wait that something else must end): its stderr so far, and its result. */
 function hestiaInBackground(...args: string[]): { stderr: () => string; result: Promise<Result> } {
@@ -159,12 +150,13 @@ describe('hestia trigger --wait', () => {
 });
 
 describe('hestia runs', () => {
-  it('lists every run of a Runner, newest first, with start, duration, result, trigger, Job and message', async () => {
+  it('lists every run of a Runner, newest first, with its number, start, duration, result, tests, trigger, Job and message', async () => {
     const jobs = (await jobsOf(env.ns, 'passing')).map((j) => j.metadata!.name!);
     const r = await hestia('runs', 'passing');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^START +DURATION +RESULT +TRIGGER +JOB +MESSAGE$/);
+    expect(lines[0]).toMatch(/^RUN +START +DURATION +RESULT +TESTS +TRIGGER +JOB +MESSAGE$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['3', '2', '1']);
     expect(lines.slice(1).map((l) => l.match(/manual trigger "[^"]+"|first run/)?.[0])).toEqual(['manual trigger "ci-42"', 'manual trigger "after-now"', 'first run']);
     for (const job of jobs) expect(r.stdout).toContain(job);
     const json = JSON.parse((await hestia('runs', 'failing', '-o', 'json')).stdout) as { runs: { result: string; message: string }[] };

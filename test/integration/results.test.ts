@@ -3,14 +3,13 @@
 // the infrastructure ended (image not pulled, pod evicted, deadline) with result Error and `hestia wait` exit 5;
 // and an advisory Runner that reports its failure but blocks nobody. kwok serves the pods' logs from the fixtures
 // that real tools wrote (test/unit/fixtures/junit) and simulates the failures (test/cluster/README.md).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/api/runner.ts';
 import { runTool } from '../support/tools.ts';
+import { hestiaIn } from './support/cli.ts';
 import { operatorEnvironment } from './support/environment.ts';
 import { condition, core, createNamespace, createRunner, deleteNamespace, runnerManifest, waitForRunner } from './support/kube.ts';
 import { POD_BEHAVIOUR, servePodLogs, startFlakyAgent, type PodTemplateMetadata } from './support/pod-behaviour.ts';
@@ -45,18 +44,7 @@ const withPods = (runner: Runner, metadata: PodTemplateMetadata): Runner => {
   return runner;
 };
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `hestia ARGS -n NS` to its end, as a CI step does. */
-const hestia = (ns: string, ...args: string[]): Promise<Result> =>
-  promisify(execFile)(process.execPath, ['src/cli.ts', ...args, '-n', ns], { env: process.env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
+const hestia = hestiaIn;
 
 async function eventsOf(ns: string, name: string): Promise<{ type: string; reason: string; message: string }[]> {
   const list = await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name},involvedObject.kind=Runner` });
