@@ -49,7 +49,7 @@ describe('the committed OLM bundle and catalog', () => {
     expect(csv.spec.customresourcedefinitions.owned).toEqual([expect.objectContaining({ name: 'runners.e2e.stakater.com', version: 'v1alpha1', kind: 'Runner' })]);
     expect(yamlDocs('bundle/manifests/e2e.stakater.com_runners.yaml')[0]).toEqual(sources.crd);
     const examples = JSON.parse(csv.metadata.annotations['alm-examples']) as { metadata: { name: string }; spec: unknown }[];
-    expect(examples.map((e) => e.metadata.name)).toEqual(['my-generic-runner', 'my-scheduled-runner', 'runner-1', 'runner-2', 'my-failing-runner', 'podinfo-smoke', 'guestbook-e2e', 'checkout-probe']);
+    expect(examples.map((e) => e.metadata.name)).toEqual(['my-generic-runner', 'my-scheduled-runner', 'runner-1', 'runner-2', 'my-failing-runner', 'podinfo-smoke', 'guestbook-e2e', 'checkout-probe', 'my-junit-runner', 'my-advisory-runner', 'my-after-advisory-runner', 'my-flaky-runner']);
     expect(examples.map((e) => e.spec)).toEqual(sources.samples.map((s) => s.spec));
   });
 
