@@ -12,7 +12,7 @@ import type { JobOutcome } from '../runner/job.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { collectionPath, objectPath } from '../k8s/api-paths.ts';
-import { readJUnitFrom } from '../runner/results/junit.ts';
+import { readJUnitFromInSlices } from '../runner/results/junit.ts';
 import {
   failureMessage,
   infrastructureCause,
@@ -114,7 +114,7 @@ export function runEndReporter(deps: RunEndDeps) {
         return { problem: `could not read the log of ${where}: ${errorText(err)}` };
       }
     }
-    const reading = readJUnitFrom(text);
+    const reading = await readJUnitFromInSlices(text);
     return reading.ok ? reading.summary : { problem: `${reading.problem} (in the ${settings.from === 'TerminationMessage' ? 'termination message' : 'log'} of ${where})` };
   }
 

@@ -9,6 +9,7 @@ import {
   MAX_MESSAGE,
   findJUnitReport,
   readJUnitFrom,
+  readJUnitFromInSlices,
   summarizeJUnit,
   type ReportReading,
   type TestSummary,
@@ -335,5 +336,25 @@ describe('hostile and malformed reports end in a problem, quickly', () => {
     const problem = refused(() => summarizeJUnit(`<testsuites><${'n'.repeat(500_000)}>`));
     expect(problem.length).toBeLessThan(300);
     expect(refused(() => summarizeJUnit(`<${'n'.repeat(500_000)}/>`)).length).toBeLessThan(300);
+  });
+});
+
+describe('reading in slices, as the operator does', () => {
+  it('gives what the one-piece read gives, for every real report', async () => {
+    for (const file of ['pytest.log.txt', 'jest-junit.log.txt', 'gotestsum.log.txt', 'surefire.log.txt']) {
+      const text = readFileSync(new URL(`fixtures/junit/${file}`, import.meta.url), 'utf8');
+      expect(await readJUnitFromInSlices(text), file).toEqual(readJUnitFrom(text));
+    }
+  });
+
+  it('gives the event loop a turn between slices of a 1 MiB hostile report, and stops at the same limit', async () => {
+    const hostile = `<testsuites>${'<x/>'.repeat(220_000)}</testsuites>`;
+    let turns = 0;
+    const ticking = setInterval(() => (turns += 1), 0);
+    const reading = await readJUnitFromInSlices(hostile);
+    clearInterval(ticking);
+    expect(reading).toEqual(readJUnitFrom(hostile));
+    expect(reading).toMatchObject({ ok: false, problem: expect.stringContaining('more than 200000 elements') });
+    expect(turns).toBeGreaterThan(5);
   });
 });

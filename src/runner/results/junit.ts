@@ -47,8 +47,49 @@ const MAX_ECHOED = 80;
 
 /** Counts and first failures of a JUnit report; a problem in words when it cannot be read. */
 export function summarizeJUnit(xml: string): ReportReading {
-  if (xml.length > JUNIT_LIMITS.maxBytes || Buffer.byteLength(xml, 'utf8') > JUNIT_LIMITS.maxBytes) return { ok: false, problem: TOO_LARGE };
-  const reading = new Reading();
+  if (tooLarge(xml)) return { ok: false, problem: TOO_LARGE };
+  const parse = newParse(new Reading());
+  parse.feed(xml);
+  return parse.end();
+}
+
+/** findJUnitReport + summarizeJUnit, with "no JUnit report (<testsuites> or <testsuite>) found" when absent. */
+export function readJUnitFrom(text: string): ReportReading {
+  const report = findJUnitReport(text);
+  return report === null ? { ok: false, problem: NO_REPORT } : summarizeJUnit(report);
+}
+
+/** Judged before any of it is parsed: a report over the limit is refused whole. */
+const tooLarge = (xml: string): boolean => xml.length > JUNIT_LIMITS.maxBytes || Buffer.byteLength(xml, 'utf8') > JUNIT_LIMITS.maxBytes;
+
+/** Characters parsed between two turns of the event loop: a few milliseconds of work. */
+export const SLICE_CHARS = 32_768;
+
+/**
+ * readJUnitFrom for a process that serves others meanwhile (the operator): the report is parsed a slice at a time,
+ * giving the event loop a turn between slices, so that even a 1 MiB hostile report never holds it for long.
+ */
+export async function readJUnitFromInSlices(text: string): Promise<ReportReading> {
+  const report = findJUnitReport(text);
+  if (report === null) return { ok: false, problem: NO_REPORT };
+  if (tooLarge(report)) return { ok: false, problem: TOO_LARGE };
+  const parse = newParse(new Reading());
+  for (let at = 0; at < report.length && !parse.stopped; at += SLICE_CHARS) {
+    parse.feed(report.slice(at, at + SLICE_CHARS));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return parse.end();
+}
+
+interface Parse {
+  /** A limit was passed or the document is not well-formed: feeding more changes nothing. */
+  readonly stopped: boolean;
+  feed(chunk: string): void;
+  end(): ReportReading;
+}
+
+/** A strict, streaming parse into `reading` that stops at the first limit passed or the first error. */
+function newParse(reading: Reading): Parse {
   const parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
   parser.on('doctype', () => reading.stop(DOCTYPE_REFUSED));
   parser.on('opentagstart', (tag) => reading.admit(tag.name));
@@ -56,19 +97,27 @@ export function summarizeJUnit(xml: string): ReportReading {
   parser.on('closetag', (tag) => reading.close(tag.name));
   parser.on('text', (text) => reading.text(text));
   parser.on('cdata', (text) => reading.text(text));
-  try {
-    parser.write(xml).close();
-  } catch (err) {
-    if (err instanceof Stop) return { ok: false, problem: err.problem };
-    return { ok: false, problem: notWellFormed(err, parser.line, parser.column) };
-  }
-  return { ok: true, summary: reading.summary() };
-}
-
-/** findJUnitReport + summarizeJUnit, with "no JUnit report (<testsuites> or <testsuite>) found" when absent. */
-export function readJUnitFrom(text: string): ReportReading {
-  const report = findJUnitReport(text);
-  return report === null ? { ok: false, problem: NO_REPORT } : summarizeJUnit(report);
+  let outcome: ReportReading | null = null;
+  const attempt = (work: () => void) => {
+    if (outcome !== null) return;
+    try {
+      work();
+    } catch (err) {
+      outcome = err instanceof Stop ? { ok: false, problem: err.problem } : { ok: false, problem: notWellFormed(err, parser.line, parser.column) };
+    }
+  };
+  return {
+    get stopped() {
+      return outcome !== null;
+    },
+    feed(chunk) {
+      attempt(() => parser.write(chunk));
+    },
+    end() {
+      attempt(() => parser.close());
+      return outcome ?? { ok: true, summary: reading.summary() };
+    },
+  };
 }
 
 /** Thrown from a parser handler: the parser then stops at once, mid-document. */
