@@ -5,9 +5,10 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Log, type CoreV1Event, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { Runner } from '../api/runner.ts';
 import { apiErrorText, connect, UsageError, type Connection, type ConnectionFlags } from './kube.ts';
+import { jobPodsSelector } from '../runner/job.ts';
 import { runHistory } from './run-history.ts';
 import {
-  containerEnded, containerStarted, containerState, containersToShow, explainMissing, explainNoPods, followsSection, needsHeaders, podsOfJobSelector,
+  containerEnded, containerStarted, containerState, containersToShow, explainMissing, explainNoPods, followsSection, needsHeaders,
   refusal, sectionHeader, sectionsOf, selectJob, wholeNumber, type LogTarget, type Section,
 } from './run-logs.ts';
 import { EXIT } from './wait-verdict.ts';
@@ -121,7 +122,7 @@ const eventsOf = (conn: Connection, runner: Runner): Promise<CoreV1Event[]> =>
     .catch(() => []);
 
 async function podsOf(conn: Connection, job: V1Job): Promise<V1Pod[]> {
-  const list = await conn.core.listNamespacedPod({ namespace: conn.namespace, labelSelector: podsOfJobSelector(job) }).catch((err: unknown) => {
+  const list = await conn.core.listNamespacedPod({ namespace: conn.namespace, labelSelector: jobPodsSelector(job) }).catch((err: unknown) => {
     throw new Error(codeOf(err) === 403 ? refusal({ verb: 'list', resource: 'pods', of: `Job ${conn.namespace}/${job.metadata!.name}` }, conn.namespace) : apiErrorText(err, `the pods of Job ${conn.namespace}/${job.metadata!.name}`));
   });
   return list.items;

@@ -17,8 +17,6 @@ export type Selection =
   | { kind: 'none'; message: string };
 
 /** The label the Job controller puts on its pods: the uid of their Job. */
-export const JOB_POD_LABEL = 'batch.kubernetes.io/controller-uid';
-export const podsOfJobSelector = (job: V1Job): string => `${JOB_POD_LABEL}=${job.metadata!.uid!}`;
 
 const runnerId = (runner: Runner) => `${runner.metadata.namespace}/${runner.metadata.name}`;
 

@@ -11,6 +11,9 @@ import { keyOf } from './object-key.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** The characters of a message an Event keeps. */
+export const EVENT_MESSAGE_LIMIT = 1024;
+
 export interface Recorder {
   record(regarding: V1ObjectReference, type: EventType, reason: string, message: string): void;
 }
@@ -34,7 +37,7 @@ export function eventRecorder(client: KubeClient, queue: WriteQueue, log: Logger
         involvedObject: regarding,
         type,
         reason,
-        message: message.slice(0, 1024),
+        message: message.slice(0, EVENT_MESSAGE_LIMIT),
         source: { component: COMPONENT },
         reportingComponent: COMPONENT,
         reportingInstance: COMPONENT,

@@ -15,7 +15,7 @@ export interface JobHistoryDeps {
   runnerByUid(uid: string): Runner | undefined;
   send(uid: string, event: RunnerEvent): void;
   /** Tells the Runner's actor that the Job of run `key` finished (src/operator/run-end.ts). */
-  jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>): void;
+  jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>, ended: () => void): void;
   /** The Job of run `key` is about to fail (FailureTarget): its pods are read now, before they are stopped. */
   jobFailing(uid: string, key: string, job: V1Job): void;
   deleteJob(runner: Runner, name: string): void;
@@ -56,8 +56,9 @@ export class JobHistory {
       if (key && isFailing(job)) this.deps.jobFailing(uid, key, job);
       return;
     }
-    if (key) this.deps.jobEnded(uid, key, job, outcome);
-    this.prune(uid);
+    // Pruned once its run's end has been told: the pods and log of the newest Job may still be being read.
+    if (key) this.deps.jobEnded(uid, key, job, outcome, () => this.prune(uid));
+    else this.prune(uid);
   }
 
   deleted(job: V1Job): void {

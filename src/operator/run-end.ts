@@ -1,35 +1,43 @@
 // What a finished run said, told to its Runner's actor as JOB.FINISHED: the Job's result, how many attempts it took
 // (flaky), whether the infrastructure ended it (Error), the failed container's words and, with spec.testResults, the
-// counts of its JUnit report. Reading the container's words needs the Job's pods: one LIST (by the Job's
-// controller-uid label) per failed run or run with a report, and one bounded read of the report container's log
-// when the report is in the log (and, for a run its deadline ended, the Warning Events about its pods) — sent only while the run is the Runner's active one, never per watch event, and
-// at most READS_AT_ONCE at a time so that a storm of finished runs cannot flood the API server.
+// counts of its JUnit report. Reading them needs the Job's pods: one LIST (by the Job's controller-uid label) per
+// failed run, success after a failed pod, or run with a report; one bounded read of the report container's log when
+// the report is in the log; and, for a run its deadline ended whose pods never ran the check, the Warning Events
+// about its pods. Sent only while the run is the Runner's active one, never per watch event, and at most
+// READS_AT_ONCE at a time so that a storm of finished runs cannot flood the API server.
 import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { RunFindings, RunnerEvent, RunTests } from '../../machines/runner.ts';
 import type { Runner } from '../api/runner.ts';
-import type { JobOutcome } from '../runner/job.ts';
+import { jobPodsSelector, type JobOutcome } from '../runner/job.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import { readJUnitFromInSlices } from '../runner/results/junit.ts';
 import {
+  causeFromEvents,
+  checkRan,
   failureMessage,
+  flakyFrom,
   infrastructureCause,
   jobFindings,
   reportContainerOf,
   reportPodOf,
+  succeededAfterFailedPod,
   terminationDetail,
   terminationMessageOf,
-  causeFromEvents,
 } from '../runner/run-outcome.ts';
 
 const READ_TIMEOUT_MS = 5_000;
-/** A report is read from the end of the log: its last lines, at most this many bytes of them (the kubelet cuts). */
+/**
+ * A report is read from the end of the log: its last 10,000 lines, of which the kubelet returns at most the first
+ * 1 MiB — so the report must lie within both.
+ */
 export const LOG_READ = { tailLines: 10_000, limitBytes: 1_048_576 } as const;
 const READS_AT_ONCE = 8;
-/** Warning Events about pods read at most, once, for a run its deadline ended (the newest are what matter). */
-const EVENTS_READ_LIMIT = 500;
+/** Warning Events about pods read per page, and pages read at most, for a run its deadline ended. */
+const EVENTS_PAGE = 500;
+const EVENTS_PAGES = 4;
 /** How long pods read at FailureTarget wait for the Job's Failed condition. */
 const EARLY_READ_KEPT_MS = 10 * 60_000;
 
@@ -49,51 +57,88 @@ function limiter(n: number) {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <T>(work: () => Promise<T>): Promise<T> => {
+    // A finished call hands its slot straight to the next in line, so that no newcomer slips in between.
     if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
+    else running += 1;
     try {
       return await work();
     } finally {
-      running -= 1;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
     }
   };
 }
 
+/** What a pod says about a run, and nothing else (a pod read early is kept a while). */
+const slimPod = (pod: V1Pod): V1Pod => ({
+  metadata: {
+    name: pod.metadata?.name,
+    namespace: pod.metadata?.namespace,
+    creationTimestamp: pod.metadata?.creationTimestamp,
+    ...(pod.metadata?.deletionTimestamp ? { deletionTimestamp: pod.metadata.deletionTimestamp } : {}),
+  },
+  status: {
+    phase: pod.status?.phase,
+    reason: pod.status?.reason,
+    message: pod.status?.message,
+    conditions: pod.status?.conditions,
+    initContainerStatuses: pod.status?.initContainerStatuses,
+    containerStatuses: pod.status?.containerStatuses,
+  },
+});
+
 /**
- * Tells a Runner's actor that its Job finished. A run whose end needs its pods read (a failure, a test report) is
- * told once they have been read — at most a few seconds later; without the detail if they cannot be.
+ * Tells a Runner's actor that its Job finished. A run whose end needs its pods read (a failure, a success after a
+ * failed pod, a test report) is told once they have been read — a few seconds later at most; without the detail if
+ * they cannot be. `ended` runs once the actor has been told (the Job may be pruned from then on).
  */
 export function runEndReporter(deps: RunEndDeps) {
   const reading = new Set<string>();
   const limit = limiter(READS_AT_ONCE);
+  const nameOf = (job: V1Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
 
   const podsOf = async (job: V1Job): Promise<V1Pod[]> =>
     (
       await deps.client.request<{ items: V1Pod[] }>('GET', collectionPath('v1', 'pods', job.metadata!.namespace!), {
-        query: { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}` },
+        query: { labelSelector: jobPodsSelector(job) },
         timeoutMs: READ_TIMEOUT_MS,
       })
-    ).items;
+    ).items.map(slimPod);
 
-  const logOf = (pod: V1Pod, container: string): Promise<string> =>
-    deps.client.getText(`${objectPath('v1', 'pods', pod.metadata!.namespace!, pod.metadata!.name!)}/log`, {
-      query: { container, ...LOG_READ },
-      timeoutMs: READ_TIMEOUT_MS,
+  const readPods = (job: V1Job): Promise<V1Pod[] | null> =>
+    limit(() => podsOf(job)).catch((err: unknown) => {
+      deps.log.warn({ job: nameOf(job), err: errorText(err) }, "could not read the finished Job's pods; reporting the Job's own words only");
+      return null;
     });
 
-  /**
-   * For a run its deadline ended whose pods no longer say why (stopped or gone): the Warning Events about them,
-   * from the scheduler (no node) and the kubelet (no image). One LIST, only for such runs.
-   */
-  async function causeInEvents(job: V1Job): Promise<ReturnType<typeof causeFromEvents>> {
-    const events = await limit(() =>
-      deps.client.request<{ items: CoreV1Event[] }>('GET', collectionPath('v1', 'events', job.metadata!.namespace!), {
-        query: { fieldSelector: 'involvedObject.kind=Pod,type=Warning', limit: EVENTS_READ_LIMIT },
+  const logOf = (pod: V1Pod, container: string): Promise<string> =>
+    limit(() =>
+      deps.client.getText(`${objectPath('v1', 'pods', pod.metadata!.namespace!, pod.metadata!.name!)}/log`, {
+        query: { container, ...LOG_READ },
         timeoutMs: READ_TIMEOUT_MS,
       }),
-    ).catch(() => ({ items: [] }));
-    return causeFromEvents(job, events.items);
+    );
+
+  /**
+   * For a run its deadline ended whose pods never ran the check (stopped before they could, or gone): the Warning
+   * Events about pods in its namespace — the scheduler's (no node) and the kubelet's (no image) — a few pages at most.
+   */
+  async function causeInEvents(job: V1Job): Promise<ReturnType<typeof causeFromEvents>> {
+    const events: CoreV1Event[] = [];
+    let next: string | undefined;
+    for (let page = 0; page < EVENTS_PAGES && (page === 0 || next); page += 1) {
+      const list = await limit(() =>
+        deps.client.request<{ items: CoreV1Event[]; metadata?: { continue?: string } }>('GET', collectionPath('v1', 'events', job.metadata!.namespace!), {
+          query: { fieldSelector: 'involvedObject.kind=Pod,type=Warning', limit: EVENTS_PAGE, continue: next },
+          timeoutMs: READ_TIMEOUT_MS,
+        }),
+      ).catch(() => null);
+      if (!list) break;
+      events.push(...list.items.filter((e) => e.involvedObject?.name?.startsWith(`${job.metadata?.name}-`)));
+      next = list.metadata?.continue || undefined;
+    }
+    return causeFromEvents(job, events);
   }
 
   /** The run's test report, read as spec.testResults says, or why it could not be. */
@@ -109,7 +154,7 @@ export function runEndReporter(deps: RunEndDeps) {
       if (text === null) return { problem: `the termination message of ${where} is empty` };
     } else {
       try {
-        text = await limit(() => logOf(pod, container));
+        text = await logOf(pod, container);
       } catch (err) {
         return { problem: `could not read the log of ${where}: ${errorText(err)}` };
       }
@@ -121,11 +166,16 @@ export function runEndReporter(deps: RunEndDeps) {
   /** The message and findings of a run whose pods were read. */
   async function fromPods(runner: Runner, job: V1Job, outcome: FinishedOutcome, pods: V1Pod[]): Promise<{ message: string; findings: RunFindings }> {
     const succeeded = outcome.phase === 'Succeeded';
-    const findings: RunFindings = jobFindings(job, succeeded);
+    const { flaky: _jobSays, ...counted } = jobFindings(job, succeeded);
+    const findings: RunFindings = { ...counted, ...(succeeded && flakyFrom(job, pods) ? { flaky: true } : {}) };
     const fromPodsAlone = succeeded ? null : infrastructureCause(job, pods);
-    const cause = fromPodsAlone?.reason === 'DeadlineExceeded' ? ((await causeInEvents(job)) ?? fromPodsAlone) : fromPodsAlone;
+    // Only pods that never ran the check leave the question to Events: a check that ran and hung was not stopped by
+    // an image or a node, whatever an Event said earlier.
+    const askEvents = fromPodsAlone?.reason === 'DeadlineExceeded' && !pods.some(checkRan);
+    const cause = askEvents ? ((await causeInEvents(job)) ?? fromPodsAlone) : fromPodsAlone;
     if (cause) return { message: failureMessage(outcome.message, `${cause.reason}: ${cause.message}`), findings: { ...findings, errorReason: cause.reason } };
-    const message = succeeded ? outcome.message : failureMessage(outcome.message, terminationDetail(pods));
+    const reportIn = runner.spec.testResults?.from === 'TerminationMessage' ? reportContainerOf(runner.spec) : undefined;
+    const message = succeeded ? outcome.message : failureMessage(outcome.message, terminationDetail(pods, reportIn));
     return { message, findings: runner.spec.testResults ? { ...findings, tests: await testsOf(runner, pods, succeeded) } : findings };
   }
 
@@ -134,35 +184,31 @@ export function runEndReporter(deps: RunEndDeps) {
    * only once they are gone, and a pod that never ran its check (an image not pulled) no longer says why by then.
    */
   const earlyReads = new Map<string, Promise<V1Pod[] | null>>();
-  const readPods = (job: V1Job, jobName: string): Promise<V1Pod[] | null> =>
-    limit(() => podsOf(job)).catch((err: unknown) => {
-      deps.log.warn({ job: jobName, err: errorText(err) }, "could not read the finished Job's pods; reporting the Job's own words only");
-      return null;
-    });
-  const nameOf = (job: V1Job) => `${job.metadata?.namespace}/${job.metadata?.name}`;
 
   function jobFailing(uid: string, runKey: string, job: V1Job): void {
     const jobUid = job.metadata?.uid;
     if (!jobUid || earlyReads.has(jobUid) || !deps.isActiveRun(uid, runKey)) return;
-    earlyReads.set(jobUid, readPods(job, nameOf(job)));
+    earlyReads.set(jobUid, readPods(job));
     // A Job deleted before it reached Failed is never asked about again.
     setTimeout(() => earlyReads.delete(jobUid), EARLY_READ_KEPT_MS).unref();
   }
 
-  function jobEnded(uid: string, runKey: string, job: V1Job, outcome: FinishedOutcome): void {
-    const finished = (message: string, findings: RunFindings): RunnerEvent => ({
-      type: 'JOB.FINISHED', at: deps.now().toISOString(), key: runKey, succeeded: outcome.phase === 'Succeeded', message, findings,
-    });
+  function jobEnded(uid: string, runKey: string, job: V1Job, outcome: FinishedOutcome, ended: () => void = () => {}): void {
+    const succeeded = outcome.phase === 'Succeeded';
+    const tell = (message: string, findings: RunFindings) => {
+      deps.send(uid, { type: 'JOB.FINISHED', at: deps.now().toISOString(), key: runKey, succeeded, message, findings });
+      ended();
+    };
     const runner = deps.runnerByUid(uid);
     const jobUid = job.metadata?.uid;
-    const needsPods = outcome.phase === 'Failed' || runner?.spec.testResults !== undefined;
-    const jobOnly = () => ({ message: outcome.message, findings: jobFindings(job, outcome.phase === 'Succeeded') });
-    if (!runner || !needsPods || !jobUid || !deps.isActiveRun(uid, runKey)) return deps.send(uid, finished(outcome.message, jobOnly().findings));
+    const needsPods = !succeeded || succeededAfterFailedPod(job) || runner?.spec.testResults !== undefined;
+    const jobOnly = () => ({ message: outcome.message, findings: jobFindings(job, succeeded) });
+    if (!runner || !needsPods || !jobUid || !deps.isActiveRun(uid, runKey)) return tell(outcome.message, jobOnly().findings);
     if (reading.has(jobUid)) return;
     reading.add(jobUid);
     const early = earlyReads.get(jobUid);
     earlyReads.delete(jobUid);
-    (early ?? readPods(job, nameOf(job)))
+    (early ?? readPods(job))
       .then((pods) => (pods ? fromPods(runner, job, outcome, pods) : jobOnly()))
       .catch((err: unknown) => {
         deps.log.error({ job: nameOf(job), err: errorText(err) }, "could not read what the finished Job's pods said");
@@ -170,7 +216,7 @@ export function runEndReporter(deps: RunEndDeps) {
       })
       .then(({ message, findings }) => {
         reading.delete(jobUid);
-        deps.send(uid, finished(message, findings));
+        tell(message, findings);
       });
   }
 

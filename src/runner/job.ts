@@ -135,6 +135,9 @@ export function jobFinishTime(job: V1Job): Date | string | undefined {
   return job.status?.completionTime ?? job.status?.conditions?.find((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'))?.lastTransitionTime;
 }
 
+/** The label selector of a Job's pods: the Job controller labels each with the Job's uid. */
+export const jobPodsSelector = (job: V1Job): string => `batch.kubernetes.io/controller-uid=${job.metadata!.uid!}`;
+
 /** The uid of the Runner that controls this Job, if any. */
 export function controllingRunnerUid(job: V1Job): string | undefined {
   return job.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND && o.apiVersion === API_VERSION)?.uid;

@@ -79,11 +79,11 @@ export function stallOf(a: StallArgs): Stall | null {
 
 const MOVING: readonly RunnerStateName[] = ['Running', 'WaitingForWorkloads', 'WaitingForUpstream'];
 
-function ready(state: RunnerStateName, lastRun: LastRunStatus | undefined, stall: Stall | null, message: string): Condition {
+function ready(state: RunnerStateName, lastRun: LastRunStatus | undefined, stall: Stall | null, message: string, advisory: boolean): Condition {
   if (stall) return { type: 'Ready', status: 'False', reason: stall.reason, message: stall.message };
   // Decision (docs/verdicts.md): an advisory Runner's failed run is reported (status, Warning Event, metrics,
   // `hestia wait` exit 1) but keeps it healthy for kstatus and Argo CD.
-  if (state === 'Failed' && runDidNotSucceed(lastRun)) {
+  if (advisory && state === 'Failed' && runDidNotSucceed(lastRun)) {
     return { type: 'Ready', status: 'True', reason: 'AdvisoryRunFailed', message: `advisory: ${runEndWords(lastRun!)}` };
   }
   if (state === 'Succeeded') return { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'latest run succeeded' };
@@ -97,11 +97,11 @@ function ready(state: RunnerStateName, lastRun: LastRunStatus | undefined, stall
   return { type: 'Ready', status: 'False', reason: state, message };
 }
 
-/** [Ready, Reconciling, Stalled] for a Runner in `state` whose status message is `message`. */
-export function kstatusConditions(state: RunnerStateName, lastRun: LastRunStatus | undefined, stall: Stall | null, message: string): Condition[] {
+/** [Ready, Reconciling, Stalled] for a Runner in `state` whose status message is `message` (`advisory`: spec.advisory). */
+export function kstatusConditions(state: RunnerStateName, lastRun: LastRunStatus | undefined, stall: Stall | null, message: string, advisory = false): Condition[] {
   const moving = MOVING.includes(state) && stall === null;
   return [
-    ready(state, lastRun, stall, message),
+    ready(state, lastRun, stall, message, advisory),
     moving
       ? { type: 'Reconciling', status: 'True', reason: state, message }
       : { type: 'Reconciling', status: 'False', reason: state, message: '' },

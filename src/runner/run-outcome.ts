@@ -11,13 +11,19 @@ export const TERMINATION_TEXT_LIMIT = 1024;
 const cut = (text: string, limit = TERMINATION_TEXT_LIMIT) => (text.length <= limit ? text : `${text.slice(0, limit - 1)}…`);
 
 /** Pods the Job started: its failed and succeeded attempts. */
-export const attemptsOf = (job: V1Job): number => (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0);
+const podsStartedBy = (job: V1Job): number => (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0);
 
-/** What the Job alone says: attempts, and flaky when it succeeded after a failed attempt (backoffLimit > 0). */
+/**
+ * What the Job alone says: attempts, and flaky when it succeeded after a failed pod (backoffLimit > 0). The operator
+ * reads the pods of such a run to tell the check's failure from the infrastructure's (flakyFrom).
+ */
 export function jobFindings(job: V1Job, succeeded: boolean): RunFindings {
-  const attempts = attemptsOf(job);
+  const attempts = podsStartedBy(job);
   return { ...(attempts > 0 ? { attempts } : {}), ...(succeeded && (job.status?.failed ?? 0) > 0 ? { flaky: true } : {}) };
 }
+
+/** A success after a failed pod: its pods are read to tell whether the check or the infrastructure failed. */
+export const succeededAfterFailedPod = (job: V1Job): boolean => (job.status?.failed ?? 0) > 0;
 
 const statusesOf = (pod: V1Pod): V1ContainerStatus[] => [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
 const condition = (pod: V1Pod, type: string): V1PodCondition | undefined => pod.status?.conditions?.find((c) => c.type === type && c.status === 'True');
@@ -48,12 +54,33 @@ function disruption(pod: V1Pod): { reason: 'PodEvicted' | 'NodeLost'; message: s
 }
 
 /**
- * A container of the pod exited non-zero by itself: the check's own failure. A pod being deleted does not count:
- * the Job controller deletes the pods still running when its deadline passes, and their containers then exit
+ * A container of the pod exited non-zero by itself: the check's own failure, in this pod or (restarted under
+ * restartPolicy OnFailure) an earlier run of its container. A pod being deleted does not count for the exit it is
+ * in now: the Job controller deletes the pods still running when its deadline passes, and their containers then exit
  * non-zero because they were stopped.
  */
-const checkFailed = (pod: V1Pod): boolean =>
-  disruption(pod) === null && !pod.metadata?.deletionTimestamp && statusesOf(pod).some((s) => (s.state?.terminated?.exitCode ?? 0) !== 0 || (s.lastState?.terminated?.exitCode ?? 0) !== 0);
+export const checkFailed = (pod: V1Pod): boolean =>
+  disruption(pod) === null &&
+  statusesOf(pod).some(
+    (s) => (s.lastState?.terminated?.exitCode ?? 0) !== 0 || (!pod.metadata?.deletionTimestamp && (s.state?.terminated?.exitCode ?? 0) !== 0),
+  );
+
+/** The kubelet's word for a container it stopped before it ever ran, or lost track of. */
+const NEVER_RAN = 'ContainerStatusUnknown';
+
+/** Whether a container of the pod ran its check at all (so its pod, not Events, says how the run went). */
+export const checkRan = (pod: V1Pod): boolean =>
+  statusesOf(pod).some((s) => s.state?.running !== undefined || s.lastState?.terminated !== undefined || (s.state?.terminated !== undefined && s.state.terminated.reason !== NEVER_RAN));
+
+/**
+ * Flaky: the run succeeded after the check itself failed — in an earlier pod, or in a restart of its container.
+ * An attempt the infrastructure ended (evicted, node lost) is no flakiness of the check; when the pods are gone, the
+ * Job's count of failed pods is all there is.
+ */
+export function flakyFrom(job: V1Job, pods: readonly V1Pod[]): boolean {
+  if (pods.length === 0) return (job.status?.failed ?? 0) > 0;
+  return pods.some((p) => checkFailed(p) || statusesOf(p).some((s) => s.restartCount > 0));
+}
 
 /** Why the newest pod that never got to run its check did not: its image, its container, or no node for it. */
 function notStarted(pod: V1Pod): { reason: string; message: string } | null {
@@ -143,14 +170,16 @@ function failedContainers(pod: V1Pod): FailedContainer[] {
 /**
  * The latest failed container among the Job's pods, in words: "container check in pod smoke-x
  * exited with code 3 (Error): connection refused". Null when no container failed (e.g. the
- * deadline killed a pod that was still running).
+ * deadline killed a pod that was still running). `reportIn`: the container whose termination message is a test
+ * report, left out of the words.
  */
-export function terminationDetail(pods: readonly V1Pod[]): string | null {
+export function terminationDetail(pods: readonly V1Pod[], reportIn?: string): string | null {
   const latest = pods.flatMap(failedContainers).sort((a, b) => b.finishedAt - a.finishedAt)[0];
   if (!latest) return null;
   const terminated = (latest.status.state?.terminated?.exitCode ?? 0) !== 0 ? latest.status.state!.terminated! : latest.status.lastState!.terminated!;
   const reason = terminated.reason ? ` (${terminated.reason})` : '';
-  const said = terminated.message?.trim() ? `: ${cut(terminated.message.trim())}` : '';
+  // A container whose termination message is its test report (spec.testResults) says it in status.lastRun.tests.
+  const said = terminated.message?.trim() && latest.status.name !== reportIn ? `: ${cut(terminated.message.trim())}` : '';
   return `container ${latest.status.name} in pod ${latest.pod} exited with code ${terminated.exitCode}${reason}${said}`;
 }
 

@@ -1,7 +1,7 @@
 // A finished run's findings in words — test counts, failing tests, flaky, the infrastructure's error — said the same
 // way by the Events, `hestia wait`, `hestia runs` and `hestia describe`.
 import type { LastRunStatus, TestResultsStatus } from '../api/runner.ts';
-import type { EventType } from '../k8s/events.ts';
+import { EVENT_MESSAGE_LIMIT, type EventType } from '../k8s/events.ts';
 import { runEndHow } from './kstatus-conditions.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -25,11 +25,11 @@ export function failedTestLines(tests: TestResultsStatus): string[] {
   return (tests.failed ?? []).map((t) => `${t.kind}: ${t.classname ? `${t.classname}.` : ''}${t.name}${t.message ? ` — ${t.message}` : ''}`);
 }
 
-/** "passed on attempt 2 of 2 (flaky)", or null for a run that was not flaky. */
+/** "passed after 1 failed attempt (flaky)", or null for a run that was not flaky. */
 export const flakyWords = (run: Pick<LastRunStatus, 'flaky' | 'attempts'>): string | null =>
   run.flaky ? `passed after ${plural((run.attempts ?? 2) - 1, 'failed attempt')} (flaky)` : null;
 
-/** What a finished run adds to its one-line message: flaky, error reason, test counts. */
+/** What a finished run adds to its one-line message: flaky, test counts (an Error's reason is in its words already). */
 export function findingsWords(run: Pick<LastRunStatus, 'flaky' | 'attempts' | 'errorReason' | 'tests'>): string[] {
   return [flakyWords(run), ...(run.tests ? [testsWords(run.tests)] : [])].filter((w): w is string => w !== null);
 }
@@ -44,6 +44,11 @@ export const RUN_EVENT_REASONS = { Succeeded: 'RunSucceeded', Flaky: 'RunFlaky',
 export function runFinishedEvent(run: LastRunStatus, advisory: boolean): { type: EventType; reason: string; message: string } {
   const ok = run.result === 'Succeeded';
   const reason = ok ? (run.flaky ? RUN_EVENT_REASONS.Flaky : RUN_EVENT_REASONS.Succeeded) : run.result === 'Error' ? RUN_EVENT_REASONS.Error : RUN_EVENT_REASONS.Failed;
-  const said = [run.message, ...findingsWords(run), ...(advisory && !ok ? ['advisory: does not block'] : [])].filter(Boolean).join('; ');
-  return { type: ok && !run.flaky ? 'Normal' : 'Warning', reason, message: `Job ${run.jobName} ${runEndHow(run)}${said ? `: ${said}` : ''}` };
+  const head = `Job ${run.jobName} ${runEndHow(run)}`;
+  const after = [...findingsWords(run), ...(advisory && !ok ? ['advisory: does not block'] : [])].join('; ');
+  // An Event keeps EVENT_MESSAGE_LIMIT characters: the Job's words give way, so the findings are never cut off.
+  const room = EVENT_MESSAGE_LIMIT - head.length - after.length - 4;
+  const words = run.message && run.message.length > room ? `${run.message.slice(0, Math.max(0, room - 1))}…` : run.message;
+  const said = [words, after].filter(Boolean).join('; ');
+  return { type: ok && !run.flaky ? 'Normal' : 'Warning', reason, message: `${head}${said ? `: ${said}` : ''}` };
 }

@@ -6,6 +6,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { parseRunKey, type ParsedRunKey, type RunHistory, type RunRecord } from '../../machines/runner.ts';
 import { LABEL_REVISION } from '../api/runner.ts';
 import { ANNOTATION_RUN_KEY, jobFinishTime, jobOutcome } from './job.ts';
+import { jobFindings } from './run-outcome.ts';
 
 /** The history the Jobs of one Runner show, or undefined when none of them is a run of it. */
 export function historyFromJobs(jobs: Iterable<V1Job>): RunHistory | undefined {
@@ -46,6 +47,9 @@ function runOfJob(job: V1Job, key: string, parsed: ParsedRunKey): RunRecord {
     finishedAt: finished ? (toIso(jobFinishTime(job)) ?? startedAt ?? '') : null,
     result: finished ? outcome.phase : null,
     message: finished ? outcome.message : null,
+    // What the Job alone says of how its run went (attempts, flaky); an Error's cause is not on it, so such a run
+    // comes back Failed (docs/behaviour.md).
+    ...(finished ? { findings: jobFindings(job, outcome.phase === 'Succeeded') } : {}),
   };
 }
 

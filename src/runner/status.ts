@@ -87,7 +87,7 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
           : { type: 'ReconcileSuccess', status: 'False', reason: 'LastReconcileCycleFailed', message: args.reconcileError },
       ),
       condition(jobCompleted(lastRun)),
-      ...kstatusConditions(state, lastRun, stall, message).map(condition),
+      ...kstatusConditions(state, lastRun, stall, message, runner.spec?.advisory === true).map(condition),
     ],
     observedGeneration: runner.metadata.generation ?? 0,
     state,

@@ -9,7 +9,7 @@ const args = (over: Partial<StallArgs>): StallArgs => ({
 });
 const trio = (state: RunnerStateName, over: Partial<StallArgs> = {}) => {
   const a = args({ state, ...over });
-  return Object.fromEntries(kstatusConditions(state, a.lastRun, stallOf(a), 'msg').map((c) => [c.type, `${c.status}/${c.reason}`]));
+  return Object.fromEntries(kstatusConditions(state, a.lastRun, stallOf(a), 'msg', a.advisory).map((c) => [c.type, `${c.status}/${c.reason}`]));
 };
 
 describe('Ready, Reconciling and Stalled', () => {

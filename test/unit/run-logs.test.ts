@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/api/runner.ts';
 import { formatRunHistory, runHistory } from '../../src/commands/run-history.ts';
 import {
-  attemptsOf, containerEnded, containersToShow, containerState, explainMissing, explainNoPods, followsSection, needsHeaders, podState, podsOfJobSelector,
+  attemptsOf, containerEnded, containersToShow, containerState, explainMissing, explainNoPods, followsSection, needsHeaders, podState,
   refusal, runNumberOf, runsStarted, sectionHeader, sectionsOf, selectJob, type Selection,
 } from '../../src/commands/run-logs.ts';
+import { jobPodsSelector } from '../../src/runner/job.ts';
 
 const runner = (lastJob: string | null, runs: number | null, latestKey?: string): Runner => ({
   metadata: { name: 'smoke', namespace: 'qa', uid: 'u1' },
@@ -185,6 +186,6 @@ describe('refusals', () => {
   });
 
   it('select the pods of a Job by the uid label the Job controller sets', () => {
-    expect(podsOfJobSelector(jobs[0]!)).toBe('batch.kubernetes.io/controller-uid=uid-smoke-a');
+    expect(jobPodsSelector(jobs[0]!)).toBe('batch.kubernetes.io/controller-uid=uid-smoke-a');
   });
 });

@@ -11,6 +11,7 @@ import {
   terminationMessageOf,
   TERMINATION_TEXT_LIMIT,
   causeFromEvents,
+  flakyFrom,
 } from '../../src/runner/run-outcome.ts';
 
 const pod = (name: string, containers: V1Pod['status']): V1Pod => ({ metadata: { name }, status: containers });
@@ -40,6 +41,11 @@ describe('terminationDetail', () => {
       containerStatuses: [{ name: 'check', image: 'x', imageID: '', ready: false, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 7, message: 'flaky' } } }],
     });
     expect(terminationDetail([restarted])).toBe('container check in pod q exited with code 7: flaky');
+  });
+
+  it("leaves out the termination message of the container whose report it is (spec.testResults from TerminationMessage)", () => {
+    const pods = [pod('p', { phase: 'Failed', containerStatuses: [terminated('check', 1, '2026-01-01T00:00:05Z', { message: '<testsuite tests="1"/>' })] })];
+    expect(terminationDetail(pods, 'check')).toBe('container check in pod p exited with code 1');
   });
 
   it('is null when no container failed (a deadline that killed a running pod, or no pods left)', () => {
@@ -122,6 +128,17 @@ describe('infrastructureCause: Error is not Failed', () => {
     expect(infrastructureCause(failedJob('DeadlineExceeded'), [])?.reason).toBe('DeadlineExceeded');
   });
 
+  it('is null when the check crashed and restarted (OnFailure) before the deadline stopped it', () => {
+    const restarted = {
+      ...pod('p', {
+        phase: 'Running',
+        containerStatuses: [{ name: 'check', image: 'x', imageID: '', ready: false, restartCount: 1, state: { terminated: { exitCode: 143 } }, lastState: { terminated: { exitCode: 2, message: 'boom' } } }],
+      }),
+      metadata: { name: 'p', deletionTimestamp: new Date() },
+    };
+    expect(infrastructureCause(failedJob('DeadlineExceeded'), [restarted])).toBeNull();
+  });
+
   it('is null when the check itself failed in any attempt, even if a later one was evicted', () => {
     const own = created(pod('p1', { phase: 'Failed', containerStatuses: [terminated('check', 1, '2026-01-01T00:00:05Z')] }), '2026-01-01T00:00:00Z');
     const evicted = created(pod('p2', { phase: 'Failed', reason: 'Evicted' }), '2026-01-01T00:00:20Z');
@@ -145,6 +162,22 @@ describe('infrastructureCause: Error is not Failed', () => {
 
   it('is null when the pods are gone and the Job says only that it failed: nothing tells', () => {
     expect(infrastructureCause(failedJob('BackoffLimitExceeded'), [])).toBeNull();
+  });
+});
+
+describe('flakyFrom: a success after the check itself failed', () => {
+  const job = { status: { failed: 1, succeeded: 1 } };
+  it('is flaky when an earlier pod of the check failed, or its container restarted after failing', () => {
+    const failed = pod('p1', { phase: 'Failed', containerStatuses: [terminated('check', 1, '2026-01-01T00:00:05Z')] });
+    expect(flakyFrom(job, [failed, pod('p2', { phase: 'Succeeded' })])).toBe(true);
+    const restarted = pod('p', { phase: 'Succeeded', containerStatuses: [{ name: 'check', image: 'x', imageID: '', ready: false, restartCount: 1, state: { terminated: { exitCode: 0 } } }] });
+    expect(flakyFrom({ status: { succeeded: 1 } }, [restarted])).toBe(true);
+  });
+
+  it('is not flaky when the failed attempt was the infrastructure\'s (evicted), and falls back on the Job when the pods are gone', () => {
+    const evicted = pod('p1', { phase: 'Failed', reason: 'Evicted', containerStatuses: [terminated('check', 137, '2026-01-01T00:00:05Z')] });
+    expect(flakyFrom(job, [evicted, pod('p2', { phase: 'Succeeded' })])).toBe(false);
+    expect(flakyFrom(job, [])).toBe(true);
   });
 });
 

@@ -67,4 +67,10 @@ describe('the Event of a finished run', () => {
       type: 'Warning', reason: 'RunError', message: 'Job smoke-1 ended in an error (NodeLost): pod p was lost with its node',
     });
   });
+
+  it('gives the findings their room: a long message is cut, never the test counts or the advisory mark', () => {
+    const event = runFinishedEvent(run({ result: 'Failed', message: 'x'.repeat(2000), tests: { tests: 3, failures: 1, errors: 0, skipped: 0 } }), true);
+    expect(event.message.length).toBeLessThanOrEqual(1024);
+    expect(event.message).toMatch(/x…; 3 tests: 1 failed; advisory: does not block$/);
+  });
 });

@@ -53,7 +53,7 @@ export function validateRunnerSpec(spec: unknown): SpecProblem[] {
     ...checkStableStateTimeout(spec.stableStateTimeout, 'spec.stableStateTimeout'),
     ...checkConcurrencyPolicy(spec.concurrencyPolicy, 'spec.concurrencyPolicy'),
     ...checkJobName(spec.jobName, 'spec.jobName'),
-    ...checkSuspend(spec.suspend, 'spec.suspend'),
+    ...checkBoolean(spec.suspend, 'spec.suspend'),
     ...checkBoolean(spec.advisory, 'spec.advisory'),
     ...checkTestResults(spec.testResults, 'spec.testResults', spec.template),
     ...checkResources(spec.resources, 'spec.resources'),
@@ -244,11 +244,6 @@ function checkTestResults(value: unknown, field: string, template: unknown): Pro
     }
   }
   return problems;
-}
-
-function checkSuspend(value: unknown, field: string): Problems {
-  if (value === undefined || value === null || typeof value === 'boolean') return [];
-  return [problem(field, `must be true or false, got ${quoted(value)}`)];
 }
 
 /** The settings a Runner actually runs with: its spec with every omitted optional field filled in. */
