@@ -22,7 +22,8 @@ export function testsWords(tests: TestResultsStatus): string {
 
 /** One line per listed failing test: "failure: test_cart.py::test_checkout — AssertionError: 502 != 200". */
 export function failedTestLines(tests: TestResultsStatus): string[] {
-  return (tests.failed ?? []).map((t) => `${t.kind}: ${t.classname ? `${t.classname}.` : ''}${t.name}${t.message ? ` — ${t.message}` : ''}`);
+  // jest-junit writes the test's name as its classname too: said once.
+  return (tests.failed ?? []).map((t) => `${t.kind}: ${t.classname && t.classname !== t.name ? `${t.classname}.` : ''}${t.name}${t.message ? ` — ${t.message}` : ''}`);
 }
 
 /** "passed after 1 failed attempt (flaky)", or null for a run that was not flaky. */

@@ -51,6 +51,7 @@ describe('test counts and failing tests in words', () => {
     expect(failedTestLines({ failed: [{ name: 'test_pay', classname: 'tests.test_cart', kind: 'failure', message: 'assert 502 == 200' }] })).toEqual([
       'failure: tests.test_cart.test_pay — assert 502 == 200',
     ]);
+    expect(failedTestLines({ failed: [{ name: 'cart total', classname: 'cart total', kind: 'failure', message: '502' }] })).toEqual(['failure: cart total — 502']);
   });
 });
 
