@@ -163,6 +163,6 @@ catalog-build:
 helm-lint:
 	$(HELM) lint --strict charts/hestia
 	$(HELM) lint --strict charts/hestia -f charts/hestia/ci/namespaced-values.yaml
-## Copies the Runner CRD into the chart (test/unit/helm-chart.test.ts fails when the copy differs).
+## Copies the CRDs (Runner, Destination, Notification) into the chart (test/unit/helm-chart.test.ts fails when a copy differs).
 chart-crds:
-	cp crds/e2e.stakater.com_runners.yaml charts/hestia/crds/
+	cp crds/e2e.stakater.com_*.yaml charts/hestia/crds/

@@ -18,12 +18,17 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
-import type { Runner } from '../src/api/runner.ts';
+import { API_VERSION, type Runner } from '../src/api/runner.ts';
+import type { Destination, Notification } from '../src/notify/api.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('../', import.meta.url));
 
+/** An object of a kind Hestia defines, as a user writes it. */
+export type Sample = Runner | Destination | Notification;
+
 export interface DeploySources {
-  crd: V1CustomResourceDefinition;
+  /** Hestia's CRDs (deploy/crd), in its order: Runner, Destination, Notification. */
+  crds: V1CustomResourceDefinition[];
   serviceAccount: V1ServiceAccount;
   /** Everything the operator does across the cluster (deploy/rbac/role.yaml). */
   clusterRole: V1ClusterRole;
@@ -34,8 +39,8 @@ export interface DeploySources {
   deployment: V1Deployment;
   /** The metrics Service of deploy/prometheus. */
   metricsService: V1Service;
-  /** The sample Runners of deploy/samples, in the kustomization's order. */
-  samples: Runner[];
+  /** The objects of deploy/samples of Hestia's own kinds (not the workloads and Secrets beside them), in the kustomization's order. */
+  samples: Sample[];
 }
 
 const KUSTOMIZATION_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images']);
@@ -70,14 +75,17 @@ export function readDeploySources(repoDir: string = REPO_DIR): DeploySources {
   if (deployment.spec?.template.spec?.serviceAccountName !== serviceAccount.metadata?.name) {
     throw new Error('deploy/manager: the Deployment does not run as the ServiceAccount of deploy/rbac');
   }
+  const crds = kustomizationObjects(deploy('crd')).filter((o): o is V1CustomResourceDefinition => o.kind === 'CustomResourceDefinition');
+  if (crds.length === 0) throw new Error('deploy/crd: expected the CustomResourceDefinitions, found none');
+  const ownKinds = new Set(crds.map((c) => c.spec.names.kind));
   return {
-    crd: only(kustomizationObjects(deploy('crd')), 'CustomResourceDefinition', 'deploy/crd'),
+    crds,
     serviceAccount,
     clusterRole: only(rbac, 'ClusterRole', 'deploy/rbac', 'hestia-operator'),
     watchedResourcesRole: only(rbac, 'ClusterRole', 'deploy/rbac', 'hestia-operator-watched-resources'),
     leaderElectionRole: only(rbac, 'Role', 'deploy/rbac'),
     deployment,
     metricsService: only(kustomizationObjects(deploy('prometheus')), 'Service', 'deploy/prometheus'),
-    samples: kustomizationObjects(deploy('samples')).filter((o): o is Runner => o.kind === 'Runner'),
+    samples: kustomizationObjects(deploy('samples')).filter((o): o is Sample => o.apiVersion === API_VERSION && ownKinds.has(o.kind!)),
   };
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make dev`: a local control plane, the CRD, the operator, sample workloads and Runners,
+# `make dev`: a local control plane, the CRDs, the operator, sample workloads and Runners,
 # and a live view of Runners changing state. Ctrl-C stops everything it started.
 # HESTIA_DEV_SECONDS=N stops it by itself after N seconds (used by its own test).
 set -euo pipefail
@@ -22,14 +22,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$kubectl" apply -f crds/e2e.stakater.com_runners.yaml >/dev/null
+"$kubectl" apply -k crds >/dev/null
 # `kubectl wait --for=condition=Established` errors out, instead of waiting, while the API server has
 # not yet written any condition on a CRD just created: ask until Established is True (60 s at most).
 established() {
-  [ "$("$kubectl" get crd runners.e2e.stakater.com -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]
+  [ "$("$kubectl" get crd "$1" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]
 }
-for _ in $(seq 120); do established && break; sleep 0.5; done
-established || { echo "make dev: the Runner CRD was not Established within 60 s" >&2; exit 1; }
+for crd in runners destinations notifications; do
+  for _ in $(seq 120); do established "$crd.e2e.stakater.com" && break; sleep 0.5; done
+  established "$crd.e2e.stakater.com" || { echo "make dev: the CRD $crd.e2e.stakater.com was not Established within 60 s" >&2; exit 1; }
+done
 HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
 operator_pid=$!
 # kwok serves pod logs from files, in the container runtime's log format, as a kubelet would: a real pytest log with

@@ -1,10 +1,10 @@
 // Renders Hestia's OLM bundle (registry+v1) from deploy/: a ClusterServiceVersion whose install strategy is the
-// Deployment of deploy/manager and the RBAC of deploy/rbac, the Runner CRD, the metrics Service, the bundle's
+// Deployment of deploy/manager and the RBAC of deploy/rbac, Hestia's CRDs, the metrics Service, the bundle's
 // metadata/annotations.yaml, and bundle.Dockerfile. Pure: sources in, files out; `make bundle`
 // (scripts/olm.ts) writes them, and test/unit/olm-packaging.test.ts fails when the committed ones differ.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubernetesObject, V1Deployment, V1PolicyRule } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CustomResourceDefinition, V1Deployment, V1PolicyRule } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import { GROUP, VERSION } from '../src/api/runner.ts';
 import { REPO_DIR, type DeploySources } from './deploy-sources.ts';
@@ -66,7 +66,33 @@ A workload or resource is only ever selected when it carries the label \`runner.
 operator reads them and never writes to them. To let it read more kinds, bind the ClusterRole
 \`hestia-operator-watched-resources\` (shipped in this bundle) to the operator's ServiceAccount and add ClusterRoles
 labelled \`runner.stakater.com/aggregate-to-hestia: "true"\` with read rules for those kinds.
+
+Teams hear of runs through a Destination (a CloudEvents receiver, a JSON webhook, a Slack or Microsoft Teams
+incoming webhook, its address and token in a Secret) and a Notification (which Runners, which happenings: a failed
+run, a recovery, a stall), both in their own namespace.
 `;
+
+/** How the console names each kind Hestia owns, and the native kinds the operator uses for its objects. */
+const OWNED_KINDS: Record<string, { displayName: string; resources: { kind: string; name: string; version: string }[] }> = {
+  Runner: { displayName: 'Runner', resources: [{ kind: 'Job', name: '', version: 'v1' }] },
+  Destination: { displayName: 'Destination', resources: [{ kind: 'Secret', name: '', version: 'v1' }] },
+  Notification: { displayName: 'Notification', resources: [] },
+};
+
+/** The CSV's entry for one owned CRD: what OLM's console shows of the kind. */
+function ownedCrd(crd: V1CustomResourceDefinition): Record<string, unknown> {
+  const kind = crd.spec.names.kind;
+  const owned = OWNED_KINDS[kind];
+  if (!owned) throw new Error(`crds/: no console name for the kind ${kind} (OWNED_KINDS in scripts/olm-bundle.ts)`);
+  return {
+    name: crd.metadata!.name!,
+    version: VERSION,
+    kind,
+    displayName: owned.displayName,
+    description: crd.spec.versions.find((v) => v.name === VERSION)!.schema!.openAPIV3Schema!.description!,
+    ...(owned.resources.length > 0 ? { resources: owned.resources } : {}),
+  };
+}
 
 /** The Deployment's pod spec, with the operator image the bundle installs. */
 function installedDeploymentSpec(deployment: V1Deployment, image: string): V1Deployment['spec'] {
@@ -79,7 +105,7 @@ function installedDeploymentSpec(deployment: V1Deployment, image: string): V1Dep
 }
 
 export function clusterServiceVersion(sources: DeploySources, names: ReleaseNames, icon: string): KubernetesObject & Record<string, unknown> {
-  const { crd, deployment, serviceAccount, clusterRole, leaderElectionRole, samples } = sources;
+  const { crds, deployment, serviceAccount, clusterRole, leaderElectionRole, samples } = sources;
   const account = serviceAccount.metadata!.name!;
   // alm-examples: the samples as a user would write them (no namespace: OLM's console creates them where asked).
   const examples = samples.map(({ apiVersion, kind, metadata, spec }) => ({ apiVersion, kind, metadata: { name: metadata.name, ...(metadata.labels ? { labels: metadata.labels } : {}) }, spec }));
@@ -115,18 +141,7 @@ export function clusterServiceVersion(sources: DeploySources, names: ReleaseName
         { type: 'MultiNamespace', supported: false },
         { type: 'AllNamespaces', supported: true },
       ],
-      customresourcedefinitions: {
-        owned: [
-          {
-            name: crd.metadata!.name!,
-            version: VERSION,
-            kind: crd.spec.names.kind,
-            displayName: 'Runner',
-            description: crd.spec.versions.find((v) => v.name === VERSION)!.schema!.openAPIV3Schema!.description!,
-            resources: [{ kind: 'Job', name: '', version: 'v1' }],
-          },
-        ],
-      },
+      customresourcedefinitions: { owned: crds.map(ownedCrd) },
       install: {
         strategy: 'deployment',
         spec: {
@@ -162,11 +177,9 @@ function bundleDockerfile(): string {
 /** Every file of the bundle, by path relative to the repository. */
 export function renderBundle(sources: DeploySources, names: ReleaseNames, icon: string): Map<string, string> {
   const header = `# ${GENERATED}\n`;
-  const crdName = `${GROUP}_${sources.crd.spec.names.plural}.yaml`;
-  const crd = structuredClone(sources.crd);
   return new Map([
     [`bundle/manifests/${PACKAGE}.clusterserviceversion.yaml`, header + toYaml(clusterServiceVersion(sources, names, icon))],
-    [`bundle/manifests/${crdName}`, header + toYaml(crd)],
+    ...sources.crds.map((crd): [string, string] => [`bundle/manifests/${GROUP}_${crd.spec.names.plural}.yaml`, header + toYaml(crd)]),
     [`bundle/manifests/${sources.metricsService.metadata!.name}_v1_service.yaml`, header + toYaml(bundleService(sources))],
     // Bundled for its aggregation rule; OLM cannot bind it (the install namespace is chosen at install time).
     [`bundle/manifests/${sources.watchedResourcesRole.metadata!.name}_rbac.authorization.k8s.io_v1_clusterrole.yaml`, header + toYaml(sources.watchedResourcesRole)],

@@ -79,7 +79,8 @@ describe('the Helm chart', () => {
   it('renders, with the default values, the RBAC and Deployment of deploy/, and the API server accepts them', async () => {
     const ns = await namespace('helm-default');
     const { text, objects } = template(ns);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
+    expect(byKind(objects, 'CustomResourceDefinition').map((o) => o.metadata.name).sort()).toEqual(['destinations.e2e.stakater.com', 'notifications.e2e.stakater.com', 'runners.e2e.stakater.com']);
     const clusterRole = (name: string) => byKind(objects, 'ClusterRole').find((o) => o.metadata.name === name)!;
     expect(sortedRules(clusterRole('hestia').rules)).toEqual(sortedRules((deploy.clusterRole as V1ClusterRole).rules!));
     // The same aggregation as deploy/rbac: installs extend what the operator may read with labelled ClusterRoles.

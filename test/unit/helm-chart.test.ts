@@ -1,6 +1,6 @@
-// The Helm chart (charts/hestia) installs what deploy/ installs: the same CRD, the same version and image.
+// The Helm chart (charts/hestia) installs what deploy/ installs: the same CRDs, the same version and image.
 // test/integration/helm.test.ts renders it with helm and has the API server check the result.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -8,10 +8,14 @@ import { REPO_DIR } from '../../scripts/deploy-sources.ts';
 import { defaultReleaseNames } from '../../scripts/olm-bundle.ts';
 
 const read = (path: string) => readFileSync(join(REPO_DIR, path), 'utf8');
+const crdFiles = (dir: string) => readdirSync(join(REPO_DIR, dir)).filter((f) => f.startsWith('e2e.stakater.com_')).sort();
 
 describe('the Helm chart', () => {
-  it('ships the Runner CRD of crds/ unchanged (`make chart-crds` copies it)', () => {
-    expect(read('charts/hestia/crds/e2e.stakater.com_runners.yaml')).toBe(read('crds/e2e.stakater.com_runners.yaml'));
+  it('ships the CRDs of crds/ unchanged, and only those (`make chart-crds` copies them)', () => {
+    const crds = crdFiles('crds');
+    expect(crds).toEqual(['e2e.stakater.com_destinations.yaml', 'e2e.stakater.com_notifications.yaml', 'e2e.stakater.com_runners.yaml']);
+    expect(crdFiles('charts/hestia/crds')).toEqual(crds);
+    for (const file of crds) expect(read(`charts/hestia/crds/${file}`), file).toBe(read(`crds/${file}`));
   });
 
   it('has the operator’s version and installs the image of that release by default', () => {

@@ -45,11 +45,19 @@ describe('the committed OLM bundle and catalog', () => {
     expect(role!.aggregationRule.clusterRoleSelectors).toEqual([{ matchLabels: { 'runner.stakater.com/aggregate-to-hestia': 'true' } }]);
   });
 
-  it('own the Runner CRD, ship it unchanged, and offer the samples of deploy/samples as alm-examples', () => {
-    expect(csv.spec.customresourcedefinitions.owned).toEqual([expect.objectContaining({ name: 'runners.e2e.stakater.com', version: 'v1alpha1', kind: 'Runner' })]);
-    expect(yamlDocs('bundle/manifests/e2e.stakater.com_runners.yaml')[0]).toEqual(sources.crd);
-    const examples = JSON.parse(csv.metadata.annotations['alm-examples']) as { metadata: { name: string }; spec: unknown }[];
-    expect(examples.map((e) => e.metadata.name)).toEqual(['my-generic-runner', 'my-scheduled-runner', 'runner-1', 'runner-2', 'my-failing-runner', 'podinfo-smoke', 'guestbook-e2e', 'checkout-probe', 'my-junit-runner', 'my-advisory-runner', 'my-after-advisory-runner', 'my-flaky-runner']);
+  it('own the Runner, Destination and Notification CRDs, ship them unchanged, and offer the samples of deploy/samples as alm-examples', () => {
+    expect(csv.spec.customresourcedefinitions.owned).toEqual([
+      expect.objectContaining({ name: 'runners.e2e.stakater.com', version: 'v1alpha1', kind: 'Runner' }),
+      expect.objectContaining({ name: 'destinations.e2e.stakater.com', version: 'v1alpha1', kind: 'Destination' }),
+      expect.objectContaining({ name: 'notifications.e2e.stakater.com', version: 'v1alpha1', kind: 'Notification' }),
+    ]);
+    for (const owned of csv.spec.customresourcedefinitions.owned as { description: string }[]) expect(owned.description).not.toBe('');
+    expect(sources.crds.map((c) => c.metadata!.name)).toEqual(['runners.e2e.stakater.com', 'destinations.e2e.stakater.com', 'notifications.e2e.stakater.com']);
+    for (const crd of sources.crds) expect(yamlDocs(`bundle/manifests/e2e.stakater.com_${crd.spec.names.plural}.yaml`)[0]).toEqual(crd);
+    const examples = JSON.parse(csv.metadata.annotations['alm-examples']) as { kind: string; metadata: { name: string }; spec: unknown }[];
+    expect(examples.map((e) => e.metadata.name)).toEqual(['my-generic-runner', 'my-scheduled-runner', 'runner-1', 'runner-2', 'my-failing-runner', 'podinfo-smoke', 'guestbook-e2e', 'checkout-probe', 'my-junit-runner', 'my-advisory-runner', 'my-after-advisory-runner', 'my-flaky-runner', 'shop-slack', 'shop-failures', 'cloudevents-receiver', 'all-runs']);
+    // A Secret beside the samples (the Slack webhook's) is no example of a kind the operator owns.
+    expect(new Set(examples.map((e) => e.kind))).toEqual(new Set(['Runner', 'Destination', 'Notification']));
     expect(examples.map((e) => e.spec)).toEqual(sources.samples.map((s) => s.spec));
   });
 

@@ -50,6 +50,17 @@ through Events.
 - apiGroups: [e2e.stakater.com]
   resources: [runners/finalizers]
   verbs: [update]
+# Notifications: Destinations and Notifications are read, never written but for their status.
+- apiGroups: [e2e.stakater.com]
+  resources: [destinations, notifications]
+  verbs: [get, list, watch]
+- apiGroups: [e2e.stakater.com]
+  resources: [destinations/status, notifications/status]
+  verbs: [get, patch, update]
+# The one Secret a Destination names, read by name when delivering: never listed or watched.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create, delete]

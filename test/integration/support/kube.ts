@@ -14,6 +14,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type Runner, type RunnerSpec } from '../../../src/api/runner.ts';
+import { DESTINATION_PLURAL, NOTIFICATION_PLURAL } from '../../../src/notify/api.ts';
 import { runnerJobsSelector } from '../../../src/runner/job.ts';
 
 export function kubeConfig(): KubeConfig {
@@ -55,10 +56,16 @@ export async function stays(what: string, probe: () => Promise<boolean> | boolea
   }
 }
 
-const CRD_PATH = new URL('../../../crds/e2e.stakater.com_runners.yaml', import.meta.url);
+/** Hestia's CRDs: the Runner, and the Destination and Notification that tell of its runs. */
+const CRD_PATHS = [PLURAL, DESTINATION_PLURAL, NOTIFICATION_PLURAL].map((plural) => new URL(`../../../crds/${GROUP}_${plural}.yaml`, import.meta.url));
 
+/** Installs (or updates) Hestia's CRDs, and waits until the API server serves each. */
 export async function installCrd(): Promise<void> {
-  const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(CRD_PATH, 'utf8'));
+  await Promise.all(CRD_PATHS.map(installOneCrd));
+}
+
+async function installOneCrd(path: URL): Promise<void> {
+  const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(path, 'utf8'));
   const name = crd.metadata!.name!;
   try {
     const existing = await apiext.readCustomResourceDefinition({ name });
@@ -68,7 +75,7 @@ export async function installCrd(): Promise<void> {
     if ((err as { code?: number }).code !== 404) throw err;
     await apiext.createCustomResourceDefinition({ body: crd });
   }
-  await waitFor('the Runner CRD to be established', async () => {
+  await waitFor(`the ${crd.spec.names.kind} CRD to be established`, async () => {
     const c = await apiext.readCustomResourceDefinition({ name });
     return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
   });
