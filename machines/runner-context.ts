@@ -95,6 +95,11 @@ export interface RunRecord {
   message: string | null;
   /** Absent in snapshots written before findings existed, and for runs that have none. */
   findings?: RunFindings;
+  /**
+   * How the last finished run before this one ended (a run replaced before it ended passes on what it was given):
+   * a success after Failed or Error is a recovery. Absent in snapshots written before it existed.
+   */
+  previousResult?: RunResult | null;
 }
 
 export interface RunnerContext {
@@ -270,6 +275,7 @@ export function withNewRun(c: RunnerContext, at: string): RunnerContext {
     revision: c.inputs.revision,
     parts: c.inputs.parts,
     previousParts: c.run?.parts ?? null,
+    previousResult: c.run ? (c.run.result ?? c.run.previousResult ?? null) : null,
     tick: reason === 'Schedule' ? c.dueTick : null,
     startedAt: at,
     finishedAt: null,

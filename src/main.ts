@@ -13,12 +13,15 @@ import { tuneHeap } from './process/memory.ts';
 import { createMetrics } from './process/metrics.ts';
 import { Operator } from './operator/operator.ts';
 import { probeOptionsFrom, type ProbeOptions } from './operator/prober.ts';
+import { notifyOptionsFrom, type NotifyOptions } from './notify/notifier.ts';
 
 export interface RunOperatorOptions {
   /** Send the Runner actors' inspection events to this WebSocket (Stately inspector protocol). */
   inspectUrl?: string;
   /** Whether probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL, --allow-local-probes). */
   probes?: ProbeOptions;
+  /** Destinations on local addresses (HESTIA_NOTIFY_ALLOW_LOCAL, --allow-local-destinations), across namespaces (HESTIA_NOTIFY_CROSS_NAMESPACE). */
+  notify?: NotifyOptions;
 }
 
 export async function runOperator(options: RunOperatorOptions = {}): Promise<void> {
@@ -34,7 +37,9 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   let leading = false;
   const probes = options.probes ?? probeOptionsFrom([], process.env);
   if (probes.allowLocal) log.warn('probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL)');
-  const operator = new Operator({ client, log, scope, probes, clock: clockFromEnvironment(process.env), metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const notify = options.notify ?? notifyOptionsFrom([], process.env);
+  if (notify.allowLocal) log.warn('notifications may go to loopback and link-local addresses (HESTIA_NOTIFY_ALLOW_LOCAL)');
+  const operator = new Operator({ client, log, scope, probes, notify, notifyMetrics: metrics.notify, clock: clockFromEnvironment(process.env), metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
 
   metrics.observe({ operator, isLeader: () => leading });
   const servers = serveEndpoints({
@@ -75,7 +80,7 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
 
 if (import.meta.main) {
   const args = process.argv.slice(2);
-  runOperator({ inspectUrl: inspectUrlFrom(args, process.env), probes: probeOptionsFrom(args, process.env) }).catch((err: unknown) => {
+  runOperator({ inspectUrl: inspectUrlFrom(args, process.env), probes: probeOptionsFrom(args, process.env), notify: notifyOptionsFrom(args, process.env) }).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

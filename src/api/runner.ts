@@ -141,6 +141,8 @@ export interface LastRunStatus {
   /** With result Error: ImagePullFailed, ContainerNotStarted, PodEvicted, NodeLost, Unschedulable or DeadlineExceeded. */
   errorReason?: string;
   tests?: TestResultsStatus;
+  /** Succeeded, and the run before it had failed or ended in an error: the first success after a failure. */
+  recovered?: boolean;
 }
 
 export interface RunnerStatus {

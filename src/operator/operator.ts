@@ -32,6 +32,7 @@ import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
 import { statusFor } from './status-render.ts';
 import { StatusWriter } from './status-writer.ts';
 import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
+import { NO_NOTIFY_METRICS, Notifier, type NotifyMetrics, type NotifyOptions } from '../notify/notifier.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -50,6 +51,10 @@ export interface OperatorOptions {
   metrics?: RunMetrics;
   /** Whether probes may reach loopback and link-local addresses (default: no; SECURITY.md). */
   probes?: ProbeOptions;
+  /** Destinations on local addresses, Notifications across namespaces (default: neither; README "Notifications"). */
+  notify?: NotifyOptions;
+  /** Told of deliveries, failures and drops of notifications (src/process/metrics.ts). */
+  notifyMetrics?: NotifyMetrics;
 }
 
 /** How long a stopping operator waits for the statuses it still has to write. */
@@ -70,6 +75,7 @@ export class Operator {
   private readonly scope: WatchScope;
   private readonly resources: ResourceInputs;
   private readonly probes: ProbeGates;
+  private readonly notifier: Notifier;
   private started = false;
 
   constructor(options: OperatorOptions) {
@@ -154,6 +160,17 @@ export class Operator {
       source: { render: (key) => statusFor(key, { runner: this.caches.runner(key), actors: this.actors, jobHistory: this.jobHistory, clock: this.clock }) },
       onResult: (key, error) => this.setReconcileError(key, error),
     });
+    this.notifier = new Notifier({
+      client,
+      log: log.child({ component: 'notifier' }),
+      queue: this.queue,
+      recorder: this.recorder,
+      scope: this.scope,
+      now: () => this.clock.now(),
+      options: options.notify ?? { allowLocal: false, crossNamespace: false },
+      metrics: options.notifyMetrics ?? NO_NOTIFY_METRICS,
+      runners: () => this.caches.runners.list(),
+    });
   }
 
   private get inputSources(): InputSources {
@@ -187,6 +204,11 @@ export class Operator {
   /** How each watch cache is doing (for metrics), those of spec.resources' kinds included. */
   get watchCaches(): CacheHealth[] {
     return [...this.informers, ...this.resources.health];
+  }
+
+  /** Notices waiting per Destination (for metrics). */
+  notificationBacklog(): Map<string, number> {
+    return this.notifier.stats.backlog;
   }
 
   /** How many Runners are in each state right now (for metrics). */
@@ -224,6 +246,8 @@ export class Operator {
     const heldEvents = held.release();
     this.started = true;
     this.log.info({ runners: runners.length, restored, heldEvents, namespaces: this.scope.namespaces ?? 'all' }, 'operator started');
+    // Notifications follow statuses the API server holds; they never hold up the operator's start or its runs.
+    void this.notifier.start().catch((err: unknown) => this.log.error({ err: String(err) }, 'notifications could not start'));
   }
 
   async stop(): Promise<void> {
@@ -231,6 +255,7 @@ export class Operator {
     // No new Job from here on; what the actors did so far is written before the writes stop (5 s at most).
     this.effects.stop();
     await this.statusWriter.drain(STOP_DRAIN_MS);
+    await this.notifier.stop();
     this.statusWriter.stop();
     this.queue.stop();
     this.actors.stop();
@@ -258,6 +283,7 @@ export class Operator {
       const concerned = this.selections.runnerAdded(cur);
       this.resources.runnerChanged(cur);
       this.addActor(cur);
+      this.notifier.observe(cur);
       return this.reassess(concerned);
     }
     const key = runnerKey(cur);
@@ -270,7 +296,10 @@ export class Operator {
     if (!sameJson(prev.metadata.annotations, cur.metadata.annotations)) affected.add(key);
     // Our own status writes come back here: they concern downstream Runners only when the
     // latest run's identity or result moved, and never this Runner itself.
-    if (prev.statusDigest !== cur.statusDigest) this.statusWriter.statusChanged(key, cur.metadata.resourceVersion);
+    if (prev.statusDigest !== cur.statusDigest) {
+      this.statusWriter.statusChanged(key, cur.metadata.resourceVersion);
+      this.notifier.observe(cur);
+    }
     const runOf = (r: Runner) => [r.status?.lastRun?.jobName, r.status?.lastRun?.result];
     if (!sameJson(runOf(prev), runOf(cur))) for (const d of this.selections.downstreamOf(key)) affected.add(d);
     this.reassess(affected);
@@ -280,6 +309,7 @@ export class Operator {
     const key = runnerKey(runner);
     this.actors.remove(key, runner.metadata.uid!);
     this.statusWriter.forget(key);
+    this.notifier.forget(runner);
     this.resources.runnerRemoved(key);
     this.probes.forget(key);
     this.reassess(this.selections.runnerRemoved(key));

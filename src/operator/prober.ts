@@ -1,15 +1,13 @@
 // One HTTP probe (SPEC §2.3): a GET to the probe's URL, judged by its status code alone. The body is never read
 // and never reported, redirects are not followed, and the connection goes only to an address that passed
-// src/runner/probes/probe-address.ts — checked after DNS, on the very address connected to (SECURITY.md, "Probes"). Loopback
+// src/net/address-guard.ts — checked after DNS, on the very address connected to (SECURITY.md, "Probes"). Loopback
 // and link-local targets are refused unless the operator runs with HESTIA_PROBE_ALLOW_LOCAL=true
 // (`hestia run --allow-local-probes`), which tests use to probe a server of their own.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import type { ProbeSpec } from '../api/runner.ts';
 import { answerOf, timeoutSecondsOf, type ProbeAnswer } from '../runner/probes/probe.ts';
-import { forbiddenAddressReason } from '../runner/probes/probe-address.ts';
+import { checkedLookup, hostOf, RefusedAddress, refusedLiteral } from '../net/address-guard.ts';
 
 export interface ProbeOptions {
   /** Allow loopback and link-local targets (tests, and `make dev` on one machine). */
@@ -25,8 +23,6 @@ export function probeOptionsFrom(argv: readonly string[], env: NodeJS.ProcessEnv
   return { allowLocal: env.HESTIA_PROBE_ALLOW_LOCAL === 'true' || argv.includes('--allow-local-probes') };
 }
 
-class RefusedAddress extends Error {}
-
 export function httpProber(options: ProbeOptions): Prober {
   return (probe) => probeOnce(probe, options);
 }
@@ -38,11 +34,9 @@ async function probeOnce(probe: ProbeSpec, options: ProbeOptions): Promise<Probe
   } catch {
     return { ok: false, message: 'not a valid URL' };
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!options.allowLocal && isIP(host)) {
-    const reason = forbiddenAddressReason(host);
-    if (reason) return { ok: false, message: `refused: ${host} is ${reason}; ${ALLOW_HINT}` };
-  }
+  const host = hostOf(url);
+  const refused = options.allowLocal ? null : refusedLiteral(url);
+  if (refused) return { ok: false, message: `refused: ${refused}; ${ALLOW_HINT}` };
   const timeoutMs = timeoutSecondsOf(probe) * 1000;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<ProbeAnswer>((resolve) => {
@@ -71,21 +65,4 @@ async function probeOnce(probe: ProbeSpec, options: ProbeOptions): Promise<Probe
     });
     req.end();
   });
-}
-
-/** DNS, then every address checked: a name with any forbidden address is refused as a whole. */
-function checkedLookup(host: string): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 0);
-      for (const { address } of addresses) {
-        const reason = forbiddenAddressReason(address);
-        if (reason) return callback(new RefusedAddress(`${host} resolves to ${address}, ${reason}`), '', 0);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const [first] = addresses;
-      if (!first) return callback(Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }), '', 0);
-      callback(null, first.address, first.family);
-    });
-  };
 }

@@ -5,6 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunMetrics } from '../operator/run-metrics.ts';
 import type { Operator } from '../operator/operator.ts';
+import type { NotifyMetrics } from '../notify/notifier.ts';
 
 export interface OperatorView {
   operator: Operator;
@@ -25,7 +26,7 @@ function readCounter(registry: Registry, name: string, help: string, labelNames:
   });
 }
 
-export function createMetrics(): { registry: Registry; runs: RunMetrics; observe(view: OperatorView): void } {
+export function createMetrics(): { registry: Registry; runs: RunMetrics; notify: NotifyMetrics; observe(view: OperatorView): void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const started = new Counter({ name: 'hestia_runs_started_total', help: 'Runs started (a Job to create)', labelNames: ['namespace', 'reason'], registers: [registry] });
@@ -43,6 +44,30 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; observe
     registers: [registry],
   });
   const skipped = new Counter({ name: 'hestia_ticks_skipped_total', help: 'Scheduled ticks skipped because the inputs were not satisfied', labelNames: ['namespace'], registers: [registry] });
+
+  const sent = new Counter({ name: 'hestia_notifications_sent_total', help: 'Notices a Destination accepted (2xx), by Destination (namespace/name) and type', labelNames: ['destination', 'type'], registers: [registry] });
+  const failedAttempts = new Counter({ name: 'hestia_notification_attempts_failed_total', help: 'Delivery attempts that failed (each retried with backoff unless refused)', labelNames: ['destination', 'type'], registers: [registry] });
+  const dropped = new Counter({
+    name: 'hestia_notifications_dropped_total',
+    help: 'Notices given up on: queue-full (more than 1,000 waiting for the Destination), expired (not delivered within an hour), refused (a 4xx or a forbidden address), cancelled (Notification or Destination deleted or suspended), stopped (left to the next operator)',
+    labelNames: ['destination', 'reason'],
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: 'hestia_notification_delivery_seconds',
+    help: 'From the moment a happening happened (the run started or ended, the Runner stalled) to its notice accepted by the Destination',
+    labelNames: ['type'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const notify: NotifyMetrics = {
+    sent: (destination, type, seconds) => {
+      sent.inc({ destination, type });
+      deliveryLatency.observe({ type }, seconds);
+    },
+    failed: (destination, type) => failedAttempts.inc({ destination, type }),
+    dropped: (destination, reason) => dropped.inc({ destination, reason }),
+  };
 
   const runs: RunMetrics = {
     runStarted: (namespace, reason) => started.inc({ namespace, reason }),
@@ -78,9 +103,19 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; observe
         for (const [lane, n] of Object.entries(operator.stats.writeBacklog)) this.set({ lane }, n);
       },
     });
+    new Gauge({
+      name: 'hestia_notification_backlog',
+      help: 'Notices waiting for delivery, by Destination',
+      labelNames: ['destination'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [destination, n] of operator.notificationBacklog()) this.set({ destination }, n);
+      },
+    });
     new Gauge({ name: 'hestia_ready', help: '1 when every watch cache is in sync', registers: [registry], collect() { this.set(operator.ready ? 1 : 0); } });
     new Gauge({ name: 'hestia_leader', help: '1 while this process holds the Lease (or runs without leader election)', registers: [registry], collect() { this.set(isLeader() ? 1 : 0); } });
   };
 
-  return { registry, runs, observe };
+  return { registry, runs, notify, observe };
 }

@@ -40,6 +40,7 @@ export function lastRunStatus(runner: Runner, context: RunnerContext, jobName?: 
     result: run.result ?? 'Running',
     ...(run.message ? { message: run.message } : {}),
     ...findingsStatus(run.findings),
+    ...(run.result === 'Succeeded' && (run.previousResult === 'Failed' || run.previousResult === 'Error') ? { recovered: true } : {}),
   };
 }
 
@@ -160,7 +161,8 @@ function stateMessage(args: RenderArgs, lastRun: LastRunStatus | undefined): str
   }
 }
 
-function keepTransitionTime(
+/** A condition with the lastTransitionTime it had, unless its status moved. */
+export function keepTransitionTime(
   next: Condition,
   previous: V1Condition[],
   now: string,

@@ -8,7 +8,7 @@ import { operatorClient } from './identity.ts';
 export async function startOperator(options: { clock?: Clock } = {}): Promise<Operator> {
   const log = pino({ level: process.env.HESTIA_TEST_LOG ?? 'silent' });
   // Tests probe HTTP servers of their own, on loopback.
-  const operator = new Operator({ client: await operatorClient(), log, probes: { allowLocal: true }, ...(options.clock ? { clock: options.clock } : {}) });
+  const operator = new Operator({ client: await operatorClient(), log, probes: { allowLocal: true }, notify: { allowLocal: true, crossNamespace: true }, ...(options.clock ? { clock: options.clock } : {}) });
   await operator.start();
   return operator;
 }

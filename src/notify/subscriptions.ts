@@ -1,0 +1,70 @@
+// A Notification read for use: which Runners it hears (namespaces and selector), which happenings, to which
+// Destination, and what is wrong with it, if anything. Pure.
+import type { V1LabelSelector } from '@kubernetes/client-node';
+import type { Runner } from '../api/runner.ts';
+import { keyOf } from '../k8s/object-key.ts';
+import type { Condition } from '../runner/kstatus-conditions.ts';
+import { matchesLabelSelector } from '../runner/selection/selectors.ts';
+import type { Happening, Notification } from './api.ts';
+import type { Resolution } from './destinations.ts';
+import { notificationProblems } from './validate.ts';
+
+export interface Subscription {
+  key: string;
+  namespace: string;
+  name: string;
+  generation: number | undefined;
+  /** Happenings from before the Notification existed are never sent. */
+  createdAt: number;
+  events: ReadonlySet<Happening>;
+  selector: V1LabelSelector | undefined;
+  namespaces: readonly string[];
+  destination: string;
+  suspended: boolean;
+  /** Why it sends nothing, if it cannot. */
+  problem: { reason: 'InvalidSpec' | 'CrossNamespaceRefused'; message: string } | null;
+}
+
+export function subscriptionOf(n: Notification, crossNamespace: boolean): Subscription {
+  const namespace = n.metadata.namespace ?? '';
+  const name = n.metadata.name ?? '';
+  const problems = notificationProblems(n.spec);
+  const spec = problems.length === 0 ? n.spec : undefined;
+  const namespaces = spec?.runners?.namespaces?.length ? [...new Set(spec.runners.namespaces)] : [namespace];
+  const others = namespaces.filter((ns) => ns !== namespace);
+  const problem = problems.length > 0
+    ? { reason: 'InvalidSpec' as const, message: problems.map((p) => p.message).join('; ') }
+    : others.length > 0 && !crossNamespace
+      ? { reason: 'CrossNamespaceRefused' as const, message: `spec.runners.namespaces: ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not this Notification's namespace, and this operator lets a Notification hear only Runners of its own (HESTIA_NOTIFY_CROSS_NAMESPACE=true allows others)` }
+      : null;
+  return {
+    key: keyOf(namespace, name),
+    namespace,
+    name,
+    generation: n.metadata.generation,
+    createdAt: Date.parse(String(n.metadata.creationTimestamp ?? '')) || 0,
+    events: new Set(spec?.events ?? []),
+    selector: spec?.runners?.selector,
+    namespaces,
+    destination: keyOf(namespace, String((n.spec as { destinationRef?: { name?: unknown } } | undefined)?.destinationRef?.name ?? '')),
+    suspended: spec?.suspend === true,
+    problem,
+  };
+}
+
+/** Whether it hears this Runner (its namespace is one it names, its labels match). */
+export const hears = (s: Subscription, runner: Runner): boolean =>
+  s.namespaces.includes(runner.metadata.namespace ?? '') && (s.selector === undefined || matchesLabelSelector(s.selector, runner.metadata.labels));
+
+/** The Notification's Ready condition. */
+export function notificationReady(s: Subscription, destination: { exists: boolean; resolution: Resolution | null }): Condition {
+  if (s.problem) return { type: 'Ready', status: 'False', reason: s.problem.reason, message: s.problem.message };
+  const destName = s.destination.slice(s.namespace.length + 1);
+  if (!destination.exists) return { type: 'Ready', status: 'False', reason: 'DestinationNotFound', message: `spec.destinationRef.name: no Destination ${s.destination}` };
+  if (destination.resolution && !destination.resolution.ok) {
+    return { type: 'Ready', status: 'False', reason: 'DestinationNotReady', message: `Destination ${destName} cannot deliver: ${destination.resolution.message}` };
+  }
+  if (s.suspended) return { type: 'Ready', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: nothing is sent' };
+  const who = s.selector ? `Runners matching spec.runners.selector` : 'every Runner';
+  return { type: 'Ready', status: 'True', reason: 'Ready', message: `sends ${[...s.events].join(', ')} of ${who} in ${s.namespaces.join(', ')} to Destination ${destName}` };
+}
