@@ -10,10 +10,12 @@ eval "$(test/cluster/up.sh "$name")"
 export KUBECONFIG HESTIA_KUBECTL
 kubectl=$HESTIA_KUBECTL
 operator_pid=
+receiver_pid=
 dev_dir=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 cleanup() {
   trap - EXIT INT TERM
   [ -n "$operator_pid" ] && kill "$operator_pid" 2>/dev/null && wait "$operator_pid" 2>/dev/null
+  [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
   test/cluster/down.sh "$name" >/dev/null 2>&1 || true
   rm -rf "$dev_dir"
   echo "make dev: stopped the operator and the control plane"
@@ -32,7 +34,12 @@ for crd in runners destinations notifications; do
   for _ in $(seq 120); do established "$crd.e2e.stakater.com" && break; sleep 0.5; done
   established "$crd.e2e.stakater.com" || { echo "make dev: the CRD $crd.e2e.stakater.com was not Established within 60 s" >&2; exit 1; }
 done
-HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
+# The sample Notification's CloudEvents go to a receiver on this machine, which prints them beside the live view.
+node scripts/dev-receiver.ts "$dev_dir/receiver.port" &
+receiver_pid=$!
+for _ in $(seq 100); do [ -s "$dev_dir/receiver.port" ] && break; sleep 0.1; done
+[ -s "$dev_dir/receiver.port" ] || { echo "make dev: the notification receiver did not start" >&2; exit 1; }
+HESTIA_NOTIFY_ALLOW_LOCAL=true HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
 operator_pid=$!
 # kwok serves pod logs from files, in the container runtime's log format, as a kubelet would: a real pytest log with
 # its JUnit report becomes the log of the samples' pods, so my-junit-runner shows test counts and
@@ -49,6 +56,7 @@ spec:
   logs: [{ logsFile: "$pod_log" }]
 YAML
 "$kubectl" apply -k deploy/samples >/dev/null
+"$kubectl" patch destination cloudevents-receiver --type merge -p "{\"spec\":{\"address\":\"http://127.0.0.1:$(cat "$dev_dir/receiver.port")/\"}}" >/dev/null
 
 cat <<MSG
 Hestia is running against a local control plane (kwok: pods are simulated, images never pulled).
@@ -62,7 +70,8 @@ Try, in another shell:
   node src/cli.ts runs my-junit-runner         # its runs, with test counts
   node src/cli.ts logs my-junit-runner         # the logs of its latest run
   $kubectl annotate runner my-generic-runner runner.stakater.com/trigger=\$(date +%s) --overwrite
-Watching Runners (Ctrl-C stops everything):
+  $kubectl get destinations,notifications      # where news of runs goes (README "Notifications")
+Watching Runners, and the notifications the sample Notification sends (Ctrl-C stops everything):
 MSG
 if [ -n "${HESTIA_DEV_SECONDS:-}" ]; then
   # --foreground: timeout stays in this process group, so Ctrl-C reaches it and the watch as without it.

@@ -61,8 +61,8 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command as Command) {
     case 'run': {
-      const [{ runOperator }, { inspectUrlFrom }, { probeOptionsFrom }] = await Promise.all([import('./main.ts'), import('./process/inspect.ts'), import('./operator/prober.ts')]);
-      await runOperator({ inspectUrl: inspectUrlFrom(rest, process.env), probes: probeOptionsFrom(rest, process.env) });
+      const [{ runOperator }, { inspectUrlFrom }, { probeOptionsFrom }, { notifyOptionsFrom }] = await Promise.all([import('./main.ts'), import('./process/inspect.ts'), import('./operator/prober.ts'), import('./notify/notifier.ts')]);
+      await runOperator({ inspectUrl: inspectUrlFrom(rest, process.env), probes: probeOptionsFrom(rest, process.env), notify: notifyOptionsFrom(rest, process.env) });
       return 0;
     }
     case 'wait': {

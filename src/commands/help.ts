@@ -106,17 +106,21 @@ what each probe answered last, its latest run and the Jobs kept.
 Flags:
 ${CONNECTION}
 `,
-  run: `hestia run [--inspect[=ws://HOST:PORT]] [--allow-local-probes] — run the operator
+  run: `hestia run [--inspect[=ws://HOST:PORT]] [--allow-local-probes] [--allow-local-destinations] — run the operator
 
 Uses KUBECONFIG, else the in-cluster service account. --inspect (or HESTIA_INSPECT) sends every
-Runner actor to a Stately inspector WebSocket (docs/machine.md). Probes (spec.probes) never reach
-loopback, link-local or cloud metadata addresses unless --allow-local-probes (or
-HESTIA_PROBE_ALLOW_LOCAL=true) is given: SECURITY.md says why.
+Runner actor to a Stately inspector WebSocket (docs/machine.md). Probes (spec.probes) and notification
+Destinations never reach loopback, link-local or cloud metadata addresses unless --allow-local-probes
+(HESTIA_PROBE_ALLOW_LOCAL=true) or --allow-local-destinations (HESTIA_NOTIFY_ALLOW_LOCAL=true) is given:
+SECURITY.md says why. A Notification hears only Runners of its own namespace unless
+--allow-cross-namespace-notifications (HESTIA_NOTIFY_CROSS_NAMESPACE=true).
 
 Flags:
-      --inspect[=URL]       Stately inspector WebSocket (default ws://localhost:8080)
-      --allow-local-probes  let probes reach loopback and link-local addresses (a one-machine setup, tests)
-  -h, --help              this text
+      --inspect[=URL]                         Stately inspector WebSocket (default ws://localhost:8080)
+      --allow-local-probes                    let probes reach loopback and link-local addresses (a one-machine setup, tests)
+      --allow-local-destinations              let notifications go to loopback and link-local addresses
+      --allow-cross-namespace-notifications   let a Notification hear Runners of other namespaces
+  -h, --help                                  this text
 `,
   diagram: `hestia diagram — write the Runner machine's diagrams to docs/ (docs/runner-machine.mmd and .svg)
 

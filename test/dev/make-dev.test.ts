@@ -106,10 +106,19 @@ describe('make dev on a fresh clone', () => {
     }, 30_000);
     expect(output).not.toMatch(/accessor error/); // kubectl wait's failure on a CRD without conditions
 
+    // The sample Notification's CloudEvents reached the receiver make dev runs, which printed them beside the view.
+    await until('the notifications of those runs to be printed', () => {
+      const notices = output.split('\n').filter((l) => l.startsWith('notification  '));
+      const told = (type: string, runner: string) => notices.some((l) => l.includes(`com.stakater.e2e.run.${type}`) && l.includes(`default/${runner}:`));
+      return told('started', 'my-generic-runner') && told('succeeded', 'my-generic-runner') && told('failed', 'my-failing-runner') ? true : undefined;
+    }, 30_000);
+    expect(output).not.toMatch(/not a CloudEvent/);
+
     // Ctrl-C: the operator and the control plane stop; the cluster's directory is gone.
     process.kill(-dev!.pid!, 'SIGINT');
     await until('make dev to exit', () => (dev!.exitCode !== null || dev!.signalCode !== null ? true : undefined), 60_000);
     expect(output).toContain('make dev: stopped the operator and the control plane');
+    expect(output).not.toMatch(/notification receiver did not start/);
     const cacheHome = process.env.XDG_CACHE_HOME ?? `${process.env.HOME}/.cache`;
     expect(existsSync(`${process.env.HESTIA_KWOK_WORKDIR ?? `${cacheHome}/hestia/kwok`}/clusters/${CLUSTER}`)).toBe(false);
   }, 480_000);

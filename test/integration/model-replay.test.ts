@@ -118,7 +118,7 @@ function eventsIn(s: Snapshot): RunnerEvent[] {
 /** A snapshot's identity for the walk: without the run number (unbounded) and the history-only fields. */
 function identity(s: Snapshot): string {
   const { runs: _runs, now: _now, lastSucceededAt: _s, lastFailedAt: _f, lastSkippedTick: _k, run, ...context } = s.context;
-  const { previousParts: _p, startedAt: _st, finishedAt: _fi, key, ...rest } = run ?? { key: '' };
+  const { previousParts: _p, previousResult: _r, startedAt: _st, finishedAt: _fi, key, ...rest } = run ?? { key: '' };
   return JSON.stringify([s.value, context, run === null ? null : { ...rest, key: key.replace(/^\d+:/, '') }]);
 }
 

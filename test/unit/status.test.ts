@@ -87,6 +87,22 @@ describe('renderStatus', () => {
     expect(Object.keys(plain.lastRun!).sort()).toEqual(['completionTime', 'jobName', 'message', 'reason', 'result', 'revision', 'startTime', 'trigger']);
   });
 
+  it('marks the first success after a failed or errored run as recovered, and only that one', () => {
+    const inputs = assess({ runner, workloads: [deployment(3)], upstreams: [], problems: [], cycle: null }).inputs;
+    const runs = (results: { succeeded: boolean; errorReason?: string }[]) =>
+      rendered(3, (send) => {
+        results.forEach((r, i) => {
+          if (i > 0) send({ type: 'INPUTS', at: `2026-01-01T00:0${i}:00Z`, inputs: { ...inputs, trigger: `t${i}` } } as never);
+          const key = i === 0 ? `1:revision:${inputs.revision}` : `${i + 1}:manual:t${i}:${inputs.revision}`;
+          send({ type: 'JOB.FINISHED', at: `2026-01-01T00:0${i}:30Z`, key, succeeded: r.succeeded, message: 'm', ...(r.errorReason ? { findings: { errorReason: r.errorReason } } : {}) } as never);
+        });
+      }).lastRun;
+    expect(runs([{ succeeded: false }, { succeeded: true }])).toMatchObject({ result: 'Succeeded', recovered: true });
+    expect(runs([{ succeeded: false, errorReason: 'NodeLost' }, { succeeded: true }])).toMatchObject({ result: 'Succeeded', recovered: true });
+    expect(runs([{ succeeded: false }, { succeeded: true }, { succeeded: true }])).not.toHaveProperty('recovered');
+    expect(runs([{ succeeded: true }])).not.toHaveProperty('recovered');
+  });
+
   it('keeps lastTransitionTime while a condition keeps its status, so an unchanged Runner writes nothing', () => {
     const first = rendered(2);
     const old = first.conditions!.map((c) => ({ ...c, lastTransitionTime: '2025-12-31T00:00:00Z' as unknown as Date }));

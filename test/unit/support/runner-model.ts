@@ -103,7 +103,7 @@ export const stateName = (s: { value: unknown }): string =>
 
 /**
  * Identity of a snapshot for the traversal: its Runner state and context, less the fields that only record history
- * for the status (they never decide a transition, and keeping them would multiply the states without new behaviour),
+ * for the status (the previous run's parts and result, the last times; they never decide a transition, and keeping them would multiply the states without new behaviour),
  * and less the run number (`runs`, and the `<n>:` that starts the run key). The run number grows with every run, so
  * with it the graph would be infinite; no guard reads it, it only makes keys unique, and the model's events name keys
  * relative to the snapshot (the current run's key, or the same with an earlier number). Snapshots that differ only in
@@ -111,7 +111,7 @@ export const stateName = (s: { value: unknown }): string =>
  */
 export function snapshotText(s: ModelSnapshot, replacer?: (key: string, value: unknown) => unknown): string {
   const { lastSkippedTick: _skipped, lastSucceededAt: _succeeded, lastFailedAt: _failed, runs: _runs, run, ...context } = s.context;
-  const { previousParts: _previous, key, ...runRest } = run ?? { previousParts: null, key: '' };
+  const { previousParts: _previous, previousResult: _result, key, ...runRest } = run ?? { previousParts: null, previousResult: null, key: '' };
   return JSON.stringify([stateName(s), context, run === null ? null : { ...runRest, key: key.replace(RUN_NUMBER, '<n>:') }], replacer);
 }
 
