@@ -2,6 +2,7 @@
 // CRD schemas refuse most of it at admission; these checks stand behind them, for objects written before a schema
 // change or by a client that skipped validation. Never throws, whatever it is given. A value read from a Secret is
 // never quoted: a Slack webhook's address is itself a secret.
+import { checkHttpUrl } from '../runner/spec/spec-inputs.ts';
 import { checkSelector } from '../runner/spec/spec-labels.ts';
 import { isRecord, problem, quoted, type Problems } from '../runner/spec/spec-problem.ts';
 import { CLOUDEVENTS_MODES, DESTINATION_TYPES, HAPPENINGS, SECRET_KEYS } from './api.ts';
@@ -38,20 +39,8 @@ export function destinationProblems(spec: unknown): Problems {
 }
 
 /** An address to POST to: absolute, http or https, no credentials in it. `quote`: false for one read from a Secret. */
-export function addressProblems(value: unknown, field: string, quote: boolean): Problems {
-  const shown = (v: unknown) => (quote ? `${quoted(v)} ` : '');
-  if (typeof value !== 'string' || value === '') return [problem(field, 'must be an http or https URL')];
-  if (value.length > MAX_ADDRESS_LENGTH) return [problem(field, `is ${value.length} characters long; at most ${MAX_ADDRESS_LENGTH}`)];
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return [problem(field, `${shown(value)}is not an absolute URL`)];
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return [problem(field, `${shown(value)}must be an http or https URL`)];
-  if (url.username || url.password) return [problem(field, `carries credentials; put a token in the Secret's "${SECRET_KEYS.token}" key`)];
-  return [];
-}
+export const addressProblems = (value: unknown, field: string, quote: boolean): Problems =>
+  checkHttpUrl(value, field, { credentials: `put a token in the Secret's "${SECRET_KEYS.token}" key`, maxLength: MAX_ADDRESS_LENGTH, quote });
 
 export function notificationProblems(spec: unknown): Problems {
   if (!isRecord(spec)) return [problem('spec', 'is required: {destinationRef, events}')];

@@ -89,16 +89,25 @@ function checkProbe(value: unknown, field: string): Problems {
 }
 
 function checkUrl(value: unknown, field: string): Problems {
-  if (typeof value !== 'string' || value === '') return [problem(field, 'is required, e.g. "http://checkout.shop.svc:8080/healthz"')];
-  if (value.length > MAX_PROBE_URL_LENGTH) return [problem(field, `is ${value.length} characters long; at most ${MAX_PROBE_URL_LENGTH}`)];
+  return checkHttpUrl(value, field, { example: 'http://checkout.shop.svc:8080/healthz', credentials: 'put them in http.headers (status shows the URL)', maxLength: MAX_PROBE_URL_LENGTH });
+}
+
+/**
+ * An absolute http or https URL with no credentials in it, at most `maxLength` characters. `quote: false` for a value
+ * that must not appear in a message (one read from a Secret).
+ */
+export function checkHttpUrl(value: unknown, field: string, how: { example?: string; credentials: string; maxLength: number; quote?: boolean }): Problems {
+  const shown = how.quote === false ? '' : `${quoted(value)} `;
+  if (typeof value !== 'string' || value === '') return [problem(field, how.example ? `is required, e.g. "${how.example}"` : 'must be an http or https URL')];
+  if (value.length > how.maxLength) return [problem(field, `is ${value.length} characters long; at most ${how.maxLength}`)];
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return [problem(field, `${quoted(value)} is not an absolute URL`)];
+    return [problem(field, `${shown}is not an absolute URL`)];
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return [problem(field, `${quoted(value)} must be an http or https URL`)];
-  if (url.username || url.password) return [problem(field, `${quoted(value)} carries credentials; put them in http.headers (status shows the URL)`)];
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return [problem(field, `${shown}must be an http or https URL`)];
+  if (url.username || url.password) return [problem(field, `${shown}carries credentials; ${how.credentials}`)];
   return [];
 }
 
