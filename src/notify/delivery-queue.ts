@@ -116,10 +116,14 @@ export class DeliveryQueue<D extends Delivery> {
     return n;
   }
 
-  /** Stops starting deliveries; resolves once those in flight have settled, or after `ms`. */
+  /** Stops starting deliveries, leaving what waits to the next operator; resolves once those in flight have settled, or after `ms`. */
   async stop(ms: number): Promise<void> {
     this.stopped = true;
-    for (const line of this.lines.values()) line.timer?.cancel();
+    for (const line of this.lines.values()) {
+      line.timer?.cancel();
+      for (const d of line.waiting.filter((w) => !line.inFlight.has(w.key))) this.hooks.dropped(d, 'stopped', 'the operator is stopping');
+      line.waiting = line.waiting.filter((w) => line.inFlight.has(w.key));
+    }
     const inFlight = () => [...this.lines.values()].some((l) => l.inFlight.size > 0);
     if (!inFlight()) return;
     await new Promise<void>((resolve) => {
@@ -173,10 +177,15 @@ export class DeliveryQueue<D extends Delivery> {
       .then((answer) => {
         line.inFlight.delete(d.key);
         line.runnersInFlight.delete(d.runner);
-        this.settled(destination, line, d, answer);
-        for (const w of this.settledWaiters) w();
-        this.pump(destination);
-      });
+        try {
+          this.settled(destination, line, d, answer);
+        } finally {
+          // A hook that throws must not leave its line stopped.
+          for (const w of this.settledWaiters) w();
+          this.pump(destination);
+        }
+      })
+      .catch(() => {});
   }
 
   private settled(destination: string, line: Line<D>, d: D, answer: Answer | 'cancelled'): void {

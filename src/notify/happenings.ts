@@ -87,4 +87,4 @@ const endWords = (run: LastRunStatus, happening: Happening, advisory: boolean): 
 };
 
 /** The short digest of a notice's id a Notification's status keeps (`status.delivered`). */
-export const deliveredDigest = (id: string): string => shortHash(id, 12);
+export const deliveredDigest = (id: string): string => shortHash(id, 10);

@@ -2,15 +2,21 @@
 // the Notification's own status.delivered (README "Notifications"). Each entry holds short digests of the ids of the
 // Runner's latest happenings and the time of the newest; entries older than the delivery horizon are dropped, since
 // nothing that old is sent again anyway. Written soon after each delivery, as a merge patch of the entries that
-// changed only, one write at a time per Notification: the window in which a delivered notice is not yet recorded is
-// one write long.
+// changed only, one write at a time per Notification, in the status lane of the write queue (behind Job creates): the
+// window in which a delivered notice is not yet recorded is that write's wait and its round trip.
 import type { Logger } from 'pino';
 import { errorText } from '../k8s/informer.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import type { DeliveredEntry } from './api.ts';
 
-/** Digests kept per Runner: a run's start and end, and a stall, with room for the run before. */
-const IDS_KEPT = 4;
+/** Digests kept per Runner: a run's start and end, and a stall. */
+const IDS_KEPT = 3;
+/**
+ * Runners recorded per Notification at most (the newest kept): a Notification's status stays below about 500 KB, far
+ * from the API server's 1.5 MiB, however many Runners it hears. One that delivered for more Runners within the hour
+ * may send the oldest of them again after a restart.
+ */
+export const RUNNERS_KEPT = 5_000;
 const WRITE_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
 
 export interface LedgerOptions {
@@ -65,8 +71,14 @@ export class Ledger {
     const entry = book.entries.get(runner);
     const ids = [...(entry?.ids ?? []).filter((i) => i !== digest), digest].slice(-IDS_KEPT);
     const newest = entry && entry.at > at ? entry.at : at;
+    book.entries.delete(runner); // a Map keeps insertion order: the least recently recorded come first
     book.entries.set(runner, { at: newest, ids });
     book.dirty.add(runner);
+    for (const [old] of book.entries) {
+      if (book.entries.size <= RUNNERS_KEPT) break;
+      book.entries.delete(old);
+      book.dirty.add(old);
+    }
     this.flush(notification);
   }
 

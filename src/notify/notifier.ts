@@ -1,13 +1,15 @@
-// Notifications (README "Notifications"): Runner status in, notices out. The operator tells the notifier of every
-// Runner whose status the API server now holds changed; the notifier reads from it what happened
-// (src/notify/happenings.ts), finds the Notifications that hear that Runner (an index by namespace, never a LIST),
-// and queues one notice per Notification on the Destination's own line (src/notify/delivery-queue.ts). Runs and status
-// writes never wait on it. What was delivered is recorded in each Notification's status (src/notify/ledger.ts), so an
-// operator that starts — a restart, a new leader — sends what is due and not yet delivered, and nothing twice.
+// Notifications (README "Notifications"): what happened to Runners in, notices out. The operator tells the notifier
+// of each run as it starts and ends (from the Runner actor's actions: a run that ends while the next starts at once is
+// told even though no status ever shows its end) and of every Runner whose status the API server now holds changed;
+// the notifier reads from them what happened (src/notify/happenings.ts), finds the Notifications that hear that
+// Runner (an index by namespace, never a LIST), and queues one notice per Notification on the Destination's own line
+// (src/notify/delivery-queue.ts). Runs and status writes never wait on it. What was delivered is recorded in each
+// Notification's status (src/notify/ledger.ts), so an operator that starts — a restart, a new leader — sends what the
+// statuses say is due and not yet delivered, and nothing twice.
 import type { Agent } from 'node:http';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Runner } from '../api/runner.ts';
+import type { LastRunStatus, Runner } from '../api/runner.ts';
 import { groupVersionPath, objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { Recorder } from '../k8s/events.ts';
@@ -31,11 +33,11 @@ import {
 } from './api.ts';
 import { DeliveryQueue, type Delivery, type DropReason } from './delivery-queue.ts';
 import { conditionsSay, decodeSecretData, destinationReady, FAILING_AFTER, RESOLVE_EVERY_MS, resolveDestination, type Resolution } from './destinations.ts';
-import { deliveredDigest, happeningFor, noticeOf, occurrencesOf, type Notice } from './happenings.ts';
+import { deliveredDigest, happeningFor, noticeOf, occurrencesOf, type Notice, type Occurrence } from './happenings.ts';
 import { Ledger } from './ledger.ts';
 import { payloadFor } from './payloads.ts';
 import { agentFor, post, type Answer } from './sender.ts';
-import { hears, notificationReady, subscriptionOf, type Subscription } from './subscriptions.ts';
+import { hears, notificationReady, subscriptionOf, usable, type Subscription } from './subscriptions.ts';
 
 export interface NotifyMetrics {
   sent(destination: string, type: DestinationType, seconds: number): void;
@@ -71,10 +73,16 @@ const SERVED_RECHECK_MS = 60_000;
 const DROP_EVENT_EVERY_MS = 5 * 60_000;
 /** How long a stopping operator waits for deliveries in flight and the ledger's last writes. */
 const STOP_DRAIN_MS = 3_000;
+/** A Destination that could not be read (its Secret missing or unreadable) is read again this soon. */
+const UNRESOLVED_RETRY_MS = 30_000;
+/** Occurrence keys remembered per Runner: a run's start and end, a stall, and those of the run before. */
+const SEEN_KEPT = 6;
 
 interface Queued extends Delivery {
   notice: Notice;
   notification: string;
+  /** The Notification's uid: one deleted and created again under its name does not send what the old one queued. */
+  notificationUid: string;
 }
 
 interface DestinationState {
@@ -82,6 +90,7 @@ interface DestinationState {
   resolvedAt: number;
   generation: number | undefined;
   resolving: Promise<Resolution> | null;
+  retry: NodeJS.Timeout | null;
   agent: Agent | null;
   streak: number;
   lastFailure: string;
@@ -96,6 +105,19 @@ const stripManaged = <T extends KubernetesObject>(o: KubernetesObject): T => {
 
 export function notifyOptionsFrom(argv: readonly string[], env: NodeJS.ProcessEnv): NotifyOptions {
   return { allowLocal: env.HESTIA_NOTIFY_ALLOW_LOCAL === 'true' || argv.includes('--allow-local-destinations'), crossNamespace: env.HESTIA_NOTIFY_CROSS_NAMESPACE === 'true' || argv.includes('--allow-cross-namespace-notifications') };
+}
+
+/**
+ * Since when a Notification seen for the first time has been able to send, as far as its status tells: since its
+ * Ready condition last became True, when an operator before this one wrote it so; from now if that operator found it
+ * suspended or invalid (what happened meanwhile is not sent later); else since its creation — so that an operator that
+ * starts neither loses what was due nor sends what was not.
+ */
+function sendingSince(n: Notification, createdAt: number, now: number): number {
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'True') return Math.max(createdAt, Date.parse(String(ready.lastTransitionTime ?? '')) || 0);
+  if (ready && ['InvalidSpec', 'CrossNamespaceRefused', 'Suspended'].includes(ready.reason ?? '')) return now;
+  return createdAt;
 }
 
 export class Notifier {
@@ -113,6 +135,7 @@ export class Notifier {
   private active = false;
   private stopped = false;
   private recheck: NodeJS.Timeout | null = null;
+  private toldUnserved = false;
 
   constructor(deps: NotifierDeps) {
     this.deps = deps;
@@ -131,22 +154,33 @@ export class Notifier {
   async start(): Promise<void> {
     if (this.stopped) return;
     if (!(await this.served())) {
-      this.deps.log.info('notifications are off until the Destination and Notification CRDs are installed');
-      this.recheck = setTimeout(() => void this.start(), SERVED_RECHECK_MS);
+      if (!this.toldUnserved) this.deps.log.info('notifications are off until the Destination and Notification CRDs are installed (looking again every minute)');
+      this.toldUnserved = true;
+      this.recheck = setTimeout(() => void this.start().catch((err: unknown) => this.deps.log.error({ err: errorText(err) }, 'notifications could not start')), SERVED_RECHECK_MS);
       this.recheck.unref();
       return;
     }
-    this.destinations.onChange((_, d) => this.destinationChanged(d));
-    this.destinations.onDelete((d) => this.destinationDeleted(d));
-    this.notifications.onChange((prev, n) => this.notificationChanged(prev, n));
-    this.notifications.onDelete((n) => this.notificationDeleted(n));
-    await Promise.all([this.destinations.start(), this.notifications.start()]);
+    this.destinations.onChange((_, d) => this.guarded('Destination', () => this.destinationChanged(d)));
+    this.destinations.onDelete((d) => this.guarded('Destination', () => this.destinationDeleted(d)));
+    this.notifications.onChange((prev, n) => this.guarded('Notification', () => this.notificationChanged(prev, n)));
+    this.notifications.onDelete((n) => this.guarded('Notification', () => this.notificationDeleted(n)));
+    // Destinations first: a Notification judged before its Destination is known would say DestinationNotFound.
+    await this.destinations.start();
+    await this.notifications.start();
     if (this.stopped) return;
-    for (const n of this.notifications.list()) this.ledger.load(objectKey(n), n.status?.delivered);
     this.active = true;
     // What the statuses say happened and the ledgers do not say was delivered, within the horizon, is due now.
     for (const runner of this.deps.runners()) this.observe(runner);
     this.deps.log.info({ notifications: this.subscriptions.size, destinations: this.states.size, due: this.deliveries.size }, 'notifications started');
+  }
+
+  /** A mistake in the notifier is logged; it never reaches the watch that called it, nor the Runner it was told of. */
+  private guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.deps.log.error({ err: errorText(err), what }, 'notifications: could not handle a change');
+    }
   }
 
   private async served(): Promise<boolean> {
@@ -164,6 +198,7 @@ export class Notifier {
     this.stopped = true;
     this.active = false;
     if (this.recheck) clearTimeout(this.recheck);
+    for (const s of this.states.values()) if (s.retry) clearTimeout(s.retry);
     await this.deliveries.stop(STOP_DRAIN_MS);
     await this.ledger.drain(STOP_DRAIN_MS);
     for (const s of this.states.values()) s.agent?.destroy();
@@ -178,34 +213,52 @@ export class Notifier {
 
   /** A Runner's status (as the API server holds it) may say something new. */
   observe(runner: Runner): void {
+    this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner)));
+  }
+
+  /** A run started or ended (told by the Runner's actor, before any status shows it). */
+  runHappened(runner: Runner, run: LastRunStatus): void {
+    const view: Runner = { ...runner, status: { ...runner.status, lastRun: run } };
+    this.guarded('Runner', () => this.consider(view, occurrencesOf(view).filter((o) => o.kind !== 'stalled')));
+  }
+
+  private consider(runner: Runner, occurrences: Occurrence[]): void {
     if (!this.active) return;
     const namespace = runner.metadata.namespace ?? '';
     const keys = this.byNamespace.get(namespace);
     const uid = runner.metadata.uid ?? '';
     if (!keys || keys.size === 0) return void this.seen.delete(uid);
-    const occurrences = occurrencesOf(runner);
-    const before = this.seen.get(uid);
-    const fresh = occurrences.filter((o) => !before?.includes(o.key));
-    this.seen.set(uid, occurrences.map((o) => o.key));
+    const before = this.seen.get(uid) ?? [];
+    const fresh = occurrences.filter((o) => !before.includes(o.key));
     if (fresh.length === 0) return;
-    const now = this.deps.now().getTime();
-    const runnerKey = keyOf(namespace, runner.metadata.name ?? '');
+    this.seen.set(uid, [...before, ...fresh.map((o) => o.key)].slice(-SEEN_KEPT));
     for (const key of keys) {
       const s = this.subscriptions.get(key);
-      if (!s || s.problem || s.suspended || !hears(s, runner)) continue;
-      for (const o of fresh) {
-        const happening = happeningFor(o, s.events);
-        const at = Date.parse(o.time);
-        if (!happening || !(at >= s.createdAt) || now - at > DELIVERY_HORIZON_MS) continue;
-        const notice = noticeOf(runner, o, happening);
-        if (this.ledger.has(key, runnerKey, deliveredDigest(notice.id))) continue;
-        if (this.destinations.get(parseKey(s.destination).namespace, parseKey(s.destination).name)?.spec?.suspend) {
-          this.dropped({ key: `${key}|${notice.id}`, destination: s.destination, runner: runnerKey, happenedAt: at, attempts: 0, notice, notification: key }, 'cancelled', 'its Destination is suspended');
-          continue;
-        }
-        this.deliveries.enqueue({ key: `${key}|${notice.id}`, destination: s.destination, runner: runnerKey, happenedAt: at, attempts: 0, notice, notification: key });
-      }
+      if (s && usable(s) && hears(s, runner)) this.offer(s, runner, fresh);
     }
+  }
+
+  /** Queues what these occurrences tell the Notification, unless it is too old, from before it could hear, or delivered. */
+  private offer(s: Subscription, runner: Runner, occurrences: readonly Occurrence[]): void {
+    const now = this.deps.now().getTime();
+    const runnerKey = keyOf(runner.metadata.namespace ?? '', runner.metadata.name ?? '');
+    for (const o of occurrences) {
+      const happening = happeningFor(o, s.events);
+      const at = Date.parse(o.time);
+      if (!happening || !(at >= s.usableSince) || now - at > DELIVERY_HORIZON_MS) continue;
+      const notice = noticeOf(runner, o, happening);
+      if (this.ledger.has(s.key, runnerKey, deliveredDigest(notice.id))) continue;
+      const delivery: Queued = { key: `${s.key}|${notice.id}`, destination: s.destination, runner: runnerKey, happenedAt: at, attempts: 0, notice, notification: s.key, notificationUid: s.uid };
+      const { namespace, name } = parseKey(s.destination);
+      if (this.destinations.get(namespace, name)?.spec?.suspend) this.dropped(delivery, 'cancelled', 'its Destination is suspended');
+      else this.deliveries.enqueue(delivery);
+    }
+  }
+
+  /** A Notification that just became able to send: what its Runners' statuses say happened since then is due. */
+  private rescan(s: Subscription): void {
+    if (!this.active) return;
+    for (const runner of this.deps.runners()) if (hears(s, runner)) this.offer(s, runner, occurrencesOf(runner));
   }
 
   forget(runner: Runner): void {
@@ -216,14 +269,14 @@ export class Notifier {
 
   private async send(d: Queued): Promise<Answer | 'cancelled'> {
     const s = this.subscriptions.get(d.notification);
-    if (!s || s.problem || s.suspended || s.destination !== d.destination) return 'cancelled';
+    if (!s || s.uid !== d.notificationUid || !usable(s) || s.destination !== d.destination) return 'cancelled';
     const state = this.states.get(d.destination);
     if (!state) return { ok: false, retry: true, reason: `no Destination ${d.destination}` };
     const resolution = await this.resolution(d.destination, state);
     if (!resolution.ok) return { ok: false, retry: true, reason: resolution.message };
     const { resolved } = resolution;
-    state.agent ??= agentFor(resolved.target, 2);
     const payload = await payloadFor(d.notice, resolved.type, { cloudEventsMode: resolved.mode });
+    state.agent ??= agentFor(resolved.target, 2);
     const answer = await post(resolved.target, payload, state.agent);
     // A token rotated in the Secret is read again before the next attempt.
     if (!answer.ok && /^answered 40[13]\b/.test(answer.reason)) state.resolvedAt = 0;
@@ -259,8 +312,9 @@ export class Notifier {
   private dropped(d: Queued, reason: DropReason, detail: string): void {
     this.deps.metrics.dropped(d.destination, reason);
     this.deps.log.warn({ notification: d.notification, destination: d.destination, id: d.notice.id, reason, detail }, 'notification dropped');
-    // Given up on is done with: a restart does not try it again. Not so for one the stopping operator leaves to the next.
-    if (reason !== 'stopped') this.ledger.record(d.notification, d.runner, deliveredDigest(d.notice.id), d.notice.time);
+    // Given up on is done with: a restart does not try it again. Not so for one the stopping operator leaves to the
+    // next, nor for one of a Notification that is gone.
+    if (reason !== 'stopped' && this.subscriptions.get(d.notification)?.uid === d.notificationUid) this.ledger.record(d.notification, d.runner, deliveredDigest(d.notice.id), d.notice.time);
     const state = this.states.get(d.destination);
     if (!state || reason === 'stopped' || reason === 'cancelled') return;
     state.dropped += 1;
@@ -282,31 +336,50 @@ export class Notifier {
   private stateOf(key: string): DestinationState {
     let state = this.states.get(key);
     if (!state) {
-      state = { resolution: null, resolvedAt: 0, generation: undefined, resolving: null, agent: null, streak: 0, lastFailure: '', dropped: 0, dropEventAt: 0 };
+      state = { resolution: null, resolvedAt: 0, generation: undefined, resolving: null, retry: null, agent: null, streak: 0, lastFailure: '', dropped: 0, dropEventAt: 0 };
       this.states.set(key, state);
     }
     return state;
   }
 
-  /** The Destination resolved (read again when it changed, when its Secret may have, or after a 401/403). */
+  /**
+   * The Destination resolved (read again when it changed, when its Secret may have, or after a 401/403). A Destination
+   * that cannot be resolved is read again UNRESOLVED_RETRY_MS later, whether or not anything waits for it, so that its
+   * status follows a Secret created after it.
+   */
   private resolution(key: string, state: DestinationState): Promise<Resolution> {
     const d = this.destinations.get(parseKey(key).namespace, parseKey(key).name);
     if (!d) return Promise.resolve({ ok: false, reason: 'InvalidSpec', message: `no Destination ${key}` });
     const fresh = state.resolution && state.generation === d.metadata.generation && this.deps.now().getTime() - state.resolvedAt < RESOLVE_EVERY_MS;
     if (fresh) return Promise.resolve(state.resolution!);
-    state.resolving ??= resolveDestination(d, (ns, name) => this.readSecret(ns, name), this.deps.options.allowLocal).then((r) => {
-      const changed = JSON.stringify(r.ok ? { ...r.resolved.target, url: r.resolved.target.url.href } : r) !== JSON.stringify(state.resolution?.ok ? { ...state.resolution.resolved.target, url: state.resolution.resolved.target.url.href } : state.resolution);
-      if (changed) {
-        state.agent?.destroy();
-        state.agent = null;
-      }
-      state.resolution = r;
-      state.resolvedAt = this.deps.now().getTime();
-      state.generation = d.metadata.generation;
-      state.resolving = null;
-      this.destinationStatus(key);
-      return r;
-    });
+    state.resolving ??= resolveDestination(d, (ns, name) => this.readSecret(ns, name), this.deps.options.allowLocal)
+      .catch((err: unknown): Resolution => ({ ok: false, reason: 'SecretNotFound', message: `spec.secretRef.name: could not read Secret ${d.metadata.namespace}/${d.spec?.secretRef?.name}: ${errorText(err)}` }))
+      .then((r) => {
+        if (this.states.get(key) !== state) return r;
+        const targetOf = (x: Resolution | null) => (x?.ok ? JSON.stringify({ ...x.resolved.target, url: x.resolved.target.url.href }) : null);
+        if (targetOf(r) !== targetOf(state.resolution)) {
+          state.agent?.destroy();
+          state.agent = null;
+        }
+        state.resolution = r;
+        state.resolvedAt = this.deps.now().getTime();
+        state.generation = d.metadata.generation;
+        if (state.retry) clearTimeout(state.retry);
+        state.retry = null;
+        if (!r.ok && !this.stopped) {
+          state.retry = setTimeout(() => {
+            state.retry = null;
+            state.resolvedAt = 0;
+            void this.resolution(key, state);
+          }, UNRESOLVED_RETRY_MS);
+          state.retry.unref();
+        }
+        this.destinationStatus(key);
+        return r;
+      })
+      .finally(() => {
+        state.resolving = null;
+      });
     return state.resolving;
   }
 
@@ -323,7 +396,7 @@ export class Notifier {
   private destinationChanged(d: Destination): void {
     const key = objectKey(d);
     const state = this.stateOf(key);
-    if (state.generation !== d.metadata.generation) void this.resolution(key, state).catch((err: unknown) => this.deps.log.warn({ destination: key, err: errorText(err) }, 'could not read the Destination'));
+    if (state.generation !== d.metadata.generation) void this.resolution(key, state);
     if (d.spec?.suspend) this.deliveries.forget(key, 'cancelled', 'its Destination is suspended');
     for (const s of this.subscriptions.values()) if (s.destination === key) this.notificationStatus(s.key);
   }
@@ -331,7 +404,9 @@ export class Notifier {
   private destinationDeleted(d: Destination): void {
     const key = objectKey(d);
     this.deliveries.forget(key, 'cancelled', 'its Destination was deleted');
-    this.states.get(key)?.agent?.destroy();
+    const state = this.states.get(key);
+    state?.agent?.destroy();
+    if (state?.retry) clearTimeout(state.retry);
     this.states.delete(key);
     for (const s of this.subscriptions.values()) if (s.destination === key) this.notificationStatus(s.key);
   }
@@ -349,12 +424,16 @@ export class Notifier {
 
   private notificationChanged(prev: Notification | undefined, n: Notification): void {
     const key = objectKey(n);
-    // Our own status writes come back here: only a new spec (or a first sight) changes what it hears.
-    if (prev && prev.metadata.generation === n.metadata.generation && this.subscriptions.has(key)) return;
-    this.ledger.load(key, n.status?.delivered);
     const old = this.subscriptions.get(key);
-    if (old) for (const ns of old.namespaces) this.byNamespace.get(ns)?.delete(key);
+    // Our own status writes come back here: only a new spec, a new object under the name, or a first sight count.
+    if (prev && old && old.uid === n.metadata.uid && old.generation === n.metadata.generation) return;
+    if (old && old.uid !== n.metadata.uid) this.notificationDeleted(prev ?? n);
+    this.ledger.load(key, n.status?.delivered);
     const s = subscriptionOf(n, this.deps.options.crossNamespace);
+    const current = old && old.uid === n.metadata.uid ? old : undefined;
+    const now = this.deps.now().getTime();
+    s.usableSince = current ? (usable(current) ? current.usableSince : now) : sendingSince(n, s.createdAt, now);
+    if (old) for (const ns of old.namespaces) this.byNamespace.get(ns)?.delete(key);
     this.subscriptions.set(key, s);
     for (const ns of s.namespaces) {
       const keys = this.byNamespace.get(ns) ?? new Set<string>();
@@ -363,6 +442,8 @@ export class Notifier {
     }
     this.stateOf(s.destination);
     this.notificationStatus(key);
+    // A Notification created (or made able to send) while the operator runs may have missed what its Runners did since.
+    if (usable(s) && (!current || !usable(current))) this.rescan(s);
   }
 
   private notificationDeleted(n: Notification): void {
@@ -380,7 +461,8 @@ export class Notifier {
     const { namespace, name } = parseKey(s.destination);
     const state = this.states.get(s.destination);
     const exists = this.destinations.get(namespace, name) !== undefined;
-    if (exists && state && !state.resolution && !state.resolving) void this.resolution(s.destination, state).catch(() => {});
+    // Judged once its Destination has been read (this runs again then), so a start does not flap its Ready condition.
+    if (exists && state && !state.resolution) return void this.resolution(s.destination, state);
     this.writeConditions(NOTIFICATION_PLURAL, key, n, notificationReady(s, { exists, resolution: state?.resolution ?? null }));
   }
 
@@ -390,16 +472,19 @@ export class Notifier {
     if (conditionsSay(o.status?.conditions, ready, o.metadata.generation, o.status?.observedGeneration)) return;
     const now = this.deps.now().toISOString();
     const conditions = [keepTransitionTime(ready, o.status?.conditions ?? [], now)];
-    // The cache holds what we wrote until the watch says otherwise, so the same condition is not written twice.
+    // The cache holds what we wrote until the watch says otherwise, so the same condition is not written twice; a
+    // write that failed puts back what was there, so the next change writes it again.
+    const before = o.status;
     o.status = { ...o.status, observedGeneration: o.metadata.generation, conditions };
     void this.writeStatus(plural, key, { observedGeneration: o.metadata.generation, conditions }).catch((err: unknown) => {
+      if (o.status?.conditions === conditions) o.status = before;
       if ((err as { code?: number }).code !== 404) this.deps.log.warn({ [plural]: key, err: errorText(err) }, 'could not write status');
     });
   }
 
   private writeStatus(plural: string, key: string, status: Record<string, unknown>): Promise<void> {
     const { namespace, name } = parseKey(key);
-    return this.deps.queue.run('event', () => this.deps.client.patch(objectPath(NOTIFY_API_VERSION, plural, namespace, name, 'status'), { status }, 'application/merge-patch+json')).then(() => undefined);
+    return this.deps.queue.run('status', () => this.deps.client.patch(objectPath(NOTIFY_API_VERSION, plural, namespace, name, 'status'), { status }, 'application/merge-patch+json')).then(() => undefined);
   }
 
   private event(destination: string, type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -4,7 +4,7 @@
 // origin only — never its path or query, where a webhook keeps its secret — and never the receiver's body.
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { getCACertificates } from 'node:tls';
 import { checkedLookup, hostOf, RefusedAddress, refusedLiteral } from '../net/address-guard.ts';
 import type { Payload } from './payloads.ts';
 
@@ -52,7 +52,8 @@ export function answerOfStatus(status: number, retryAfter: number | undefined): 
 /** A keep-alive agent per target: deliveries to one receiver reuse their connections. */
 export function agentFor(target: Pick<Target, 'url' | 'ca'>, sockets: number): HttpAgent {
   const options = { keepAlive: true, maxSockets: sockets };
-  return target.url.protocol === 'https:' ? new HttpsAgent({ ...options, ...(target.ca ? { ca: [...rootCertificates, target.ca] } : {}) }) : new HttpAgent(options);
+  // Node's default store (its bundled CAs and NODE_EXTRA_CA_CERTS), and the Secret's own CA beside them.
+  return target.url.protocol === 'https:' ? new HttpsAgent({ ...options, ...(target.ca ? { ca: [...getCACertificates('default'), target.ca] } : {}) }) : new HttpAgent(options);
 }
 
 export function post(target: Target, payload: Payload, agent: HttpAgent): Promise<Answer> {

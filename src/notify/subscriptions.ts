@@ -13,9 +13,12 @@ export interface Subscription {
   key: string;
   namespace: string;
   name: string;
+  uid: string;
   generation: number | undefined;
-  /** Happenings from before the Notification existed are never sent. */
+  /** When the Notification was created (ms). */
   createdAt: number;
+  /** Since when it could send (ms): happenings from before — before it existed, while it was suspended or invalid — are never sent. */
+  usableSince: number;
   events: ReadonlySet<Happening>;
   selector: V1LabelSelector | undefined;
   namespaces: readonly string[];
@@ -41,8 +44,10 @@ export function subscriptionOf(n: Notification, crossNamespace: boolean): Subscr
     key: keyOf(namespace, name),
     namespace,
     name,
+    uid: n.metadata.uid ?? '',
     generation: n.metadata.generation,
-    createdAt: Date.parse(String(n.metadata.creationTimestamp ?? '')) || 0,
+    createdAt: createdAtOf(n),
+    usableSince: createdAtOf(n),
     events: new Set(spec?.events ?? []),
     selector: spec?.runners?.selector,
     namespaces,
@@ -51,6 +56,14 @@ export function subscriptionOf(n: Notification, crossNamespace: boolean): Subscr
     problem,
   };
 }
+
+const createdAtOf = (n: Notification): number => {
+  const t: unknown = n.metadata.creationTimestamp;
+  return (t instanceof Date ? t.getTime() : Date.parse(String(t ?? ''))) || 0;
+};
+
+/** Whether it sends anything at all. */
+export const usable = (s: Subscription): boolean => s.problem === null && !s.suspended;
 
 /** Whether it hears this Runner (its namespace is one it names, its labels match). */
 export const hears = (s: Subscription, runner: Runner): boolean =>

@@ -125,6 +125,7 @@ export class Operator {
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
       metrics: options.metrics ?? NO_RUN_METRICS,
+      runHappened: (runner, run) => this.notifier.runHappened(runner, run),
     });
     this.actors = new RunnerActors({
       machine: this.effects.machine,

@@ -16,6 +16,7 @@ import type { WriteQueue } from '../k8s/write-queue.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { withDefaults } from '../runner/spec/spec.ts';
 import { lastRunStatus } from '../runner/status.ts';
+import type { LastRunStatus } from '../api/runner.ts';
 import { runEndHow } from '../runner/kstatus-conditions.ts';
 import { runFinishedEvent } from '../runner/run-words.ts';
 import type { RunMetrics } from './run-metrics.ts';
@@ -42,6 +43,8 @@ export interface EffectDeps {
   /** Sends an event to a Runner's actor (later, never from inside a transition). */
   send(uid: string, event: RunnerEvent): void;
   metrics: RunMetrics;
+  /** A run started or ended, as its status will say (src/notify/notifier.ts). */
+  runHappened(runner: Runner, run: LastRunStatus): void;
 }
 
 /** What a Job create needs of its run. */
@@ -160,6 +163,7 @@ export function runnerEffects(deps: EffectDeps) {
         if (!runner || !run) return;
         event(runner, 'Normal', 'RunStarted', `Started Job ${run.jobName}: ${run.trigger}`);
         deps.metrics.runStarted(runner.metadata.namespace!, run.reason);
+        deps.runHappened(runner, run);
       },
       runFinished: ({ context, self }) => reportFinished(self.id, context),
       tickSkipped: ({ context, self }) => {
@@ -182,6 +186,7 @@ export function runnerEffects(deps: EffectDeps) {
     deps.metrics.runFinished(runner.metadata.namespace!, run.reason, run.result, { flaky: run.flaky === true, advisory });
     const { type, reason, message } = runFinishedEvent(run, advisory);
     event(runner, type, reason, message);
+    deps.runHappened(runner, run);
     const ok = run.result === 'Succeeded';
     const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
     for (const target of deps.verifiedObjects(uid)) {

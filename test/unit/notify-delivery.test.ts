@@ -10,7 +10,7 @@ import type { DeliveredEntry, Destination, Notification } from '../../src/notify
 import { DeliveryQueue, type Delivery, type DropReason } from '../../src/notify/delivery-queue.ts';
 import { destinationReady, resolveDestination } from '../../src/notify/destinations.ts';
 import { endHappenings, happeningFor, noticeOf, occurrencesOf } from '../../src/notify/happenings.ts';
-import { Ledger } from '../../src/notify/ledger.ts';
+import { Ledger, RUNNERS_KEPT } from '../../src/notify/ledger.ts';
 import { agentFor, answerOfStatus, post, retryAfterMs, type Answer } from '../../src/notify/sender.ts';
 import { hears, notificationReady, subscriptionOf } from '../../src/notify/subscriptions.ts';
 import { destinationProblems, notificationProblems } from '../../src/notify/validate.ts';
@@ -143,6 +143,12 @@ describe('a Destination made usable', () => {
     expect(exfiltrate).toMatchObject({ ok: false, reason: 'SecretInvalid', message: 'spec.secretRef.name: Secret qa/sa-token holds a "token" but no "address": a token is sent only to the address its own Secret gives' });
     const account = await resolveDestination(destination({ secretRef: { name: 'sa' } }), secret({ address: 'https://x.example', token: 't' }, 'kubernetes.io/service-account-token'), false);
     expect(account).toMatchObject({ ok: false, reason: 'SecretInvalid' });
+  });
+
+  it('sends a token over https only (local addresses, allowed for tests, excepted)', async () => {
+    const plain = await resolveDestination(destination({ secretRef: { name: 'hook' } }), secret({ address: 'http://hooks.example.com/x', token: 't' }), false);
+    expect(plain).toMatchObject({ ok: false, reason: 'SecretInvalid', message: expect.stringMatching(/a token is sent over https only$/) });
+    expect(await resolveDestination(destination({ secretRef: { name: 'hook' } }), secret({ address: 'https://hooks.example.com/x', token: 't' }), false)).toMatchObject({ ok: true });
   });
 
   it('refuses loopback, link-local and metadata addresses unless allowed', async () => {
@@ -287,6 +293,16 @@ describe('the delivery queue', () => {
     expect(h.queue.size).toBe(2);
   });
 
+  it('leaves what waits to the next operator when it stops, and lets the delivery in flight finish', async () => {
+    const h = harness({ concurrency: 1 });
+    h.queue.enqueue(h.item('flying'));
+    h.queue.enqueue(h.item('waiting'));
+    const stopped = h.queue.stop(1_000);
+    await h.settle('flying', OK);
+    await stopped;
+    expect(h.log).toEqual(['dropped waiting (stopped)', 'delivered flying']);
+  });
+
   it('drops, without a failure, a notice whose Notification no longer asks for it', async () => {
     const h = harness();
     h.queue.enqueue(h.item('gone'));
@@ -339,7 +355,21 @@ describe('the ledger of what was delivered', () => {
   it('keeps the last few ids per Runner', async () => {
     const { l } = ledger();
     for (const id of ['1', '2', '3', '4', '5']) l.record('qa/n', 'qa/smoke', id, '2026-12-02T11:59:00Z');
-    expect(['1', '2', '3', '4', '5'].map((id) => l.has('qa/n', 'qa/smoke', id))).toEqual([false, true, true, true, true]);
+    expect(['1', '2', '3', '4', '5'].map((id) => l.has('qa/n', 'qa/smoke', id))).toEqual([false, false, true, true, true]);
+  });
+
+  it('keeps at most RUNNERS_KEPT Runners per Notification, the least recently recorded removed first', async () => {
+    const { l, writes } = ledger();
+    for (let i = 0; i <= RUNNERS_KEPT; i += 1) l.record('qa/n', `qa/r${i}`, 'x', '2026-12-02T11:59:00Z');
+    l.record('qa/n', 'qa/r1', 'y', '2026-12-02T11:59:30Z');
+    l.record('qa/n', 'qa/last', 'z', '2026-12-02T11:59:30Z');
+    await l.drain(2_000);
+    expect(l.has('qa/n', 'qa/r0', 'x')).toBe(false);
+    expect(l.has('qa/n', 'qa/r1', 'y')).toBe(true);
+    expect(l.has('qa/n', 'qa/r2', 'x')).toBe(false);
+    expect(l.has('qa/n', `qa/r${RUNNERS_KEPT}`, 'x')).toBe(true);
+    const last = Object.assign({}, ...writes) as Record<string, unknown>;
+    expect(last['qa/r0']).toBeNull();
   });
 
   it('writes again what a failed write did not', async () => {
