@@ -105,6 +105,16 @@ export class DeliveryQueue<D extends Delivery> {
     if (line.waiting.length === 0) this.lines.delete(destination);
   }
 
+  /** Ends a destination's pause (it can deliver again: its Secret has been read): what waits is tried now. */
+  resume(destination: string): void {
+    const line = this.lines.get(destination);
+    if (!line) return;
+    line.pausedUntil = 0;
+    line.timer?.cancel();
+    line.timer = null;
+    this.pump(destination);
+  }
+
   /** Notices waiting or in flight, per destination. */
   backlog(): Map<string, number> {
     return new Map([...this.lines].map(([d, l]) => [d, l.waiting.length]));

@@ -20,7 +20,7 @@ export interface Resolved {
   origin: string;
 }
 
-export type Resolution = { ok: true; resolved: Resolved } | { ok: false; reason: 'InvalidSpec' | 'SecretNotFound' | 'SecretInvalid' | 'AddressRefused'; message: string };
+export type Resolution = { ok: true; resolved: Resolved } | { ok: false; reason: 'InvalidSpec' | 'SecretNotFound' | 'SecretUnreadable' | 'SecretInvalid' | 'AddressRefused'; message: string };
 
 /** The Secret's type and keys, decoded; null when there is no such Secret. */
 export type SecretReader = (namespace: string, name: string) => Promise<{ type?: string; data: Record<string, string> } | null>;

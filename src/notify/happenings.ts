@@ -77,8 +77,12 @@ export function noticeOf(runner: Runner, occurrence: Occurrence, happening: Happ
     return { ...base, id: `${uid}/${occurrence.key}`, stall, summary: `${namespace}/${name} stalled (${stall.reason}): ${stall.message}` };
   }
   if (!run) return { ...base, summary: `${namespace}/${name}: ${happening}` };
-  const words = occurrence.kind === 'started' ? `started Job ${run.jobName}: ${run.trigger}` : endWords(run, happening, advisory);
-  return { ...base, run, summary: `${namespace}/${name}: ${words}` };
+  // A start read together with its end (an operator catching up) is told as the start was: still running.
+  if (occurrence.kind === 'started') {
+    const { jobName, revision, trigger, reason, startTime } = run;
+    return { ...base, run: { jobName, revision, trigger, reason, startTime, result: 'Running' }, summary: `${namespace}/${name}: started Job ${run.jobName}: ${run.trigger}` };
+  }
+  return { ...base, run, summary: `${namespace}/${name}: ${endWords(run, happening, advisory)}` };
 }
 
 const endWords = (run: LastRunStatus, happening: Happening, advisory: boolean): string => {

@@ -353,7 +353,7 @@ export class Notifier {
     const fresh = state.resolution && state.generation === d.metadata.generation && this.deps.now().getTime() - state.resolvedAt < RESOLVE_EVERY_MS;
     if (fresh) return Promise.resolve(state.resolution!);
     state.resolving ??= resolveDestination(d, (ns, name) => this.readSecret(ns, name), this.deps.options.allowLocal)
-      .catch((err: unknown): Resolution => ({ ok: false, reason: 'SecretNotFound', message: `spec.secretRef.name: could not read Secret ${d.metadata.namespace}/${d.spec?.secretRef?.name}: ${errorText(err)}` }))
+      .catch((err: unknown): Resolution => ({ ok: false, reason: 'SecretUnreadable', message: `spec.secretRef.name: could not read Secret ${d.metadata.namespace}/${d.spec?.secretRef?.name} (retrying): ${errorText(err)}` }))
       .then((r) => {
         if (this.states.get(key) !== state) return r;
         const targetOf = (x: Resolution | null) => (x?.ok ? JSON.stringify({ ...x.resolved.target, url: x.resolved.target.url.href }) : null);
@@ -361,8 +361,10 @@ export class Notifier {
           state.agent?.destroy();
           state.agent = null;
         }
+        const couldNot = state.resolution !== null && !state.resolution.ok;
         state.resolution = r;
         state.resolvedAt = this.deps.now().getTime();
+        if (r.ok && couldNot) this.deliveries.resume(key);
         state.generation = d.metadata.generation;
         if (state.retry) clearTimeout(state.retry);
         state.retry = null;

@@ -489,7 +489,7 @@ describe.concurrent('a Secret the API server failed to give once', () => {
     await createRunner(runnerManifest(ns, 'told', {}));
     await waitFor('the Secret read refused once', () => strained.hits === 1);
     const unread = await waitForReady(DESTINATION_PLURAL, ns, 'hook', 'False');
-    expect(unread.message).toMatch(new RegExp(`could not read Secret ${ns}/hook`));
+    expect(unread).toMatchObject({ reason: 'SecretUnreadable', message: expect.stringMatching(new RegExp(`could not read Secret ${ns}/hook`)) });
 
     const id = runNoticeId(await finished(ns, 'told'), 'RunSucceeded');
     // The Destination reads its Secret again after a pause of its own, and the line after its backoff.

@@ -58,6 +58,7 @@ describe('what a Runner status says happened', () => {
     const r = runner({ result: 'Failed', completionTime: '2026-12-02T10:01:00Z', message: 'exit code 1' });
     const [start, end] = occurrencesOf(r);
     expect(noticeOf(r, start!, 'RunStarted').id).toBe('u-1/smoke-abc12/RunStarted');
+    expect(noticeOf(r, start!, 'RunStarted').run).toEqual({ jobName: 'smoke-abc12', revision: 'r1', trigger: 'rollout of Deployment shop/cart', reason: 'Revision', startTime: '2026-12-02T10:00:00Z', result: 'Running' });
     const failed = noticeOf(r, end!, 'RunFailed');
     expect(failed).toMatchObject({ id: 'u-1/smoke-abc12/RunFailed', happening: 'RunFailed', time: '2026-12-02T10:01:00Z', runner: { namespace: 'qa', name: 'smoke', uid: 'u-1' } });
     expect(failed.summary).toBe('qa/smoke: Job smoke-abc12 failed: exit code 1');
@@ -246,6 +247,14 @@ describe('the delivery queue', () => {
     await h.settle('first', OK);
     await h.settle('second', OK);
     expect(h.log).toEqual(['failed first (answered 503, streak 1)', 'failed first (answered 503, streak 2)', 'delivered first', 'delivered second']);
+  });
+
+  it('tries again at once a line whose destination can deliver again', async () => {
+    const h = harness();
+    h.queue.enqueue(h.item('x'));
+    await h.settle('x', DOWN);
+    h.queue.resume('qa/d');
+    expect(h.inFlight()).toEqual(['x']);
   });
 
   it('waits as long as the receiver’s Retry-After says', async () => {
