@@ -11,7 +11,7 @@ olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2))
 HELM = $(shell test/tools/build.sh helm | tail -1)
 
 .PHONY: all deps prereqs tools typecheck test test-unit test-dev test-integration test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
-        bench bench-full bench-limit bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
+        bench bench-full bench-limit bench-notify bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
         catalog-build helm-lint chart-crds
 
 all: test
@@ -85,6 +85,12 @@ bench-full: deps
 	$(MAKE) bench-limit
 
 ## One run at 10,000 Runners (memory at the shipped limit; the floor left out): about 17 min here.
+## Rollout → Job latency with a Destination that hangs, one that answers 503 and one that accepts, beside none (README, "Figures").
+bench-notify: deps
+	@mkdir -p .cache/bench-notify && rm -f .cache/bench-notify/run-*.json
+	for r in $$(seq $(BENCH_RUNS)); do test/cluster/with-cluster.sh env HESTIA_LOG_LEVEL=error node bench/notify-latency.ts --runners 200 --rounds 5 --out .cache/bench-notify/run-$$r.json || exit 1; done
+	node bench/notify-report.ts
+
 bench-limit: deps
 	@mkdir -p .cache/bench
 	test/cluster/with-cluster.sh node bench/run.ts --sizes 10000 --floor false --out .cache/bench/limit-1.json

@@ -6,8 +6,7 @@
 // (src/notify/delivery-queue.ts). Runs and status writes never wait on it. What was delivered is recorded in each
 // Notification's status (src/notify/ledger.ts), so an operator that starts — a restart, a new leader — sends what the
 // statuses say is due and not yet delivered, and nothing twice.
-import type { Agent } from 'node:http';
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { LastRunStatus, Runner } from '../api/runner.ts';
 import { groupVersionPath, objectPath } from '../k8s/api-paths.ts';
@@ -32,12 +31,13 @@ import {
   type Notification,
 } from './api.ts';
 import { DeliveryQueue, type Delivery, type DropReason } from './delivery-queue.ts';
-import { conditionsSay, decodeSecretData, destinationReady, FAILING_AFTER, RESOLVE_EVERY_MS, resolveDestination, type Resolution } from './destinations.ts';
+import { DestinationStates } from './destination-states.ts';
+import { conditionsSay, destinationReady, FAILING_AFTER } from './destinations.ts';
 import { deliveredDigest, happeningFor, noticeOf, occurrencesOf, type Notice, type Occurrence } from './happenings.ts';
 import { Ledger } from './ledger.ts';
 import { payloadFor } from './payloads.ts';
 import { agentFor, post, type Answer } from './sender.ts';
-import { hears, notificationReady, subscriptionOf, usable, type Subscription } from './subscriptions.ts';
+import { hears, notificationReady, sendingSince, subscriptionOf, usable, type Subscription } from './subscriptions.ts';
 
 export interface NotifyMetrics {
   sent(destination: string, type: DestinationType, seconds: number): void;
@@ -73,8 +73,6 @@ const SERVED_RECHECK_MS = 60_000;
 const DROP_EVENT_EVERY_MS = 5 * 60_000;
 /** How long a stopping operator waits for deliveries in flight and the ledger's last writes. */
 const STOP_DRAIN_MS = 3_000;
-/** A Destination that could not be read (its Secret missing or unreadable) is read again this soon. */
-const UNRESOLVED_RETRY_MS = 30_000;
 /** Occurrence keys remembered per Runner: a run's start and end, a stall, and those of the run before. */
 const SEEN_KEPT = 6;
 
@@ -83,19 +81,6 @@ interface Queued extends Delivery {
   notification: string;
   /** The Notification's uid: one deleted and created again under its name does not send what the old one queued. */
   notificationUid: string;
-}
-
-interface DestinationState {
-  resolution: Resolution | null;
-  resolvedAt: number;
-  generation: number | undefined;
-  resolving: Promise<Resolution> | null;
-  retry: NodeJS.Timeout | null;
-  agent: Agent | null;
-  streak: number;
-  lastFailure: string;
-  dropped: number;
-  dropEventAt: number;
 }
 
 const stripManaged = <T extends KubernetesObject>(o: KubernetesObject): T => {
@@ -107,19 +92,6 @@ export function notifyOptionsFrom(argv: readonly string[], env: NodeJS.ProcessEn
   return { allowLocal: env.HESTIA_NOTIFY_ALLOW_LOCAL === 'true' || argv.includes('--allow-local-destinations'), crossNamespace: env.HESTIA_NOTIFY_CROSS_NAMESPACE === 'true' || argv.includes('--allow-cross-namespace-notifications') };
 }
 
-/**
- * Since when a Notification seen for the first time has been able to send, as far as its status tells: since its
- * Ready condition last became True, when an operator before this one wrote it so; from now if that operator found it
- * suspended or invalid (what happened meanwhile is not sent later); else since its creation — so that an operator that
- * starts neither loses what was due nor sends what was not.
- */
-function sendingSince(n: Notification, createdAt: number, now: number): number {
-  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-  if (ready?.status === 'True') return Math.max(createdAt, Date.parse(String(ready.lastTransitionTime ?? '')) || 0);
-  if (ready && ['InvalidSpec', 'CrossNamespaceRefused', 'Suspended'].includes(ready.reason ?? '')) return now;
-  return createdAt;
-}
-
 export class Notifier {
   private readonly deps: NotifierDeps;
   private readonly destinations: WatchCache<Destination>;
@@ -127,7 +99,7 @@ export class Notifier {
   private readonly subscriptions = new Map<string, Subscription>();
   /** Notification keys by the namespace of the Runners they hear. */
   private readonly byNamespace = new Map<string, Set<string>>();
-  private readonly states = new Map<string, DestinationState>();
+  private readonly states: DestinationStates;
   /** Occurrence keys last read of each Runner (by uid), for Runners some Notification may hear. */
   private readonly seen = new Map<string, readonly string[]>();
   private readonly ledger: Ledger;
@@ -143,6 +115,16 @@ export class Notifier {
     this.destinations = watchCache<Destination>(client, { apiVersion: NOTIFY_API_VERSION, kind: DESTINATION_KIND, plural: DESTINATION_PLURAL, slim: stripManaged }, log, scope);
     this.notifications = watchCache<Notification>(client, { apiVersion: NOTIFY_API_VERSION, kind: NOTIFICATION_KIND, plural: NOTIFICATION_PLURAL, slim: stripManaged }, log, scope);
     const now = () => deps.now().getTime();
+    this.states = new DestinationStates({
+      client,
+      now,
+      allowLocal: deps.options.allowLocal,
+      destination: (key) => this.destinations.get(parseKey(key).namespace, parseKey(key).name),
+      resolved: (key, canDeliverAgain) => {
+        if (canDeliverAgain) this.deliveries.resume(key);
+        this.destinationStatus(key);
+      },
+    });
     this.ledger = new Ledger({ log, now, horizonMs: DELIVERY_HORIZON_MS, write: (n, entries) => this.writeStatus(NOTIFICATION_PLURAL, n, { delivered: entries }) });
     this.deliveries = new DeliveryQueue<Queued>(
       { send: (d) => this.send(d), delivered: (d) => this.delivered(d), failed: (d, reason, streak) => this.failed(d, reason, streak), dropped: (d, reason, detail) => this.dropped(d, reason, detail) },
@@ -171,7 +153,7 @@ export class Notifier {
     this.active = true;
     // What the statuses say happened and the ledgers do not say was delivered, within the horizon, is due now.
     for (const runner of this.deps.runners()) this.observe(runner);
-    this.deps.log.info({ notifications: this.subscriptions.size, destinations: this.states.size, due: this.deliveries.size }, 'notifications started');
+    this.deps.log.info({ notifications: this.subscriptions.size, destinations: this.destinations.size, due: this.deliveries.size }, 'notifications started');
   }
 
   /** A mistake in the notifier is logged; it never reaches the watch that called it, nor the Runner it was told of. */
@@ -198,10 +180,10 @@ export class Notifier {
     this.stopped = true;
     this.active = false;
     if (this.recheck) clearTimeout(this.recheck);
-    for (const s of this.states.values()) if (s.retry) clearTimeout(s.retry);
+    this.states.stop();
     await this.deliveries.stop(STOP_DRAIN_MS);
     await this.ledger.drain(STOP_DRAIN_MS);
-    for (const s of this.states.values()) s.agent?.destroy();
+    this.states.close();
     await Promise.all([this.destinations.stop(), this.notifications.stop()]);
   }
 
@@ -272,7 +254,7 @@ export class Notifier {
     if (!s || s.uid !== d.notificationUid || !usable(s) || s.destination !== d.destination) return 'cancelled';
     const state = this.states.get(d.destination);
     if (!state) return { ok: false, retry: true, reason: `no Destination ${d.destination}` };
-    const resolution = await this.resolution(d.destination, state);
+    const resolution = await this.states.resolution(d.destination, state);
     if (!resolution.ok) return { ok: false, retry: true, reason: resolution.message };
     const { resolved } = resolution;
     const payload = await payloadFor(d.notice, resolved.type, { cloudEventsMode: resolved.mode });
@@ -333,72 +315,10 @@ export class Notifier {
 
   // ---- Destinations -----------------------------------------------------------------------------
 
-  private stateOf(key: string): DestinationState {
-    let state = this.states.get(key);
-    if (!state) {
-      state = { resolution: null, resolvedAt: 0, generation: undefined, resolving: null, retry: null, agent: null, streak: 0, lastFailure: '', dropped: 0, dropEventAt: 0 };
-      this.states.set(key, state);
-    }
-    return state;
-  }
-
-  /**
-   * The Destination resolved (read again when it changed, when its Secret may have, or after a 401/403). A Destination
-   * that cannot be resolved is read again UNRESOLVED_RETRY_MS later, whether or not anything waits for it, so that its
-   * status follows a Secret created after it.
-   */
-  private resolution(key: string, state: DestinationState): Promise<Resolution> {
-    const d = this.destinations.get(parseKey(key).namespace, parseKey(key).name);
-    if (!d) return Promise.resolve({ ok: false, reason: 'InvalidSpec', message: `no Destination ${key}` });
-    const fresh = state.resolution && state.generation === d.metadata.generation && this.deps.now().getTime() - state.resolvedAt < RESOLVE_EVERY_MS;
-    if (fresh) return Promise.resolve(state.resolution!);
-    state.resolving ??= resolveDestination(d, (ns, name) => this.readSecret(ns, name), this.deps.options.allowLocal)
-      .catch((err: unknown): Resolution => ({ ok: false, reason: 'SecretUnreadable', message: `spec.secretRef.name: could not read Secret ${d.metadata.namespace}/${d.spec?.secretRef?.name} (retrying): ${errorText(err)}` }))
-      .then((r) => {
-        if (this.states.get(key) !== state) return r;
-        const targetOf = (x: Resolution | null) => (x?.ok ? JSON.stringify({ ...x.resolved.target, url: x.resolved.target.url.href }) : null);
-        if (targetOf(r) !== targetOf(state.resolution)) {
-          state.agent?.destroy();
-          state.agent = null;
-        }
-        const couldNot = state.resolution !== null && !state.resolution.ok;
-        state.resolution = r;
-        state.resolvedAt = this.deps.now().getTime();
-        if (r.ok && couldNot) this.deliveries.resume(key);
-        state.generation = d.metadata.generation;
-        if (state.retry) clearTimeout(state.retry);
-        state.retry = null;
-        if (!r.ok && !this.stopped) {
-          state.retry = setTimeout(() => {
-            state.retry = null;
-            state.resolvedAt = 0;
-            void this.resolution(key, state);
-          }, UNRESOLVED_RETRY_MS);
-          state.retry.unref();
-        }
-        this.destinationStatus(key);
-        return r;
-      })
-      .finally(() => {
-        state.resolving = null;
-      });
-    return state.resolving;
-  }
-
-  private async readSecret(namespace: string, name: string): Promise<{ type?: string; data: Record<string, string> } | null> {
-    try {
-      const secret = await this.deps.client.get<V1Secret>(objectPath('v1', 'secrets', namespace, name));
-      return { ...(secret.type ? { type: secret.type } : {}), data: decodeSecretData(secret.data) };
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return null;
-      throw err;
-    }
-  }
-
   private destinationChanged(d: Destination): void {
     const key = objectKey(d);
-    const state = this.stateOf(key);
-    if (state.generation !== d.metadata.generation) void this.resolution(key, state);
+    const state = this.states.stateOf(key);
+    if (state.generation !== d.metadata.generation) void this.states.resolution(key, state);
     if (d.spec?.suspend) this.deliveries.forget(key, 'cancelled', 'its Destination is suspended');
     for (const s of this.subscriptions.values()) if (s.destination === key) this.notificationStatus(s.key);
   }
@@ -406,9 +326,6 @@ export class Notifier {
   private destinationDeleted(d: Destination): void {
     const key = objectKey(d);
     this.deliveries.forget(key, 'cancelled', 'its Destination was deleted');
-    const state = this.states.get(key);
-    state?.agent?.destroy();
-    if (state?.retry) clearTimeout(state.retry);
     this.states.delete(key);
     for (const s of this.subscriptions.values()) if (s.destination === key) this.notificationStatus(s.key);
   }
@@ -442,7 +359,7 @@ export class Notifier {
       keys.add(key);
       this.byNamespace.set(ns, keys);
     }
-    this.stateOf(s.destination);
+    this.states.stateOf(s.destination);
     this.notificationStatus(key);
     // A Notification created (or made able to send) while the operator runs may have missed what its Runners did since.
     if (usable(s) && (!current || !usable(current))) this.rescan(s);
@@ -464,7 +381,7 @@ export class Notifier {
     const state = this.states.get(s.destination);
     const exists = this.destinations.get(namespace, name) !== undefined;
     // Judged once its Destination has been read (this runs again then), so a start does not flap its Ready condition.
-    if (exists && state && !state.resolution) return void this.resolution(s.destination, state);
+    if (exists && state && !state.resolution) return void this.states.resolution(s.destination, state);
     this.writeConditions(NOTIFICATION_PLURAL, key, n, notificationReady(s, { exists, resolution: state?.resolution ?? null }));
   }
 

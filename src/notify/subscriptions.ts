@@ -62,6 +62,19 @@ const createdAtOf = (n: Notification): number => {
   return (t instanceof Date ? t.getTime() : Date.parse(String(t ?? ''))) || 0;
 };
 
+/**
+ * Since when a Notification seen for the first time has been able to send, as far as its status tells: since its
+ * Ready condition last became True, when an operator before this one wrote it so; from now if that operator found it
+ * suspended or invalid (what happened meanwhile is not sent later); else since its creation — so that an operator that
+ * starts neither loses what was due nor sends what was not.
+ */
+export function sendingSince(n: Notification, createdAt: number, now: number): number {
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'True') return Math.max(createdAt, Date.parse(String(ready.lastTransitionTime ?? '')) || 0);
+  if (ready && ['InvalidSpec', 'CrossNamespaceRefused', 'Suspended'].includes(ready.reason ?? '')) return now;
+  return createdAt;
+}
+
 /** Whether it sends anything at all. */
 export const usable = (s: Subscription): boolean => s.problem === null && !s.suspended;
 
