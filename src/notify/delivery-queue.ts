@@ -44,6 +44,8 @@ export interface QueueOptions {
 
 interface Line<D extends Delivery> {
   waiting: D[];
+  /** The keys of `waiting`, for a check in constant time however long the line. */
+  keys: Set<string>;
   inFlight: Set<string>;
   runnersInFlight: Set<string>;
   pausedUntil: number;
@@ -72,7 +74,7 @@ export class DeliveryQueue<D extends Delivery> {
   private line(destination: string): Line<D> {
     let line = this.lines.get(destination);
     if (!line) {
-      line = { waiting: [], inFlight: new Set(), runnersInFlight: new Set(), pausedUntil: 0, streak: 0, timer: null };
+      line = { waiting: [], keys: new Set(), inFlight: new Set(), runnersInFlight: new Set(), pausedUntil: 0, streak: 0, timer: null };
       this.lines.set(destination, line);
     }
     return line;
@@ -82,15 +84,17 @@ export class DeliveryQueue<D extends Delivery> {
   enqueue(delivery: D): void {
     if (this.stopped) return this.hooks.dropped(delivery, 'stopped', 'the operator is stopping');
     const line = this.line(delivery.destination);
-    if (line.inFlight.has(delivery.key) || line.waiting.some((d) => d.key === delivery.key)) return;
+    if (line.keys.has(delivery.key)) return;
     if (line.waiting.length >= this.options.bound) {
       const oldest = line.waiting.findIndex((d) => !line.inFlight.has(d.key));
       if (oldest >= 0) {
-        const [gone] = line.waiting.splice(oldest, 1);
-        this.hooks.dropped(gone!, 'queue-full', `more than ${this.options.bound} notices waiting for this destination`);
+        const gone = line.waiting[oldest]!;
+        this.remove(line, gone);
+        this.hooks.dropped(gone, 'queue-full', `more than ${this.options.bound} notices waiting for this destination`);
       }
     }
     line.waiting.push(delivery);
+    line.keys.add(delivery.key);
     this.pump(delivery.destination);
   }
 
@@ -98,8 +102,10 @@ export class DeliveryQueue<D extends Delivery> {
   forget(destination: string, reason: DropReason, detail: string): void {
     const line = this.lines.get(destination);
     if (!line) return;
-    for (const d of line.waiting.filter((w) => !line.inFlight.has(w.key))) this.hooks.dropped(d, reason, detail);
-    line.waiting = line.waiting.filter((w) => line.inFlight.has(w.key));
+    for (const d of line.waiting.filter((w) => !line.inFlight.has(w.key))) {
+      this.remove(line, d);
+      this.hooks.dropped(d, reason, detail);
+    }
     line.timer?.cancel();
     line.timer = null;
     if (line.waiting.length === 0) this.lines.delete(destination);
@@ -131,8 +137,10 @@ export class DeliveryQueue<D extends Delivery> {
     this.stopped = true;
     for (const line of this.lines.values()) {
       line.timer?.cancel();
-      for (const d of line.waiting.filter((w) => !line.inFlight.has(w.key))) this.hooks.dropped(d, 'stopped', 'the operator is stopping');
-      line.waiting = line.waiting.filter((w) => line.inFlight.has(w.key));
+      for (const d of line.waiting.filter((w) => !line.inFlight.has(w.key))) {
+        this.remove(line, d);
+        this.hooks.dropped(d, 'stopped', 'the operator is stopping');
+      }
     }
     const inFlight = () => [...this.lines.values()].some((l) => l.inFlight.size > 0);
     if (!inFlight()) return;
@@ -152,6 +160,7 @@ export class DeliveryQueue<D extends Delivery> {
     if (!line || this.stopped) return;
     const now = this.options.now();
     if (now < line.pausedUntil) return this.wakeAt(destination, line, line.pausedUntil - now);
+    if (line.inFlight.size >= this.options.concurrency) return;
     for (const d of [...line.waiting]) {
       if (line.inFlight.size >= this.options.concurrency) break;
       if (line.inFlight.has(d.key) || line.runnersInFlight.has(d.runner)) continue;
@@ -175,6 +184,7 @@ export class DeliveryQueue<D extends Delivery> {
   private remove(line: Line<D>, d: D): void {
     const i = line.waiting.indexOf(d);
     if (i >= 0) line.waiting.splice(i, 1);
+    line.keys.delete(d.key);
   }
 
   private start(destination: string, line: Line<D>, d: D): void {

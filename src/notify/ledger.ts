@@ -1,9 +1,10 @@
 // What each Notification has delivered (or given up on), per Runner, kept where a restart and a new leader find it:
 // the Notification's own status.delivered (README "Notifications"). Each entry holds short digests of the ids of the
 // Runner's latest happenings and the time of the newest; entries older than the delivery horizon are dropped, since
-// nothing that old is sent again anyway. Written soon after each delivery, as a merge patch of the entries that
-// changed only, one write at a time per Notification, in the status lane of the write queue (behind Job creates): the
-// window in which a delivered notice is not yet recorded is that write's wait and its round trip.
+// nothing that old is sent again anyway. Written after each delivery, as a merge patch of the entries that changed
+// only, one write at a time per Notification and at most one per WRITE_SPACING_MS (a burst of deliveries is one write),
+// in the status lane of the write queue (behind Job creates): the window in which a delivered notice is not yet
+// recorded is that spacing, the write's wait and its round trip.
 import type { Logger } from 'pino';
 import { errorText } from '../k8s/informer.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
@@ -18,11 +19,14 @@ const IDS_KEPT = 3;
  */
 export const RUNNERS_KEPT = 5_000;
 const WRITE_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
+export const WRITE_SPACING_MS = 1_000;
 
 export interface LedgerOptions {
   log: Logger;
   now: () => number;
   horizonMs: number;
+  /** Writes of one Notification's ledger are at least this far apart (default WRITE_SPACING_MS), so a burst of deliveries costs the API server one write. */
+  spacingMs?: number;
   /** Writes the changed entries (null: removed) to the Notification's status.delivered. */
   write(notification: string, entries: Record<string, DeliveredEntry | null>): Promise<void>;
 }
@@ -32,7 +36,10 @@ interface Book {
   dirty: Set<string>;
   writing: Promise<void> | null;
   failures: number;
+  /** The next write's wait: a retry's backoff, or the spacing after the last write. */
   retry: NodeJS.Timeout | null;
+  /** When the next write may start (ms). */
+  nextAt: number;
 }
 
 export class Ledger {
@@ -47,7 +54,7 @@ export class Ledger {
   private book(notification: string): Book {
     let book = this.books.get(notification);
     if (!book) {
-      book = { entries: new Map(), dirty: new Set(), writing: null, failures: 0, retry: null };
+      book = { entries: new Map(), dirty: new Set(), writing: null, failures: 0, retry: null, nextAt: 0 };
       this.books.set(notification, book);
     }
     return book;
@@ -99,16 +106,26 @@ export class Ledger {
       for (const [n, b] of pending) {
         if (b.retry) clearTimeout(b.retry);
         b.retry = null;
-        this.flush(n);
+        this.flush(n, true);
       }
       await Promise.race([Promise.allSettled(pending.map(([, b]) => b.writing)), pause(deadline - Date.now())]);
       await pause(10);
     }
   }
 
-  private flush(notification: string): void {
+  private flush(notification: string, now = false): void {
     const book = this.books.get(notification);
     if (!book || book.writing || book.retry || book.dirty.size === 0) return;
+    const wait = book.nextAt - this.options.now();
+    if (wait > 0 && !now) {
+      book.retry = setTimeout(() => {
+        book.retry = null;
+        this.flush(notification);
+      }, wait);
+      book.retry.unref();
+      return;
+    }
+    book.nextAt = this.options.now() + (this.options.spacingMs ?? WRITE_SPACING_MS);
     const cutoff = new Date(this.options.now() - this.options.horizonMs).toISOString();
     const entries: Record<string, DeliveredEntry | null> = {};
     for (const runner of book.dirty) entries[runner] = book.entries.get(runner) ?? null;

@@ -293,16 +293,18 @@ export class Notifier {
 
   private dropped(d: Queued, reason: DropReason, detail: string): void {
     this.deps.metrics.dropped(d.destination, reason);
-    this.deps.log.warn({ notification: d.notification, destination: d.destination, id: d.notice.id, reason, detail }, 'notification dropped');
-    // Given up on is done with: a restart does not try it again. Not so for one the stopping operator leaves to the
-    // next, nor for one of a Notification that is gone.
-    if (reason !== 'stopped' && this.subscriptions.get(d.notification)?.uid === d.notificationUid) this.ledger.record(d.notification, d.runner, deliveredDigest(d.notice.id), d.notice.time);
+    // Each at debug: a receiver that is down drops one per notice; the Warning Event below (and its log) sums them up.
+    this.deps.log.debug({ notification: d.notification, destination: d.destination, id: d.notice.id, reason, detail }, 'notification dropped');
+    // Not recorded: a dead receiver would otherwise cost the API server a write per notice dropped. An operator that
+    // starts offers such a notice once more, if it is still due (within the hour, its Notification still able).
     const state = this.states.get(d.destination);
     if (!state || reason === 'stopped' || reason === 'cancelled') return;
     state.dropped += 1;
     const now = this.deps.now().getTime();
     if (now - state.dropEventAt >= DROP_EVENT_EVERY_MS) {
-      this.event(d.destination, 'Warning', 'NotificationsDropped', `${state.dropped} notice${state.dropped === 1 ? '' : 's'} dropped, the last (${d.notice.happening} of ${d.runner}): ${reason}: ${detail}`);
+      const words = `${state.dropped} notice${state.dropped === 1 ? '' : 's'} dropped, the last (${d.notice.happening} of ${d.runner}): ${reason}: ${detail}`;
+      this.deps.log.warn({ destination: d.destination, dropped: state.dropped, reason, detail }, 'notifications dropped');
+      this.event(d.destination, 'Warning', 'NotificationsDropped', words);
       state.dropEventAt = now;
       state.dropped = 0;
     }

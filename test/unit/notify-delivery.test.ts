@@ -361,6 +361,18 @@ describe('the ledger of what was delivered', () => {
     expect(writes[1]).toEqual({ 'qa/new': { at: '2026-12-02T12:59:00Z', ids: ['n1'] }, 'qa/old': null });
   });
 
+  it('writes a burst of deliveries as one write, at most one per spacing', async () => {
+    const writes: number[] = [];
+    const l = new Ledger({ log: silent, now: () => Date.now(), horizonMs: 3_600_000, spacingMs: 300, write: async (_n, entries) => void writes.push(Object.keys(entries).length) });
+    l.record('qa/n', 'qa/a', 'x', new Date().toISOString());
+    await new Promise((r) => setTimeout(r, 20));
+    for (const r of ['qa/b', 'qa/c', 'qa/d']) l.record('qa/n', r, 'x', new Date().toISOString());
+    await new Promise((r) => setTimeout(r, 100));
+    expect(writes).toEqual([1]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(writes).toEqual([1, 3]);
+  });
+
   it('keeps the last few ids per Runner', async () => {
     const { l } = ledger();
     for (const id of ['1', '2', '3', '4', '5']) l.record('qa/n', 'qa/smoke', id, '2026-12-02T11:59:00Z');
