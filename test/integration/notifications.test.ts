@@ -29,7 +29,7 @@ import {
   condition, core, createDeployment, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, installCrd, kc, patchRunner,
   rollOut, runnerManifest, stays, waitFor, waitForRunner,
 } from './support/kube.ts';
-import { POD_BEHAVIOUR, startFlakyAgent, type PodTemplateMetadata } from './support/pod-behaviour.ts';
+import { POD_BEHAVIOUR, startFlakyAgent, withPods } from './support/pod-behaviour.ts';
 import {
   startCloudEventsReceiver, startSlackReceiver, startWebhookReceiver, type CloudEventsReceiver, type Receiver,
 } from './support/receivers.ts';
@@ -174,16 +174,6 @@ const runNoticeId = (runner: Runner, happening: Happening) => `${runner.metadata
 
 const finished = (ns: string, name: string, timeoutMs = 60_000) =>
   waitForRunner(ns, name, 'a finished run', (r) => r.status?.lastRun !== undefined && r.status.lastRun.result !== 'Running' && r.status.state !== 'Running', timeoutMs);
-
-const withPods = (runner: Runner, metadata: PodTemplateMetadata): Runner => {
-  const template = runner.spec.template;
-  template.metadata = {
-    ...template.metadata,
-    labels: { ...template.metadata?.labels, ...metadata.labels },
-    annotations: { ...template.metadata?.annotations, ...metadata.annotations },
-  };
-  return runner;
-};
 
 /** A Runner whose check fails (exit code 1) and leaves a JUnit report in its termination message. */
 function failingWithReport(ns: string, name: string, report: string): Runner {

@@ -12,7 +12,7 @@ import { runTool } from '../support/tools.ts';
 import { hestiaIn } from './support/cli.ts';
 import { operatorEnvironment } from './support/environment.ts';
 import { condition, core, createNamespace, createRunner, deleteNamespace, runnerManifest, waitForRunner } from './support/kube.ts';
-import { POD_BEHAVIOUR, servePodLogs, startFlakyAgent, type PodTemplateMetadata } from './support/pod-behaviour.ts';
+import { POD_BEHAVIOUR, servePodLogs, startFlakyAgent, withPods, type PodTemplateMetadata } from './support/pod-behaviour.ts';
 
 operatorEnvironment('results');
 const FIXTURES = new URL('../unit/fixtures/junit/', import.meta.url).pathname;
@@ -33,16 +33,6 @@ async function namespaceServing(prefix: string, logFile: string): Promise<string
   cleanups.push(await servePodLogs(ns, logFile));
   return ns;
 }
-
-const withPods = (runner: Runner, metadata: PodTemplateMetadata): Runner => {
-  const template = runner.spec.template;
-  template.metadata = {
-    ...template.metadata,
-    labels: { ...template.metadata?.labels, ...metadata.labels },
-    annotations: { ...template.metadata?.annotations, ...metadata.annotations },
-  };
-  return runner;
-};
 
 const hestia = hestiaIn;
 

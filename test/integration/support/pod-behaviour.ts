@@ -38,6 +38,17 @@ export const POD_BEHAVIOUR = {
   },
 } as const satisfies Record<string, PodTemplateMetadata>;
 
+/** The Runner with this metadata merged into its pod template's (it is changed in place, and returned). */
+export function withPods<R extends { spec: { template: { metadata?: PodTemplateMetadata } } }>(runner: R, metadata: PodTemplateMetadata): R {
+  const template = runner.spec.template;
+  template.metadata = {
+    ...template.metadata,
+    labels: { ...template.metadata?.labels, ...metadata.labels },
+    annotations: { ...template.metadata?.annotations, ...metadata.annotations },
+  };
+  return runner;
+}
+
 const CLUSTER_LOGS = { group: 'kwok.x-k8s.io', version: 'v1alpha1', plural: 'clusterlogs' } as const;
 
 /**
