@@ -56,6 +56,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeAll(() => installCrd());
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  // The files after this one run with the suite's own concurrency.
+  vi.resetConfig();
 });
 
 async function namespaceFor(prefix: string): Promise<string> {
