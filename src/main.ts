@@ -15,6 +15,9 @@ import { Operator } from './operator/operator.ts';
 import { probeOptionsFrom, type ProbeOptions } from './operator/prober.ts';
 import { notifyOptionsFrom, type NotifyOptions } from './notify/notifier.ts';
 
+/** Within the pod's grace period (terminationGracePeriodSeconds: 10 in deploy/manager/manager.yaml). */
+const STOP_GRACE_MS = 9_500;
+
 export interface RunOperatorOptions {
   /** Send the Runner actors' inspection events to this WebSocket (Stately inspector protocol). */
   inspectUrl?: string;
@@ -57,6 +60,12 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
     stopping = true;
     log.info({ signal }, 'stopping');
     for (const server of servers) server.close();
+    // A stop that hangs would keep a replica acting past its pod's grace period (and hold a rolling update):
+    // say what it waits for and go, before the kubelet's SIGKILL says nothing.
+    setTimeout(() => {
+      log.error({ signal, waitingFor: operator.stopping, graceMs: STOP_GRACE_MS }, 'did not stop in time; exiting');
+      process.exit(1);
+    }, STOP_GRACE_MS).unref();
     await operator.stop();
     // Only once nothing acts: give the Lease up, so that the next leader (a rolling update's new
     // pod) takes over at its next retry instead of waiting out the lease duration.

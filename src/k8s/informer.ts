@@ -239,6 +239,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   private async watch(run: WatchRun): Promise<void> {
     const seconds = WATCH_SECONDS_MIN + Math.floor(Math.random() * WATCH_SECONDS_MIN);
     this.abort = new AbortController();
+    // Stopped while a LIST was in flight: that stop aborted no watch, and one opened now would hold it for minutes.
+    if (this.stopped) return;
     let openedAt = 0;
     try {
       const { labelSelector, fieldSelector } = this.source;

@@ -63,7 +63,7 @@ export interface NotificationSpec {
   suspend?: boolean;
 }
 
-/** What was delivered (or given up on) in the last DELIVERY_HORIZON, per Runner: so that a restart sends nothing twice. */
+/** What was delivered (or cancelled by a suspended Destination) in the last DELIVERY_HORIZON, per Runner: so that a restart sends nothing twice. */
 export interface DeliveredEntry {
   /** The time of the newest happening recorded here. */
   at: string;

@@ -28,8 +28,8 @@ export interface QueueHooks<D extends Delivery> {
   /** 'cancelled': no longer to be sent (its Notification was deleted or suspended); dropped without a failure. */
   send(delivery: D): Promise<Answer | 'cancelled'>;
   delivered(delivery: D): void;
-  /** A failed attempt; `streak`: failures in a row on this destination. */
-  failed(delivery: D, reason: string, streak: number): void;
+  /** A failed attempt; `streak`: failures in a row on this destination that will be tried again (a refusal is not one). */
+  failed(delivery: D, reason: string, streak: number, retrying: boolean): void;
   dropped(delivery: D, reason: DropReason, detail: string): void;
 }
 
@@ -218,12 +218,13 @@ export class DeliveryQueue<D extends Delivery> {
       this.remove(line, d);
       return this.hooks.delivered(d);
     }
-    line.streak += 1;
-    this.hooks.failed(d, answer.reason, line.streak);
     if (!answer.retry) {
+      this.hooks.failed(d, answer.reason, line.streak, false);
       this.remove(line, d);
       return this.hooks.dropped(d, 'refused', answer.reason);
     }
+    line.streak += 1;
+    this.hooks.failed(d, answer.reason, line.streak, true);
     // The line waits, and the notice stays at its place: the next attempt is its own, after the pause.
     const pause = answer.retryAfterMs ?? backoffDelay(RETRY_BACKOFF, line.streak - 1, this.options.random);
     line.pausedUntil = Math.max(line.pausedUntil, this.options.now() + Math.min(pause, RETRY_BACKOFF.maxMs));

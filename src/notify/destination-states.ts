@@ -24,9 +24,11 @@ export interface DestinationState {
   /** Failed deliveries in a row, and the last one's reason. */
   streak: number;
   lastFailure: string;
-  /** Notices dropped since the last Event that said so, and when that was. */
+  /** Notices dropped since the last Event that said so, the last of them in words, when that Event was, and the timer of the next. */
   dropped: number;
+  lastDrop: string;
   dropEventAt: number;
+  dropTimer: NodeJS.Timeout | null;
 }
 
 export interface DestinationStatesDeps {
@@ -54,7 +56,7 @@ export class DestinationStates {
   stateOf(key: string): DestinationState {
     let state = this.states.get(key);
     if (!state) {
-      state = { resolution: null, resolvedAt: 0, generation: undefined, resolving: null, retry: null, agent: null, streak: 0, lastFailure: '', dropped: 0, dropEventAt: 0 };
+      state = { resolution: null, resolvedAt: 0, generation: undefined, resolving: null, retry: null, agent: null, streak: 0, lastFailure: '', dropped: 0, lastDrop: '', dropEventAt: 0, dropTimer: null };
       this.states.set(key, state);
     }
     return state;
@@ -64,13 +66,17 @@ export class DestinationStates {
     const state = this.states.get(key);
     state?.agent?.destroy();
     if (state?.retry) clearTimeout(state.retry);
+    if (state?.dropTimer) clearTimeout(state.dropTimer);
     this.states.delete(key);
   }
 
   /** No more resolving on a timer. */
   stop(): void {
     this.stopped = true;
-    for (const s of this.states.values()) if (s.retry) clearTimeout(s.retry);
+    for (const s of this.states.values()) {
+      if (s.retry) clearTimeout(s.retry);
+      if (s.dropTimer) clearTimeout(s.dropTimer);
+    }
   }
 
   /** Lets the connections go. */

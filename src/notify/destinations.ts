@@ -55,8 +55,9 @@ export async function resolveDestination(destination: Destination, readSecret: S
   const refused = allowLocal ? null : refusedLiteral(url);
   if (refused) return { ok: false, reason: 'AddressRefused', message: `${field}: ${refused}; destinations on loopback, link-local and metadata addresses are off` };
   const token = secret[SECRET_KEYS.token]?.trim();
-  // A token is not sent in the clear; local addresses (tests, one machine) are exempt.
-  if (token && url.protocol !== 'https:' && !allowLocal) return { ok: false, reason: 'SecretInvalid', message: `${field}: a token is sent over https only` };
+  // A token is not sent in the clear; a local address, when those are allowed (tests, one machine), is exempt.
+  const local = refusedLiteral(url) !== null || url.hostname === 'localhost';
+  if (token && url.protocol !== 'https:' && !(allowLocal && local)) return { ok: false, reason: 'SecretInvalid', message: `${field}: a token is sent over https only` };
   const ca = secret[SECRET_KEYS.ca];
   return {
     ok: true,

@@ -1,5 +1,5 @@
-// What each Notification has delivered (or given up on), per Runner, kept where a restart and a new leader find it:
-// the Notification's own status.delivered (README "Notifications"). Each entry holds short digests of the ids of the
+// What each Notification has delivered (or had cancelled by its Destination's suspension), per Runner, kept where a
+// restart and a new leader find it: the Notification's own status.delivered (README "Notifications"). Each entry holds short digests of the ids of the
 // Runner's latest happenings and the time of the newest; entries older than the delivery horizon are dropped, since
 // nothing that old is sent again anyway. Written after each delivery, as a merge patch of the entries that changed
 // only, one write at a time per Notification and at most one per WRITE_SPACING_MS (a burst of deliveries is one write),
@@ -100,10 +100,14 @@ export class Ledger {
   async drain(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
     const pause = (wait: number) => new Promise((r) => setTimeout(r, Math.max(1, wait)));
+    // Each book is written at once, once; after that (a write failed) its backoff is kept.
+    const forced = new Set<string>();
     for (;;) {
       const pending = [...this.books.entries()].filter(([, b]) => b.writing || b.retry || b.dirty.size > 0);
       if (pending.length === 0 || Date.now() >= deadline) return;
       for (const [n, b] of pending) {
+        if (forced.has(n) || b.writing) continue;
+        forced.add(n);
         if (b.retry) clearTimeout(b.retry);
         b.retry = null;
         this.flush(n, true);

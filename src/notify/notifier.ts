@@ -37,7 +37,7 @@ import { deliveredDigest, happeningFor, noticeOf, occurrencesOf, type Notice, ty
 import { Ledger } from './ledger.ts';
 import { payloadFor } from './payloads.ts';
 import { agentFor, post, type Answer } from './sender.ts';
-import { hears, notificationReady, sendingSince, subscriptionOf, usable, type Subscription } from './subscriptions.ts';
+import { hears, notificationReady, sendingCondition, sendingSince, subscriptionOf, usable, type Subscription } from './subscriptions.ts';
 
 export interface NotifyMetrics {
   sent(destination: string, type: DestinationType, seconds: number): void;
@@ -71,8 +71,12 @@ export interface NotifierDeps {
 const SERVED_RECHECK_MS = 60_000;
 /** A Destination's Warning Event about dropped notices, at most this often. */
 const DROP_EVENT_EVERY_MS = 5 * 60_000;
-/** How long a stopping operator waits for deliveries in flight and the ledger's last writes. */
-const STOP_DRAIN_MS = 3_000;
+/**
+ * How long a stopping operator waits for deliveries in flight, and then for the ledger's last writes: with the
+ * status writes' 5 s, within the process's stop grace (src/main.ts) and the pod's 10 s.
+ */
+const STOP_DELIVERIES_MS = 2_000;
+const STOP_LEDGER_MS = 2_000;
 /** Occurrence keys remembered per Runner: a run's start and end, a stall, and those of the run before. */
 const SEEN_KEPT = 6;
 
@@ -127,7 +131,7 @@ export class Notifier {
     });
     this.ledger = new Ledger({ log, now, horizonMs: DELIVERY_HORIZON_MS, write: (n, entries) => this.writeStatus(NOTIFICATION_PLURAL, n, { delivered: entries }) });
     this.deliveries = new DeliveryQueue<Queued>(
-      { send: (d) => this.send(d), delivered: (d) => this.delivered(d), failed: (d, reason, streak) => this.failed(d, reason, streak), dropped: (d, reason, detail) => this.dropped(d, reason, detail) },
+      { send: (d) => this.send(d), delivered: (d) => this.delivered(d), failed: (d, reason, streak, retrying) => this.failed(d, reason, streak, retrying), dropped: (d, reason, detail) => this.dropped(d, reason, detail) },
       { now, horizonMs: DELIVERY_HORIZON_MS },
     );
   }
@@ -148,11 +152,12 @@ export class Notifier {
     this.notifications.onDelete((n) => this.guarded('Notification', () => this.notificationDeleted(n)));
     // Destinations first: a Notification judged before its Destination is known would say DestinationNotFound.
     await this.destinations.start();
+    if (this.stopped) return;
     await this.notifications.start();
     if (this.stopped) return;
     this.active = true;
     // What the statuses say happened and the ledgers do not say was delivered, within the horizon, is due now.
-    for (const runner of this.deps.runners()) this.observe(runner);
+    for (const runner of this.deps.runners()) this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), false));
     this.deps.log.info({ notifications: this.subscriptions.size, destinations: this.destinations.size, due: this.deliveries.size }, 'notifications started');
   }
 
@@ -181,8 +186,8 @@ export class Notifier {
     this.active = false;
     if (this.recheck) clearTimeout(this.recheck);
     this.states.stop();
-    await this.deliveries.stop(STOP_DRAIN_MS);
-    await this.ledger.drain(STOP_DRAIN_MS);
+    await this.deliveries.stop(STOP_DELIVERIES_MS);
+    await this.ledger.drain(STOP_LEDGER_MS);
     this.states.close();
     await Promise.all([this.destinations.stop(), this.notifications.stop()]);
   }
@@ -195,16 +200,17 @@ export class Notifier {
 
   /** A Runner's status (as the API server holds it) may say something new. */
   observe(runner: Runner): void {
-    this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner)));
+    this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), true));
   }
 
   /** A run started or ended (told by the Runner's actor, before any status shows it). */
   runHappened(runner: Runner, run: LastRunStatus): void {
     const view: Runner = { ...runner, status: { ...runner.status, lastRun: run } };
-    this.guarded('Runner', () => this.consider(view, occurrencesOf(view).filter((o) => o.kind !== 'stalled')));
+    this.guarded('Runner', () => this.consider(view, occurrencesOf(view).filter((o) => o.kind !== 'stalled'), true));
   }
 
-  private consider(runner: Runner, occurrences: Occurrence[]): void {
+  /** `live`: seen as it happens (not read back at start-up). */
+  private consider(runner: Runner, occurrences: Occurrence[], live: boolean): void {
     if (!this.active) return;
     const namespace = runner.metadata.namespace ?? '';
     const keys = this.byNamespace.get(namespace);
@@ -213,20 +219,28 @@ export class Notifier {
     const before = this.seen.get(uid) ?? [];
     const fresh = occurrences.filter((o) => !before.includes(o.key));
     if (fresh.length === 0) return;
-    this.seen.set(uid, [...before, ...fresh.map((o) => o.key)].slice(-SEEN_KEPT));
+    this.markSeen(runner, fresh);
     for (const key of keys) {
       const s = this.subscriptions.get(key);
-      if (s && usable(s) && hears(s, runner)) this.offer(s, runner, fresh);
+      if (s && usable(s) && hears(s, runner)) this.offer(s, runner, fresh, live);
     }
   }
 
+  private markSeen(runner: Runner, occurrences: readonly Occurrence[]): void {
+    const uid = runner.metadata.uid ?? '';
+    const before = this.seen.get(uid) ?? [];
+    this.seen.set(uid, [...before, ...occurrences.map((o) => o.key).filter((k) => !before.includes(k))].slice(-SEEN_KEPT));
+  }
+
   /** Queues what these occurrences tell the Notification, unless it is too old, from before it could hear, or delivered. */
-  private offer(s: Subscription, runner: Runner, occurrences: readonly Occurrence[]): void {
+  private offer(s: Subscription, runner: Runner, occurrences: readonly Occurrence[], live: boolean): void {
     const now = this.deps.now().getTime();
     const runnerKey = keyOf(runner.metadata.namespace ?? '', runner.metadata.name ?? '');
     for (const o of occurrences) {
       const happening = happeningFor(o, s.events);
-      const at = Date.parse(o.time);
+      // A stall's time is its condition's, which a new reason does not move (Stalled stays True): one seen as it
+      // happens happened now.
+      const at = live && o.kind === 'stalled' ? now : Date.parse(o.time);
       if (!happening || !(at >= s.usableSince) || now - at > DELIVERY_HORIZON_MS) continue;
       const notice = noticeOf(runner, o, happening);
       if (this.ledger.has(s.key, runnerKey, deliveredDigest(notice.id))) continue;
@@ -240,7 +254,13 @@ export class Notifier {
   /** A Notification that just became able to send: what its Runners' statuses say happened since then is due. */
   private rescan(s: Subscription): void {
     if (!this.active) return;
-    for (const runner of this.deps.runners()) if (hears(s, runner)) this.offer(s, runner, occurrencesOf(runner));
+    for (const runner of this.deps.runners()) {
+      if (!hears(s, runner)) continue;
+      const occurrences = occurrencesOf(runner);
+      // Seen now, so that the Runner's next status does not tell them again as news.
+      this.markSeen(runner, occurrences);
+      this.offer(s, runner, occurrences, false);
+    }
   }
 
   forget(runner: Runner): void {
@@ -252,8 +272,10 @@ export class Notifier {
   private async send(d: Queued): Promise<Answer | 'cancelled'> {
     const s = this.subscriptions.get(d.notification);
     if (!s || s.uid !== d.notificationUid || !usable(s) || s.destination !== d.destination) return 'cancelled';
+    const { namespace, name } = parseKey(d.destination);
+    const destination = this.destinations.get(namespace, name);
     const state = this.states.get(d.destination);
-    if (!state) return { ok: false, retry: true, reason: `no Destination ${d.destination}` };
+    if (!destination || destination.spec?.suspend || !state) return 'cancelled';
     const resolution = await this.states.resolution(d.destination, state);
     if (!resolution.ok) return { ok: false, retry: true, reason: resolution.message };
     const { resolved } = resolution;
@@ -278,11 +300,11 @@ export class Notifier {
     }
   }
 
-  private failed(d: Queued, reason: string, streak: number): void {
+  private failed(d: Queued, reason: string, streak: number, retrying: boolean): void {
     this.deps.metrics.failed(d.destination, this.typeOf(d.destination));
     const state = this.states.get(d.destination);
-    this.deps.log.warn({ notification: d.notification, destination: d.destination, id: d.notice.id, attempt: d.attempts, reason }, 'notification not delivered');
-    if (!state) return;
+    this.deps.log.warn({ notification: d.notification, destination: d.destination, id: d.notice.id, attempt: d.attempts, reason, retrying }, 'notification not delivered');
+    if (!state || !retrying) return;
     state.streak = streak;
     state.lastFailure = reason;
     if (streak === FAILING_AFTER) {
@@ -295,19 +317,33 @@ export class Notifier {
     this.deps.metrics.dropped(d.destination, reason);
     // Each at debug: a receiver that is down drops one per notice; the Warning Event below (and its log) sums them up.
     this.deps.log.debug({ notification: d.notification, destination: d.destination, id: d.notice.id, reason, detail }, 'notification dropped');
-    // Not recorded: a dead receiver would otherwise cost the API server a write per notice dropped. An operator that
-    // starts offers such a notice once more, if it is still due (within the hour, its Notification still able).
+    // A notice its Destination's suspension cancelled is recorded as done: it is not sent after a restart either. Others
+    // are not: a dead receiver would cost the API server a write per notice dropped; an operator that starts offers
+    // such a notice once more, if it is still due (within the hour, its Notification still able).
+    if (reason === 'cancelled' && this.subscriptions.get(d.notification)?.uid === d.notificationUid) this.ledger.record(d.notification, d.runner, deliveredDigest(d.notice.id), d.notice.time);
     const state = this.states.get(d.destination);
     if (!state || reason === 'stopped' || reason === 'cancelled') return;
     state.dropped += 1;
-    const now = this.deps.now().getTime();
-    if (now - state.dropEventAt >= DROP_EVENT_EVERY_MS) {
-      const words = `${state.dropped} notice${state.dropped === 1 ? '' : 's'} dropped, the last (${d.notice.happening} of ${d.runner}): ${reason}: ${detail}`;
-      this.deps.log.warn({ destination: d.destination, dropped: state.dropped, reason, detail }, 'notifications dropped');
-      this.event(d.destination, 'Warning', 'NotificationsDropped', words);
-      state.dropEventAt = now;
-      state.dropped = 0;
-    }
+    state.lastDrop = `${d.notice.happening} of ${d.runner}): ${reason}: ${detail}`;
+    const wait = state.dropEventAt + DROP_EVENT_EVERY_MS - this.deps.now().getTime();
+    if (wait <= 0) return this.tellDrops(d.destination);
+    // Drops after an Event are told by the next one, even if none follows.
+    state.dropTimer ??= setTimeout(() => {
+      state.dropTimer = null;
+      this.tellDrops(d.destination);
+    }, wait);
+    state.dropTimer.unref();
+  }
+
+  /** The Warning Event (and log line) that sums up the notices dropped since the last one. */
+  private tellDrops(destination: string): void {
+    const state = this.states.get(destination);
+    if (!state || state.dropped === 0) return;
+    const words = `${state.dropped} notice${state.dropped === 1 ? '' : 's'} dropped, the last (${state.lastDrop}`;
+    this.deps.log.warn({ destination, dropped: state.dropped, last: state.lastDrop }, 'notifications dropped');
+    this.event(destination, 'Warning', 'NotificationsDropped', words);
+    state.dropEventAt = this.deps.now().getTime();
+    state.dropped = 0;
   }
 
   private typeOf(destination: string): DestinationType {
@@ -337,7 +373,7 @@ export class Notifier {
     const state = this.states.get(key);
     if (!d || !state) return;
     const ready = destinationReady(state.resolution, { streak: state.streak, reason: state.lastFailure });
-    this.writeConditions(DESTINATION_PLURAL, key, d, ready);
+    this.writeConditions(DESTINATION_PLURAL, key, d, [ready]);
     for (const s of this.subscriptions.values()) if (s.destination === key) this.notificationStatus(s.key);
   }
 
@@ -384,15 +420,17 @@ export class Notifier {
     const exists = this.destinations.get(namespace, name) !== undefined;
     // Judged once its Destination has been read (this runs again then), so a start does not flap its Ready condition.
     if (exists && state && !state.resolution) return void this.states.resolution(s.destination, state);
-    this.writeConditions(NOTIFICATION_PLURAL, key, n, notificationReady(s, { exists, resolution: state?.resolution ?? null }));
+    const sending = sendingCondition(s);
+    this.writeConditions(NOTIFICATION_PLURAL, key, n, [notificationReady(s, { exists, resolution: state?.resolution ?? null }), sending], usable(s) ? { Sending: new Date(s.usableSince).toISOString() } : {});
   }
 
   // ---- Writes -----------------------------------------------------------------------------------
 
-  private writeConditions(plural: string, key: string, o: Destination | Notification, ready: Condition): void {
-    if (conditionsSay(o.status?.conditions, ready, o.metadata.generation, o.status?.observedGeneration)) return;
+  /** `since`: the transition time a condition that moves gets, by type, when it is not now. */
+  private writeConditions(plural: string, key: string, o: Destination | Notification, next: Condition[], since: Record<string, string> = {}): void {
+    if (next.every((c) => conditionsSay(o.status?.conditions, c, o.metadata.generation, o.status?.observedGeneration))) return;
     const now = this.deps.now().toISOString();
-    const conditions = [keepTransitionTime(ready, o.status?.conditions ?? [], now)];
+    const conditions = next.map((c) => keepTransitionTime(c, o.status?.conditions ?? [], since[c.type] ?? now));
     // The cache holds what we wrote until the watch says otherwise, so the same condition is not written twice; a
     // write that failed puts back what was there, so the next change writes it again.
     const before = o.status;

@@ -69,13 +69,25 @@ const createdAtOf = (n: Notification): number => {
  * starts neither loses what was due nor sends what was not.
  */
 export function sendingSince(n: Notification, createdAt: number, now: number): number {
-  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-  if (ready?.status === 'True') return Math.max(createdAt, Date.parse(String(ready.lastTransitionTime ?? '')) || 0);
-  if (ready && ['InvalidSpec', 'CrossNamespaceRefused', 'Suspended'].includes(ready.reason ?? '')) return now;
-  return createdAt;
+  const sending = n.status?.conditions?.find((c) => c.type === 'Sending');
+  if (!sending) return createdAt;
+  if (sending.status !== 'True') return now;
+  const t: unknown = sending.lastTransitionTime;
+  return Math.max(createdAt, (t instanceof Date ? t.getTime() : Date.parse(String(t ?? ''))) || 0);
 }
 
-/** Whether it sends anything at all. */
+/**
+ * The Notification's Sending condition: whether it sends at all (not suspended, nothing wrong with its spec), its
+ * lastTransitionTime the moment it began to — what an operator that starts reads as `usableSince` (sendingSince).
+ * Unlike Ready it does not follow its Destination.
+ */
+export function sendingCondition(s: Subscription): Condition {
+  if (s.problem) return { type: 'Sending', status: 'False', reason: s.problem.reason, message: 'nothing is sent until the spec is fixed' };
+  if (s.suspended) return { type: 'Sending', status: 'False', reason: 'Suspended', message: 'spec.suspend is true: nothing is sent, nor later' };
+  return { type: 'Sending', status: 'True', reason: 'Sending', message: 'what happens from lastTransitionTime on is sent' };
+}
+
+/** Whether it sends anything at all (its Sending condition). */
 export const usable = (s: Subscription): boolean => s.problem === null && !s.suspended;
 
 /** Whether it hears this Runner (its namespace is one it names, its labels match). */

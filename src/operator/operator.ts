@@ -255,14 +255,21 @@ export class Operator {
     this.started = false;
     // No new Job from here on; what the actors did so far is written before the writes stop (5 s at most).
     this.effects.stop();
+    this.stopping = 'status writes';
     await this.statusWriter.drain(STOP_DRAIN_MS);
+    this.stopping = 'notifications';
     await this.notifier.stop();
     this.statusWriter.stop();
     this.queue.stop();
     this.actors.stop();
     this.probes.stop();
+    this.stopping = 'watches';
     await Promise.all([this.caches.stop(), this.kinds.stop(), this.resources.stop()]);
+    this.stopping = undefined;
   }
+
+  /** What a stop that has not finished is waiting for: a process that must exit says so in its last line. */
+  stopping: string | undefined;
 
   private now(): string {
     return this.clock.now().toISOString();

@@ -180,7 +180,8 @@ export function runnerEffects(deps: EffectDeps) {
 
   function reportFinished(uid: string, context: RunnerContext): void {
     const runner = deps.runnerByUid(uid);
-    const run = runner ? lastRunStatus(runner, context) : undefined;
+    // The name its Job has (the prefix may have changed since the run began): the one its status will show.
+    const run = runner && context.run ? lastRunStatus(runner, context, jobNameOf(runner, context.run.key)) : undefined;
     if (!runner || !run || run.result === 'Running') return;
     const advisory = runner.spec.advisory === true;
     deps.metrics.runFinished(runner.metadata.namespace!, run.reason, run.result, { flaky: run.flaky === true, advisory });

@@ -200,3 +200,37 @@ describe('an object the projection throws on', () => {
     await informer.stop();
   });
 });
+
+// --- stopping ---
+
+/** A LIST that answers only when the test says so. */
+class HeldListClient extends ScriptedClient {
+  private answer: (() => void) | undefined;
+  private listing: (() => void)[] = [];
+
+  override get(): Promise<unknown> {
+    for (const resolve of this.listing.splice(0)) resolve();
+    return new Promise((resolve) => (this.answer = () => resolve({ metadata: { resourceVersion: '10' }, items: [] })));
+  }
+
+  whenListing(): Promise<void> {
+    return this.answer ? Promise.resolve() : new Promise((resolve) => this.listing.push(resolve));
+  }
+
+  answerList(): void {
+    this.answer!();
+  }
+}
+
+describe('a cache stopped while its LIST is in flight', () => {
+  it('opens no watch after the LIST answers, so its stop ends then rather than when a watch would time out', async () => {
+    const client = new HeldListClient();
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim }, logged().log, 'ns');
+    const starting = informer.start();
+    await client.whenListing();
+    const stopped = informer.stop();
+    client.answerList();
+    await Promise.all([stopped, starting]);
+    expect(client.watchVersions).toEqual([]);
+  });
+});

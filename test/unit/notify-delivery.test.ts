@@ -12,7 +12,7 @@ import { destinationReady, resolveDestination } from '../../src/notify/destinati
 import { endHappenings, happeningFor, noticeOf, occurrencesOf } from '../../src/notify/happenings.ts';
 import { Ledger, RUNNERS_KEPT } from '../../src/notify/ledger.ts';
 import { agentFor, answerOfStatus, post, retryAfterMs, type Answer } from '../../src/notify/sender.ts';
-import { hears, notificationReady, subscriptionOf } from '../../src/notify/subscriptions.ts';
+import { hears, notificationReady, sendingCondition, sendingSince, subscriptionOf } from '../../src/notify/subscriptions.ts';
 import { destinationProblems, notificationProblems } from '../../src/notify/validate.ts';
 
 const silent = pino({ level: 'silent' });
@@ -111,6 +111,17 @@ describe('who a Notification hears', () => {
     expect(notificationReady(s, { exists: true, resolution: null })).toMatchObject({ status: 'False', reason: 'CrossNamespaceRefused', message: expect.stringMatching(/^spec\.runners\.namespaces: prod is not/) });
   });
 
+  it('says since when it sends, apart from its Destination, so that an operator that starts knows', () => {
+    const created = Date.parse('2026-12-01T00:00:00Z');
+    const now = Date.parse('2026-12-02T12:00:00Z');
+    const withSending = (status: 'True' | 'False', at: string): Notification => ({ ...notification({}), status: { conditions: [{ type: 'Sending', status, reason: 'x', message: '', lastTransitionTime: at as never }] } });
+    expect(sendingSince(notification({}), created, now)).toBe(created);
+    expect(sendingSince(withSending('True', '2026-12-02T10:00:00Z'), created, now)).toBe(Date.parse('2026-12-02T10:00:00Z'));
+    expect(sendingSince(withSending('False', '2026-12-02T10:00:00Z'), created, now)).toBe(now);
+    expect(sendingCondition(subscriptionOf(notification({ suspend: true }), true))).toMatchObject({ status: 'False', reason: 'Suspended' });
+    expect(sendingCondition(subscriptionOf(notification({}), true))).toMatchObject({ status: 'True' });
+  });
+
   it('says when its Destination is missing or cannot deliver', () => {
     const s = subscriptionOf(notification({}), true);
     expect(notificationReady(s, { exists: false, resolution: null })).toMatchObject({ status: 'False', reason: 'DestinationNotFound', message: 'spec.destinationRef.name: no Destination qa/slack' });
@@ -150,6 +161,8 @@ describe('a Destination made usable', () => {
     const plain = await resolveDestination(destination({ secretRef: { name: 'hook' } }), secret({ address: 'http://hooks.example.com/x', token: 't' }), false);
     expect(plain).toMatchObject({ ok: false, reason: 'SecretInvalid', message: expect.stringMatching(/a token is sent over https only$/) });
     expect(await resolveDestination(destination({ secretRef: { name: 'hook' } }), secret({ address: 'https://hooks.example.com/x', token: 't' }), false)).toMatchObject({ ok: true });
+    expect(await resolveDestination(destination({ secretRef: { name: 'hook' } }), secret({ address: 'http://hooks.example.com/x', token: 't' }), true)).toMatchObject({ ok: false, reason: 'SecretInvalid' });
+    expect(await resolveDestination(destination({ secretRef: { name: 'hook' } }), secret({ address: 'http://127.0.0.1:9/x', token: 't' }), true)).toMatchObject({ ok: true });
   });
 
   it('refuses loopback, link-local and metadata addresses unless allowed', async () => {
@@ -182,7 +195,7 @@ function harness(options: { bound?: number; concurrency?: number } = {}) {
     {
       send: (item) => new Promise((settle) => pending.push({ item, settle })),
       delivered: (item) => log.push(`delivered ${item.label}`),
-      failed: (item, reason, streak) => log.push(`failed ${item.label} (${reason}, streak ${streak})`),
+      failed: (item, reason, streak, retrying) => log.push(`failed ${item.label} (${reason}, ${retrying ? `streak ${streak}` : 'refused'})`),
       dropped: (item, reason: DropReason) => log.push(`dropped ${item.label} (${reason})`),
     },
     {

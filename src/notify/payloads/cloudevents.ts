@@ -13,7 +13,7 @@ export const runnersSource = (namespace: string): string => `/apis/${GROUP}/${VE
 const plainHeaders = (headers: Record<string, string | string[] | undefined>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
 
-/** A notice without a readable time (a condition without lastTransitionTime) is stamped by the SDK when sent. */
+/** A notice's time as the SDK writes it (ISO 8601 with milliseconds); one without a readable time would be stamped by the SDK, but none is queued. */
 export async function cloudEventPayload(notice: Notice, mode: CloudEventsMode): Promise<{ headers: Record<string, string>; body: string }> {
   const { CloudEvent, HTTP } = await import('cloudevents');
   const time = isoTime(notice.time);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { operatorKubeConfig } from './identity.ts';
+import { endProcess } from './operator-process.ts';
 
 export interface ObservedOperator {
   child: ChildProcess;
@@ -36,9 +37,7 @@ export async function startObservedOperator(logLevel = 'warn'): Promise<Observed
     errorLines: [],
     async stop() {
       if (proc.exited !== undefined) return;
-      const ended = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await ended;
+      await endProcess(child, 'SIGTERM');
     },
   };
   const record = (line: string) => {

@@ -56,11 +56,27 @@ export async function startOperatorProcess(env: NodeJS.ProcessEnv = {}): Promise
         if (proc.exitCode !== null) throw new Error(`the operator exited with ${proc.exitCode}`);
         return fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok, () => false);
       }, timeoutMs).then(() => undefined),
-    kill: async (signal = 'SIGTERM') => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill(signal);
-      await exited;
-    },
+    kill: (signal = 'SIGTERM') => endProcess(proc, signal),
   };
+}
+
+/** How long an operator may take to stop after SIGTERM: its own stop gives up after 9.5 s (src/main.ts). */
+const STOP_WITHIN_MS = 15_000;
+
+/**
+ * Sends `signal` and waits for the process to exit. One still running 15 s after SIGTERM is killed and the test
+ * fails: left running, it would act on the Runners of the files after this one.
+ */
+export async function endProcess(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_WITHIN_MS)));
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome !== 'late') return;
+  proc.kill('SIGKILL');
+  await exited;
+  throw new Error(`the operator process did not exit within ${STOP_WITHIN_MS / 1000} s of ${signal}; killed`);
 }
