@@ -10,7 +10,7 @@ IMG ?= hestia:dev
 olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2)))
 HELM = $(shell test/tools/build.sh helm | tail -1)
 
-.PHONY: all deps prereqs tools typecheck test test-unit test-dev test-integration test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
+.PHONY: all deps prereqs tools browser typecheck test test-unit test-dev test-integration test-browser test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
         bench bench-full bench-limit bench-notify bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
         catalog-build helm-lint chart-crds
 
@@ -33,6 +33,11 @@ test-unit: deps tools
 test-integration: prereqs
 	@mkdir -p $(RESULTS)
 	test/cluster/with-cluster.sh npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=$(RESULTS)/integration.json
+
+# Pages the operator serves, driven in Chromium (test/browser), against a control plane of their own.
+test-browser: prereqs
+	@mkdir -p $(RESULTS)
+	test/cluster/with-cluster.sh npx vitest run --project browser --reporter=default --reporter=json --outputFile.json=$(RESULTS)/browser.json
 
 # Tests that break their control plane on purpose get one of their own.
 test-disruptive: prereqs
@@ -65,9 +70,9 @@ test-cluster:
 	@mkdir -p $(RESULTS)
 	test/cluster/selftest.sh | tee $(RESULTS)/cluster.log
 
-## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests, the reduced fault suite.
-test: prereqs typecheck test-unit test-cluster test-dev test-integration test-throttled test-disruptive test-chaos
-	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/dev.json $(RESULTS)/integration.json $(RESULTS)/throttled.json \
+## Everything: type-checking, unit and model-based tests, harness self-tests, integration tests, browser tests, the reduced fault suite.
+test: prereqs typecheck test-unit test-cluster test-dev test-integration test-browser test-throttled test-disruptive test-chaos
+	@node scripts/test-summary.ts $(RESULTS)/unit.json $(RESULTS)/cluster.log $(RESULTS)/dev.json $(RESULTS)/integration.json $(RESULTS)/browser.json $(RESULTS)/throttled.json \
 	  $(RESULTS)/disruptive.json $(RESULTS)/chaos.json
 
 ## Benchmarks (BENCHMARKS.md, bench/results.json): 10, 100 and 1,000 Runners and the cron storm, 3 runs, each on
@@ -115,9 +120,13 @@ cluster-build:
 tools:
 	test/tools/build.sh --all
 
+## The Chromium the browser tests drive: Debian's chromium, installed with apt-get when missing (scripts/ensure-chromium.sh).
+browser:
+	scripts/ensure-chromium.sh
+
 ## What the tests need, built before any test runs (a cold cache only takes longer): Node's packages,
-## the control plane, the Go tools. No test builds or downloads anything.
-prereqs: deps cluster-build tools
+## the control plane, the Go tools, Chromium. No test builds or downloads anything.
+prereqs: deps cluster-build tools browser
 
 ## Local control plane + operator + samples, showing runs as they happen (Ctrl-C stops everything).
 dev: deps

@@ -24,6 +24,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'browser',
+          // Pages the operator serves, driven in the machine's Chromium (test/browser/support/browser.ts),
+          // against a control plane of their own.
+          include: ['test/browser/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'throttled',
           // A control plane of its own with API Priority and Fairness on (the others run without limits).
           include: ['test/throttled/**/*.test.ts'],

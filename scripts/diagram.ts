@@ -7,9 +7,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { instance } from '@viz-js/viz';
 import { runnerMachine } from '../machines/runner.ts';
 import { toDot } from '../src/diagram/dot.ts';
+import { renderDot } from '../src/diagram/graphviz.ts';
 import { embedBlock } from '../src/diagram/markdown.ts';
 import { toMermaid } from '../src/diagram/mermaid.ts';
 import { toStatelyCode } from '../src/diagram/stately.ts';
@@ -17,12 +17,7 @@ import { toStatelyCode } from '../src/diagram/stately.ts';
 /** The repository's docs/ folder, wherever the command is run from. */
 export const DOCS_DIR = fileURLToPath(new URL('../docs/', import.meta.url));
 
-export async function renderSvg(dot: string): Promise<string> {
-  const viz = await instance();
-  const result = viz.render(dot, { format: 'svg', engine: 'dot' });
-  if (result.status !== 'success') throw new Error(`Graphviz: ${result.errors.map((e) => e.message).join('; ')}`);
-  return result.output;
-}
+export const renderSvg = renderDot;
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 

@@ -3,6 +3,7 @@
 // lists the commands, src/commands/help.ts holds every command's help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeRunner } from './commands/describe.ts';
+import type { DiagramFormat } from './commands/diagram.ts';
 import { COMMANDS, HELP, type Command } from './commands/help.ts';
 import { apiErrorText, connect, UsageError } from './commands/kube.ts';
 import { EXIT } from './commands/wait-verdict.ts';
@@ -21,8 +22,21 @@ const OPTIONS = {
   runs: { ...CONNECTION, ...OUTPUT },
   logs: { ...CONNECTION, run: { type: 'string' }, job: { type: 'string' }, container: { type: 'string', short: 'c' }, tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' } },
   describe: CONNECTION,
-  diagram: { help: { type: 'boolean', short: 'h' } },
+  diagram: { ...CONNECTION, ...OUTPUT, file: { type: 'string' } },
+  ui: { ...CONNECTION, port: { type: 'string' }, 'all-namespaces': { type: 'boolean', short: 'A' }, 'no-open': { type: 'boolean' } },
 } satisfies Record<Exclude<Command, 'run'>, ParseArgsConfig['options']>;
+
+/** The values each command's -o/--output takes. */
+const OUTPUTS: Record<keyof typeof OPTIONS, readonly string[]> = {
+  wait: ['json'],
+  trigger: ['json'],
+  runs: ['json'],
+  logs: [],
+  describe: [],
+  diagram: ['svg', 'png'] satisfies DiagramFormat[],
+  ui: [],
+};
+const either = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(' or ');
 
 /** Flags and the one RUNNER argument of a command, or a UsageError that says what to change. */
 function parse<C extends keyof typeof OPTIONS>(command: C, args: string[]) {
@@ -34,7 +48,10 @@ function parse<C extends keyof typeof OPTIONS>(command: C, args: string[]) {
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const output = values.output as string | undefined;
-  if (output !== undefined && output !== 'json') throw new UsageError(`hestia ${command}: -o/--output takes only "json" (got "${output}")`);
+  const outputs = OUTPUTS[command];
+  if (output !== undefined && !outputs.includes(output)) {
+    throw new UsageError(`hestia ${command}: -o/--output takes ${outputs.length === 1 ? 'only ' : ''}${either(outputs)} (got "${output}")`);
+  }
   return { values, json: output === 'json', positionals: parsed.positionals };
 }
 
@@ -90,10 +107,24 @@ async function main(argv: string[]): Promise<number> {
       return describe(connection(values), runnerName('describe', positionals));
     }
     case 'diagram': {
-      parse('diagram', rest);
-      const { writeDiagrams } = await import('../scripts/diagram.ts');
-      await writeDiagrams();
-      return 0;
+      const { values, positionals } = parse('diagram', rest);
+      if (positionals.length === 0) {
+        // Without a RUNNER: the machine's diagrams in the docs, as `make diagram` writes them.
+        const given = Object.keys(values);
+        if (given.length > 0) throw new UsageError(`hestia diagram: ${given.map((f) => `--${f}`).join(', ')} ${given.length === 1 ? 'needs' : 'need'} a RUNNER (see hestia diagram --help)`);
+        const { writeDiagrams } = await import('../scripts/diagram.ts');
+        await writeDiagrams();
+        return 0;
+      }
+      const { diagramCommand } = await import('./commands/diagram.ts');
+      const format = (str(values.output) ?? 'svg') as DiagramFormat;
+      return diagramCommand({ ...connection(values), format, file: str(values.file), stdoutIsTerminal: process.stdout.isTTY === true }, runnerName('diagram', positionals));
+    }
+    case 'ui': {
+      const { values, positionals } = parse('ui', rest);
+      if (positionals.length > 0) throw new UsageError(`hestia ui: takes no RUNNER, got ${positionals.join(' ')} (see hestia ui --help)`);
+      const { uiCommand } = await import('./commands/ui.ts');
+      return uiCommand({ ...connection(values), port: str(values.port), allNamespaces: values['all-namespaces'] === true, open: values['no-open'] !== true });
     }
   }
 }

@@ -1,5 +1,5 @@
 // The --help text of every command. `kubectl hestia …` and `hestia …` are the same program.
-export const COMMANDS = ['run', 'describe', 'wait', 'trigger', 'runs', 'logs', 'diagram'] as const;
+export const COMMANDS = ['run', 'describe', 'wait', 'trigger', 'runs', 'logs', 'diagram', 'ui'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const CONNECTION = `  -n, --namespace NS    the Runner's namespace (default: the kubeconfig context's, else "default")
@@ -27,8 +27,10 @@ Commands:
   runs RUNNER        the run history: start, duration, result, trigger, Job, message
   logs RUNNER        the logs of a run's pods, every attempt labelled (-f: follow the run in progress)
   describe RUNNER    why a Runner did or did not run
+  ui                 a live web view of the Runners, each one's statechart lit, on 127.0.0.1 (opens the browser)
   run                run the operator (KUBECONFIG or in-cluster)
-  diagram            write the state machine's diagrams to docs/
+  diagram RUNNER     the Runner's state machine with its current state lit (SVG, or PNG with -o png)
+  diagram            without RUNNER: write the state machine's diagrams to docs/
 
 Run hestia COMMAND --help for a command's flags.
 `,
@@ -122,9 +124,44 @@ Flags:
       --allow-cross-namespace-notifications   let a Notification hear Runners of other namespaces
   -h, --help                                  this text
 `,
-  diagram: `hestia diagram — write the Runner machine's diagrams to docs/ (docs/runner-machine.mmd and .svg)
+  diagram: `hestia diagram [RUNNER] [flags] — the Runner machine's diagram (kubectl hestia diagram …)
+
+With RUNNER: writes the diagram of the Runner machine with the state that Runner is in lit, its groups
+lit more lightly (status.snapshot, else status.state; nothing is lit for a Runner without a state yet).
+Each state's box in the SVG is a <g> with the id state-<path> (state-atRest.blocked.WaitingForWorkloads)
+and the class "state"; the lit ones also have the class "lit".
+
+Without RUNNER: writes the machine's diagrams to docs/ (docs/runner-machine.mmd and .svg, and the blocks
+of docs/machine.md and README.md they appear in), as make diagram does.
 
 Flags:
-  -h, --help            this text
+  -o, --output svg|png    the picture's format (default svg); a PNG goes to --file or a redirected stdout
+      --file PATH         write the picture to PATH instead of stdout
+${CONNECTION}
+
+Example:
+  kubectl hestia diagram smoke -n qa -o png --file smoke.png
+`,
+  ui: `hestia ui [flags] — a live web view of the Runners (kubectl hestia ui …)
+
+Serves a page on 127.0.0.1 that lists the Runners of a namespace (-n) or of all (-A) with their state,
+latest result, next run and marks (flaky, advisory, tests), and shows one Runner: its statechart with the
+state it is in lit, why it waits (workloads, resources, upstreams, probes), its run history, a run's logs
+and a Trigger button. It updates live from a watch; nothing is added to the cluster. It reads and
+triggers with your kubeconfig's credentials, so it can see and do exactly what you may.
+
+Prints http://127.0.0.1:PORT/?token=... and opens it in the browser (xdg-open, open): the token lets
+that browser in and is exchanged for a cookie; other names than 127.0.0.1 and localhost are refused,
+and so are requests that change something from any other page (SECURITY.md, "The local web view").
+Runs until Ctrl-C.
+
+Flags:
+      --port N           the port to listen on (default 0: any free one)
+  -n, --namespace NS     the namespace whose Runners are shown (default: the kubeconfig context's, else "default")
+  -A, --all-namespaces   the Runners of every namespace
+      --no-open          print the URL only; do not start a browser
+      --kubeconfig FILE  kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config)
+      --context NAME     kubeconfig context to use
+  -h, --help             this text
 `,
 };

@@ -1,7 +1,7 @@
 // The CLI's connection to the cluster: kubeconfig (KUBECONFIG, --kubeconfig, --context) and the
 // namespace (-n, else the context's, else "default"), as kubectl resolves them.
-import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Job } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Job } from '@kubernetes/client-node';
+import { ANNOTATION_TRIGGER, GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
 import { controllingRunnerUid, identityOf, runnerJobsSelector } from '../runner/job.ts';
 
 export interface ConnectionFlags {
@@ -10,7 +10,8 @@ export interface ConnectionFlags {
   context?: string | undefined;
 }
 
-export function connect(flags: ConnectionFlags) {
+/** The kubeconfig as kubectl reads it: --kubeconfig, else KUBECONFIG, else ~/.kube/config; --context, else its current one. */
+export function loadKubeConfig(flags: Pick<ConnectionFlags, 'kubeconfig' | 'context'>): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
@@ -23,14 +24,24 @@ export function connect(flags: ConnectionFlags) {
     kc.setCurrentContext(flags.context);
   }
   if (!kc.getCurrentCluster()) throw new UsageError('hestia: no cluster in the kubeconfig: set KUBECONFIG or pass --kubeconfig');
-  const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  return kc;
+}
+
+export function connect(flags: ConnectionFlags) {
+  return connectWith(loadKubeConfig(flags), flags.namespace);
+}
+
+/** The clients of a loaded kubeconfig; the namespace is -n, else the context's, else "default". */
+export function connectWith(kc: KubeConfig, namespaceFlag?: string) {
+  const namespace = namespaceFlag ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const custom = kc.makeApiClient(CustomObjectsApi);
   const batch = kc.makeApiClient(BatchV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
   return {
     kc,
     namespace,
     custom,
-    core: kc.makeApiClient(CoreV1Api),
+    core,
     batch,
     apps: kc.makeApiClient(AppsV1Api),
     getRunner: async (name: string): Promise<Runner> =>
@@ -40,6 +51,16 @@ export function connect(flags: ConnectionFlags) {
       (await batch.listNamespacedJob({ namespace: runner.metadata.namespace!, labelSelector: runnerJobsSelector(identityOf(runner)) })).items.filter(
         (job) => controllingRunnerUid(job) === runner.metadata.uid,
       ),
+    /** The Events about the Runner (the API server keeps them for an hour by default). */
+    eventsOf: async (runner: Runner): Promise<CoreV1Event[]> =>
+      (await core.listNamespacedEvent({ namespace: runner.metadata.namespace!, fieldSelector: `involvedObject.uid=${runner.metadata.uid}` })).items,
+    /** Requests one run: a new value of the trigger annotation, merge-patched with the user's own credentials. */
+    requestRun: async (namespace: string, name: string, value: string): Promise<void> => {
+      await custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { metadata: { annotations: { [ANNOTATION_TRIGGER]: value } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
   };
 }
 

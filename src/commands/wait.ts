@@ -2,8 +2,8 @@
 // Exit codes: 0 the run succeeded, 1 it failed, 2 timed out, 3 the Runner cannot run (invalid
 // spec, dependency cycle, failed upstream, stable-state timeout, suspended), 4 could not ask,
 // 5 the infrastructure ended the run (result Error: inconclusive, worth a retry).
-import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
-import { ANNOTATION_TRIGGER, GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ANNOTATION_TRIGGER, type Runner } from '../api/runner.ts';
 import { parseDuration } from '../runner/duration.ts';
 import { runEndHow } from '../runner/kstatus-conditions.ts';
 import { failedTestLines, flakyWords, testsWords } from '../runner/run-words.ts';
@@ -131,11 +131,8 @@ export async function triggerCommand(
   if (before.metadata.annotations?.[ANNOTATION_TRIGGER] === value) {
     throw new UsageError(`hestia trigger: ${ANNOTATION_TRIGGER} is "${value}" already, which requests nothing new: pass another --value (or none)`);
   }
-  await conn.custom
-    .patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: conn.namespace, plural: PLURAL, name, body: { metadata: { annotations: { [ANNOTATION_TRIGGER]: value } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )
+  await conn
+    .requestRun(conn.namespace, name, value)
     .catch((err: unknown) => {
       const e = err as { code?: number };
       throw new Error(e.code === 403 ? `not allowed to patch Runner ${conn.namespace}/${name} (403): triggering needs patch on runners` : apiErrorText(err, `Runner ${conn.namespace}/${name}`));

@@ -15,6 +15,8 @@ import { actionNames, describeTransition, targetsOf, transitionLabels, transitio
 export interface DiagramState {
   /** The state node's id (unique in the machine), e.g. `runner.atRest.blocked`. */
   id: string;
+  /** The keys from the machine's root, dotted, e.g. `atRest.blocked`: the state as its state value spells it. */
+  path: string;
   /** The state's key, e.g. `blocked`. */
   name: string;
   kind: 'state' | 'group' | 'decision';
@@ -71,6 +73,7 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
     const internal = transitions.flatMap((t, i) => (inBox(t) ? [labels[i]!] : []));
     states.push({
       id: node.id,
+      path: node.path.join('.'),
       name: node.key,
       kind: children.length > 0 ? 'group' : isDecision(node) ? 'decision' : 'state',
       parent,
@@ -108,4 +111,34 @@ export function ancestorsOf(graph: MachineGraph, id: string): string[] {
 export function scopeOf(graph: MachineGraph, edge: DiagramEdge): string | null {
   const to = new Set(ancestorsOf(graph, edge.to));
   return ancestorsOf(graph, edge.from).find((g) => to.has(g)) ?? null;
+}
+
+/**
+ * The paths of the states that a state value is in: each state it names and the groups that hold them. The value is
+ * one as a snapshot holds it (`'Running'`, `{ atRest: 'Succeeded' }`), or a state's name or path (`'Succeeded'`,
+ * `'atRest.Succeeded'`). A value that names a state the graph does not have, in any part, is in none: empty.
+ */
+export function activePaths(graph: MachineGraph, value: unknown): Set<string> {
+  const byPath = new Map(graph.states.map((s) => [s.path, s]));
+  const named = typeof value === 'string' ? graph.states.find((s) => s.name === value) : undefined;
+  const leaves = named && !byPath.has(value as string) ? [named.path] : leafPathsOf(value);
+  if (leaves === null || leaves.length === 0 || !leaves.every((p) => byPath.has(p))) return new Set();
+  const byId = new Map(graph.states.map((s) => [s.id, s]));
+  return new Set(leaves.flatMap((p) => [p, ...ancestorsOf(graph, byPath.get(p)!.id).map((id) => byId.get(id)!.path)]));
+}
+
+/** The dotted paths a state value ends in (several for parallel states), or null if it is not a state value. */
+function leafPathsOf(value: unknown, prefix = ''): string[] | null {
+  if (typeof value === 'string') return value === '' ? null : [`${prefix}${value}`];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const entries = Object.entries(value);
+  if (entries.length === 0) return null;
+  const paths: string[] = [];
+  for (const [key, child] of entries) {
+    // An atomic state inside a parallel one: XState writes its key with an empty object.
+    const inner = typeof child === 'object' && child !== null && Object.keys(child).length === 0 ? [`${prefix}${key}`] : leafPathsOf(child, `${prefix}${key}.`);
+    if (inner === null) return null;
+    paths.push(...inner);
+  }
+  return paths;
 }
