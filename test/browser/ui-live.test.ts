@@ -103,7 +103,7 @@ describe('a Runner\'s page', () => {
     await row('smoke').locator('a[data-testid="runner-link"]').click();
     await page.locator(`#runner[data-key="${ns}/smoke"][data-loaded="true"]`).waitFor();
     await lit('WaitingForWorkloads');
-    expect(await page.locator('#runner-state').getAttribute('data-state')).toBe('WaitingForWorkloads');
+    await waitFor('the page to say it waits for workloads', async () => (await page.locator('#runner-state').getAttribute('data-state')) === 'WaitingForWorkloads');
 
     await createDeployment(ns, 'cart', { app: 'cart', ...ENABLE });
     await lit('Running');

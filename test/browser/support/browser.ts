@@ -28,11 +28,12 @@ export function chromiumPath(): string {
 
 const runsAsRoot = process.getuid?.() === 0;
 
-/** A headless Chromium; close it when done (`await browser.close()`). */
-export function launchBrowser(): Promise<Browser> {
+/** A headless Chromium with these command-line `args` too; close it when done (`await browser.close()`). */
+export function launchBrowser(args: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
+    args,
     // Chromium refuses to start as root with its sandbox on, and root in a container (where these tests
     // usually run) is already the boundary; as any other user the sandbox stays on.
     chromiumSandbox: !runsAsRoot,
