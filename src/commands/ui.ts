@@ -30,5 +30,6 @@ export async function uiCommand(flags: UiFlags): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await ui.close();
-  return 0;
+  // client-node's informer may still open a watch after its stop (a LIST in flight): nothing is left to do, so go.
+  process.exit(0);
 }

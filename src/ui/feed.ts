@@ -28,6 +28,9 @@ export const snapshotFrame = (source: UiSource): string =>
 /** A comment line every so often keeps proxies and the browser from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
 
+/** What one client's stream may hold unread before it is dropped. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
 export class Feed {
   private readonly clients = new Set<ServerResponse>();
   private readonly unsubscribe: () => void;
@@ -56,7 +59,16 @@ export class Feed {
   }
 
   private broadcast(frame: string): void {
-    for (const res of this.clients) res.write(frame);
+    for (const res of this.clients) {
+      // A reader that stopped reading (a suspended tab) is dropped rather than buffered without end; its
+      // EventSource reconnects when it reads again and gets a fresh snapshot.
+      if (res.writableLength > MAX_BUFFERED_BYTES) {
+        this.clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(frame);
+    }
   }
 
   /** Ends every stream (the server is stopping). */

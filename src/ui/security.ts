@@ -41,13 +41,14 @@ export const cookieName = (port: number): string => `hestia_ui_${port}`;
 /** Set-Cookie for the session: unreadable by scripts, never sent by another site's requests, valid for the whole server. */
 export const sessionCookie = (port: number, session: string): string => `${cookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`;
 
-/** The value of one cookie in a Cookie header, or undefined. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
+/** The values of every cookie of this name in a Cookie header: another port of the host may have set one too. */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
 }
 
 /** Nothing from another origin, no inline script or style, no framing, no forms, no <base>. */
@@ -73,8 +74,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 export interface Secrets {
-  /** In the URL the command prints; exchanged for the session cookie. */
+  /** In the URL the command prints; exchanged for the session cookie once. */
   token: string;
+  /** Set once the token has been exchanged: the URL, readable in a browser's command line, lets no one else in. */
+  tokenSpent?: boolean;
   /** In the cookie; never in a URL. */
   session: string;
 }
@@ -92,6 +95,8 @@ export interface GateRequest {
 }
 
 export type GateDecision =
+  /** A request target that is not a path (an absolute or scheme-relative form, or no URL at all): 400. */
+  | { kind: 'bad-request' }
   /** Not one of our names (DNS rebinding, another port): 421 Misdirected Request. */
   | { kind: 'misdirected' }
   /** The printed URL: set the cookie and send the browser to `location`, the same URL without the token. */
@@ -111,18 +116,32 @@ export function withoutToken(url: URL): string {
   const query = new URLSearchParams(url.search);
   query.delete('token');
   const rest = query.toString();
-  return `${url.pathname}${rest ? `?${rest}` : ''}`;
+  // One leading slash only: `//evil.example/` would send the browser to another site.
+  return `/${url.pathname.replace(/^\/+/, '')}${rest ? `?${rest}` : ''}`;
+}
+
+/** The request's URL, if its target is a path (origin-form), as the view's own links are. */
+function pathTarget(target: string, host: string): URL | undefined {
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    return new URL(target, `http://${host}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Decides a request before any route sees it; the order matters: the Host first, so a rebound name learns nothing. */
 export function gate(request: GateRequest, secrets: Secrets, port: number): GateDecision {
   if (!hostAllowed(request.host, port)) return { kind: 'misdirected' };
-  const url = new URL(request.url, `http://${request.host}`);
+  const url = pathTarget(request.url, request.host!);
+  if (!url) return { kind: 'bad-request' };
   const method = request.method.toUpperCase();
+  const signedIn = cookieValues(request.cookie, cookieName(port)).some((value) => secretsEqual(value, secrets.session));
   if (method === 'GET' && url.searchParams.has('token')) {
-    return secretsEqual(url.searchParams.get('token'), secrets.token) ? { kind: 'exchange', location: withoutToken(url) } : { kind: 'unauthorized' };
+    const tokenValid = !secrets.tokenSpent && secretsEqual(url.searchParams.get('token'), secrets.token);
+    return signedIn || tokenValid ? { kind: 'exchange', location: withoutToken(url) } : { kind: 'unauthorized' };
   }
-  if (!secretsEqual(cookieValue(request.cookie, cookieName(port)), secrets.session)) return { kind: 'unauthorized' };
+  if (!signedIn) return { kind: 'unauthorized' };
   if (SAFE_METHODS.includes(method)) return { kind: 'pass' };
   if (method !== 'POST') return { kind: 'method', allowed: 'GET, HEAD, POST' };
   if (request.csrf !== CSRF_VALUE) return { kind: 'forbidden', why: `a request that changes something needs the header ${CSRF_HEADER}: ${CSRF_VALUE}` };

@@ -114,6 +114,8 @@ export function uiHandler(deps: UiDeps): ((req: IncomingMessage, res: ServerResp
       deps.port,
     );
     switch (decision.kind) {
+      case 'bad-request':
+        return text(res, 400, 'Bad request: the target must be a path.');
       case 'misdirected':
         return text(res, 421, `This server answers only to http://127.0.0.1:${deps.port} and http://localhost:${deps.port}.`);
       case 'unauthorized':
@@ -123,6 +125,7 @@ export function uiHandler(deps: UiDeps): ((req: IncomingMessage, res: ServerResp
       case 'method':
         return text(res, 405, 'Method not allowed.', { allow: decision.allowed });
       case 'exchange':
+        deps.secrets.tokenSpent = true;
         res.writeHead(303, { location: decision.location, 'set-cookie': sessionCookie(deps.port, deps.secrets.session), 'cache-control': 'no-store' });
         return res.end();
       case 'pass':

@@ -161,14 +161,30 @@ function ask(path: string, options: { method?: string; headers?: Record<string, 
   });
 }
 
-/** Opens the printed URL as a browser would, and returns the session cookie (`name=value`) it sets. */
+const sessions = new Map<RunningUi, string>();
+
+/**
+ * The session cookie (`name=value`) of `to`: the printed URL opened once, as a browser would (the token is taken
+ * once, so every later caller shares that session).
+ */
 async function signIn(to: RunningUi = ui!): Promise<string> {
+  const known = sessions.get(to);
+  if (known) return known;
   const { pathname, search } = new URL(to.url);
   const answer = await ask(`${pathname}${search}`, {}, to);
   expect(answer.status).toBe(303);
   const cookie = (answer.headers['set-cookie'] ?? [])[0]?.split(';')[0];
   if (!cookie) throw new Error('signing in set no cookie');
+  sessions.set(to, cookie);
   return cookie;
+}
+
+/** Opens the printed URL in `page` as the browser that holds the session does (`to`'s token is spent by then). */
+async function enter(page: Page, to: RunningUi = ui!): Promise<void> {
+  const cookie = await signIn(to);
+  const eq = cookie.indexOf('=');
+  await page.context().addCookies([{ name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url: to.origin }]);
+  await page.goto(to.url);
 }
 
 const triggerOf = async (name: string) => (await getRunner(ns, name)).metadata.annotations?.[ANNOTATION_TRIGGER] ?? null;
@@ -186,7 +202,7 @@ const runnerRow = (page: Page, name: string) => page.locator(`tr[data-testid="ru
 
 /** Signs the tab in with the URL `to` printed, then opens the Runner's page from its row. */
 async function openRunner(page: Page, name: string, to: RunningUi = ui!): Promise<void> {
-  await page.goto(to.url);
+  await enter(page, to);
   await runnerRow(page, name).locator('a[data-testid="runner-link"]').click();
   await page.locator(`#runner[data-key="${ns}/${name}"][data-loaded="true"]`).waitFor();
 }
@@ -294,7 +310,7 @@ describe("hestia ui's security", () => {
 
     // In the browser: signed in at 127.0.0.1, then on a page of a rebound name, whose own requests reach the server.
     const page = await newTab();
-    await page.goto(ui!.url);
+    await enter(page);
     await runnerRow(page, 'target').waitFor();
     for (const name of REBOUND_NAMES) {
       const rebound = `http://${name}:${port}`;
@@ -332,7 +348,7 @@ describe("hestia ui's security", () => {
     const [trigger, jobs] = [await triggerOf('target'), await jobCount('target')];
     const page = await newTab();
     // The browser holds the session cookie; 127.0.0.1 on another port is the same site, so SameSite sends it along.
-    await page.goto(ui!.url);
+    await enter(page);
     await runnerRow(page, 'target').waitFor();
     const answers: string[] = [];
     page.on('response', (r) => {
@@ -372,32 +388,41 @@ describe("hestia ui's security", () => {
     await waitFor('a Job for the requested run', async () => (await jobCount('target')) === jobs + 1, 60_000);
   });
 
-  it('lets a browser in only with the printed token, as an HttpOnly cookie, and drops the token from the URL (token)', async () => {
+  it('lets a browser in only with the printed token, once, as an HttpOnly cookie, and drops the token from the URL (token)', async () => {
+    // A server of its own, whose token no other test has spent.
+    const fresh = await startUi({ kubeConfig: kc, namespace: ns, port: 0 });
+    cleanups.push(() => fresh.close());
     for (const path of ['/', '/api/runners', '/app.js']) {
-      const answer = await ask(path);
+      const answer = await ask(path, {}, fresh);
       expect({ path, status: answer.status }).toEqual({ path, status: 401 });
       expect(answer.body).not.toContain(ns);
     }
 
     const page = await newTab();
-    expect((await page.goto(`${ui!.origin}/`))?.status()).toBe(401);
-    expect((await page.goto(`${ui!.origin}/?token=not-the-token`))?.status()).toBe(401);
-    expect(await page.context().cookies(ui!.origin)).toEqual([]);
+    expect((await page.goto(`${fresh.origin}/`))?.status()).toBe(401);
+    expect((await page.goto(`${fresh.origin}/?token=not-the-token`))?.status()).toBe(401);
+    expect(await page.context().cookies(fresh.origin)).toEqual([]);
 
-    const response = await page.goto(ui!.url);
+    const response = await page.goto(fresh.url);
     expect(response?.status()).toBe(200);
     expect((await response!.request().redirectedFrom()?.response())?.status()).toBe(303);
-    expect(page.url()).toBe(`${ui!.origin}/`);
+    expect(page.url()).toBe(`${fresh.origin}/`);
     expect(page.url()).not.toContain('token=');
     await page.locator('#runners[data-loaded="true"]').waitFor();
     await runnerRow(page, 'target').waitFor();
 
-    const cookies = await page.context().cookies(ui!.origin);
+    const cookies = await page.context().cookies(fresh.origin);
     expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path }))).toEqual([
-      { name: cookieName(Number(new URL(ui!.origin).port)), httpOnly: true, sameSite: 'Strict', path: '/' },
+      { name: cookieName(Number(new URL(fresh.origin).port)), httpOnly: true, sameSite: 'Strict', path: '/' },
     ]);
     expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe('');
     await page.context().close();
+
+    // Spent: another browser (say, one that read the URL off the first one's command line) is not let in.
+    const other = await newTab();
+    expect((await other.goto(fresh.url))?.status()).toBe(401);
+    expect(await other.context().cookies(fresh.origin)).toEqual([]);
+    await other.context().close();
   });
 
   it('sends the Content-Security-Policy with every response, and the page has no inline script or style (CSP)', async () => {
@@ -420,7 +445,7 @@ describe("hestia ui's security", () => {
       ['/', { headers: { host: `evil.example:${port}`, cookie } }],
       [triggerPath('target'), { method: 'POST', headers: { cookie } }],
       [triggerPath('target'), { method: 'PUT', headers: { cookie } }],
-      [new URL(ui!.url).pathname + new URL(ui!.url).search, {}],
+      [new URL(ui!.url).pathname + new URL(ui!.url).search, { headers: { cookie } }],
     ];
     const seen: Array<{ path: string; status: number; csp: string }> = [];
     for (const [path, options] of requests) {

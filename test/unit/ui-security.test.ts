@@ -2,7 +2,7 @@
 // state-changing request needs, and the Content-Security-Policy every response carries.
 import { describe, expect, it } from 'vitest';
 import {
-  CONTENT_SECURITY_POLICY, SECURITY_HEADERS, cookieName, cookieValue, gate, hostAllowed, newSecret, originAllowed, secretsEqual,
+  CONTENT_SECURITY_POLICY, SECURITY_HEADERS, cookieName, cookieValues, gate, hostAllowed, newSecret, originAllowed, secretsEqual,
   sessionCookie, withoutToken, type GateRequest,
 } from '../../src/ui/security.ts';
 
@@ -76,9 +76,29 @@ describe('the token and the cookie', () => {
   });
 
   it('reads its cookie among others', () => {
-    expect(cookieValue(`a=1; ${cookieName(PORT)}=v=w; b=2`, cookieName(PORT))).toBe('v=w');
-    expect(cookieValue(`${cookieName(PORT + 1)}=other`, cookieName(PORT))).toBeUndefined();
-    expect(cookieValue(undefined, cookieName(PORT))).toBeUndefined();
+    expect(cookieValues(`a=1; ${cookieName(PORT)}=v=w; b=2`, cookieName(PORT))).toEqual(['v=w']);
+    expect(cookieValues(`${cookieName(PORT + 1)}=other`, cookieName(PORT))).toEqual([]);
+    expect(cookieValues(undefined, cookieName(PORT))).toEqual([]);
+  });
+
+  it('is not locked out by a cookie of the same name that another port of the host planted before its own', () => {
+    expect(gate(request({ url: '/api/runners', cookie: `${cookieName(PORT)}=planted; ${signedIn}` }), secrets, PORT)).toEqual({ kind: 'pass' });
+  });
+
+  it('refuses a target that is not a path (absolute or scheme-relative form, or no URL at all) without throwing', () => {
+    for (const url of ['http://[', 'http://127.0.0.1:1/', '//evil.example/', '*', '']) {
+      expect(gate(request({ url, cookie: signedIn }), secrets, PORT), url).toEqual({ kind: 'bad-request' });
+    }
+  });
+
+  it('never sends the browser to another site after the exchange (no open redirect)', () => {
+    expect(gate(request({ url: `/a/..//evil.example/?token=${secrets.token}` }), secrets, PORT)).toEqual({ kind: 'exchange', location: '/evil.example/' });
+  });
+
+  it('takes the token once: after the exchange it lets no one else in, and a signed-in browser that opens the URL again is just sent on', () => {
+    const once = { ...secrets, tokenSpent: true };
+    expect(gate(request({ url: `/?token=${secrets.token}` }), once, PORT)).toEqual({ kind: 'unauthorized' });
+    expect(gate(request({ url: `/?token=${secrets.token}`, cookie: signedIn }), once, PORT)).toEqual({ kind: 'exchange', location: '/' });
   });
 
   it('exchanges the printed URL for the cookie, and sends the browser to the same URL without the token', () => {

@@ -90,12 +90,33 @@ describe('the web view server', () => {
       expect(Buffer.from(token, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
     });
 
-    it('exchanges the token for an HttpOnly, SameSite=Strict cookie and sends the browser on without the token', async () => {
-      const reply = await call(port, 'GET', new URL(ui.url).pathname + new URL(ui.url).search);
-      expect(reply.status).toBe(303);
-      expect(reply.headers.location).toBe('/');
-      expect(reply.headers['set-cookie']![0]).toMatch(new RegExp(`^hestia_ui_${port}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/$`));
-      expect(reply.headers['set-cookie']![0]).not.toContain(new URL(ui.url).searchParams.get('token')!);
+    it('exchanges the token once for an HttpOnly, SameSite=Strict cookie and sends the browser on without the token', async () => {
+      const fresh = await startUi({ source, diagrams, port: 0 });
+      try {
+        const freshPort = Number(new URL(fresh.origin).port);
+        const target = new URL(fresh.url).pathname + new URL(fresh.url).search;
+        const reply = await call(freshPort, 'GET', target);
+        expect(reply.status).toBe(303);
+        expect(reply.headers.location).toBe('/');
+        expect(reply.headers['set-cookie']![0]).toMatch(new RegExp(`^hestia_ui_${freshPort}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/$`));
+        expect(reply.headers['set-cookie']![0]).not.toContain(new URL(fresh.url).searchParams.get('token')!);
+        expect((await call(freshPort, 'GET', target)).status).toBe(401);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('answers a request line whose target is not a path with 400, and goes on serving', async () => {
+      const { connect } = await import('node:net');
+      const answer = await new Promise<string>((resolve, reject) => {
+        let data = '';
+        const socket = connect(port, '127.0.0.1', () => socket.write(`GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect((await call(port, 'GET', '/api/runners', { cookie })).status).toBe(200);
     });
 
     it('answers every request without the cookie with 401 and a page that says to use the printed URL', async () => {

@@ -104,8 +104,17 @@ export function runnerPage(store, { namespace, name, job }) {
     }
   }
 
+  let requesting = false;
+  let wasDeleted = false;
+
   function draw(d) {
     const row = d.row;
+    // Here again after a delete (re-created): it can be triggered again, and the error no longer holds.
+    if (wasDeleted) {
+      wasDeleted = false;
+      store.clearError();
+    }
+    trigger.disabled = requesting;
     state.replaceChildren(stateEl(row.state));
     state.dataset.state = row.state ?? '';
     marks.replaceChildren(...marksEl(row.marks));
@@ -192,6 +201,7 @@ export function runnerPage(store, { namespace, name, job }) {
   }
 
   async function requestRun() {
+    requesting = true;
     trigger.disabled = true;
     triggerResult.textContent = 'requesting…';
     try {
@@ -213,7 +223,8 @@ export function runnerPage(store, { namespace, name, job }) {
       triggerResult.dataset.outcome = 'failed';
       store.showError(`could not request a run: ${err.message}`);
     } finally {
-      trigger.disabled = false;
+      requesting = false;
+      trigger.disabled = wasDeleted;
     }
   }
 
@@ -256,6 +267,7 @@ export function runnerPage(store, { namespace, name, job }) {
     /** The feed changed this Runner. */
     changed: refresh,
     deleted() {
+      wasDeleted = true;
       store.showError(`Runner ${key} was deleted.`);
       trigger.disabled = true;
     },
