@@ -69,12 +69,18 @@ export type Connection = ReturnType<typeof connect>;
 /** Wrong use of the CLI: the message says what to change. */
 export class UsageError extends Error {}
 
+/** What to say when the API server did not answer at all (nothing listens where the kubeconfig points). */
+export function unreachableText(err: unknown): string | undefined {
+  const e = err as { message?: unknown; cause?: { code?: unknown } } | null | undefined;
+  const refused = e?.cause?.code === 'ECONNREFUSED' || (typeof e?.message === 'string' && e.message.includes('ECONNREFUSED'));
+  return refused ? 'cannot reach the API server (connection refused): check KUBECONFIG, --kubeconfig or --context' : undefined;
+}
+
 /** An API error in words that say what to do about it. */
 export function apiErrorText(err: unknown, what: string): string {
   const e = err as { code?: number; message?: string; body?: unknown; cause?: { code?: string } };
-  if (e.cause?.code === 'ECONNREFUSED' || e.message?.includes('ECONNREFUSED')) {
-    return `cannot reach the API server (connection refused): check KUBECONFIG, --kubeconfig or --context`;
-  }
+  const unreachable = unreachableText(err);
+  if (unreachable) return unreachable;
   if (e.code === 404) return `${what} not found`;
   if (e.code === 401) return `the cluster refused the credentials of the kubeconfig (401): log in again`;
   if (e.code === 403) return `not allowed to read ${what} (403): your user needs get on it (kubectl auth can-i get ${what.split(' ')[0]?.toLowerCase()}s)`;

@@ -2,6 +2,7 @@
 // them may come from the cluster: the page puts each one in the DOM as text (src/ui/static/dom.js), never as HTML.
 import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Runner, WatchedResource } from '../api/runner.ts';
+import { unreachableText } from '../commands/kube.ts';
 import { runHistory, type RunEntry } from '../commands/run-history.ts';
 import { explainMissing, explainNoPods, needsHeaders, sectionHeader, selectJob, type LogTarget, type Section } from '../commands/run-logs.ts';
 import { failedTestLines, flakyWords, testsWords } from '../runner/run-words.ts';
@@ -232,10 +233,9 @@ export function logsView(job: V1Job, sections: readonly Section[], read: Readonl
 
 /** The API server's own words for an error: the message of its Status, with the HTTP code; else the client's. */
 export function apiServerWords(err: unknown): string {
-  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown } };
-  if (e?.cause?.code === 'ECONNREFUSED' || (typeof e?.message === 'string' && e.message.includes('ECONNREFUSED'))) {
-    return 'cannot reach the API server (connection refused): check KUBECONFIG, --kubeconfig or --context';
-  }
+  const unreachable = unreachableText(err);
+  if (unreachable) return unreachable;
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown };
   const code = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   const status = statusMessage(e?.body);
   if (status !== undefined) return code === undefined ? status : `${status} (HTTP ${code})`;

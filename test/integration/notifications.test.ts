@@ -25,6 +25,7 @@ import { connectionOf } from '../../src/k8s/kubeconfig.ts';
 import { Operator } from '../../src/operator/operator.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { operatorClient, operatorKubeConfig, OPERATOR_NAMESPACE } from './support/identity.ts';
+import { endProcess } from './support/operator-process.ts';
 import {
   condition, core, createDeployment, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, installCrd, kc, patchRunner,
   rollOut, runnerManifest, stays, waitFor, waitForRunner,
@@ -124,7 +125,7 @@ async function operatorProcessIn(namespaces: string[], env: NodeJS.ProcessEnv = 
   }));
   const kill = async (signal: NodeJS.Signals) => {
     stopping = true;
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    await endProcess(proc, signal);
     await exited;
   };
   cleanups.push(() => kill('SIGKILL'));
