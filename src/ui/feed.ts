@@ -54,10 +54,6 @@ export class Feed {
     res.on('close', () => this.clients.delete(res));
   }
 
-  get listeners(): number {
-    return this.clients.size;
-  }
-
   private broadcast(frame: string): void {
     for (const res of this.clients) {
       // A reader that stopped reading (a suspended tab) is dropped rather than buffered without end; its

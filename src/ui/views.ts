@@ -3,6 +3,8 @@
 import type { CoreV1Event, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Runner, WatchedResource } from '../api/runner.ts';
 import { unreachableText } from '../commands/kube.ts';
+import { objectKey } from '../k8s/object-key.ts';
+import { WORKLOAD_KINDS } from '../runner/readiness/readiness.ts';
 import { runHistory, type RunEntry } from '../commands/run-history.ts';
 import { explainMissing, explainNoPods, needsHeaders, sectionHeader, selectJob, type LogTarget, type Section } from '../commands/run-logs.ts';
 import { failedTestLines, flakyWords, testsWords } from '../runner/run-words.ts';
@@ -35,8 +37,6 @@ export interface RunnerRow {
   marks: Mark[];
 }
 
-const keyOf = (runner: Runner) => `${runner.metadata.namespace}/${runner.metadata.name}`;
-
 export function runnerMarks(runner: Runner): Mark[] {
   const last = runner.status?.lastRun;
   const marks: Mark[] = [];
@@ -57,7 +57,7 @@ export function runnerRow(runner: Runner): RunnerRow {
   const s = runner.status;
   const last = s?.lastRun;
   return {
-    key: keyOf(runner),
+    key: objectKey(runner),
     namespace: runner.metadata.namespace ?? '',
     name: runner.metadata.name ?? '',
     state: s?.state ?? null,
@@ -85,10 +85,8 @@ export interface InputView {
   message: string;
 }
 
-const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'DeploymentConfig'];
-
 export function inputView(w: WatchedResource): InputView {
-  const role = w.kind === 'Runner' ? 'upstream' : w.apiVersion !== undefined || !WORKLOAD_KINDS.includes(w.kind) ? 'resource' : 'workload';
+  const role = w.kind === 'Runner' ? 'upstream' : w.apiVersion !== undefined || !(WORKLOAD_KINDS as readonly string[]).includes(w.kind) ? 'resource' : 'workload';
   const kind = w.apiVersion?.includes('/') ? `${w.kind}.${w.apiVersion.split('/')[0]}` : w.kind;
   return { role, kind, namespace: w.namespace, name: w.name, ready: w.ready, message: w.message ?? '' };
 }
@@ -267,7 +265,7 @@ export interface Refusal {
 /** A Trigger the API server refused or failed: 403 says which permission is missing, as `hestia trigger` does. */
 export function triggerRefusal(runner: Runner, err: unknown): Refusal {
   const code = (err as { code?: unknown })?.code;
-  const id = keyOf(runner);
+  const id = objectKey(runner);
   const status = typeof code === 'number' && code >= 400 && code < 600 ? code : 502;
   const message =
     code === 403
