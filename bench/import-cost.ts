@@ -1,12 +1,12 @@
 // What loading a module costs a fresh Node.js process: resident memory after importing it and a
 // full collection, against a bare process. Each module in a process of its own.
 //
-//   node bench/import-cost.ts [module ...]     (defaults: the operator's entry point and its dependencies)
+//   node bench/import-cost.ts [module ...]     (defaults: the operator's entry point as it ships and as sources, and its dependencies)
 import { execFileSync } from 'node:child_process';
 
 const modules = process.argv.slice(2).length > 0
   ? process.argv.slice(2)
-  : ['', './src/main.ts', '@kubernetes/client-node', 'xstate', 'pino', 'cron-parser', 'prom-client', 'js-yaml'];
+  : ['', './dist/src/main.js', './src/main.ts', '@kubernetes/client-node', 'xstate', 'pino', 'cron-parser', 'prom-client', 'js-yaml'];
 
 const probe = (module: string) => `
   ${module ? `await import(${JSON.stringify(module)});` : ''}

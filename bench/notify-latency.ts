@@ -47,7 +47,7 @@ await installCrd();
 const kubeconfig = `${process.env.HESTIA_AUDIT_LOG!.replace(/audit\.log$/, '')}operator-kubeconfig.yaml`;
 writeFileSync(kubeconfig, (await operatorKubeConfig()).exportConfig());
 const audit = new AuditLog(process.env.HESTIA_AUDIT_LOG!);
-const ctx: Context = { admin, audit, ns: '', user: OPERATOR_USER, env: { KUBECONFIG: kubeconfig, HESTIA_NOTIFY_ALLOW_LOCAL: 'true' }, operatorMain: 'src/main.ts' };
+const ctx: Context = { admin, audit, ns: '', user: OPERATOR_USER, env: { KUBECONFIG: kubeconfig, HESTIA_NOTIFY_ALLOW_LOCAL: 'true' }, operatorMain: 'dist/src/main.js' }; // as it ships (make bench-notify builds it)
 
 const hanging = await startCloudEventsReceiver();
 hanging.answer('hang');

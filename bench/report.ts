@@ -14,13 +14,13 @@ interface SizeRun {
   latency: { triggers: number; p50Ms: number; p99Ms: number; requestsPerTrigger: number; requests: Record<string, number>; cpuSecondsPer1000: number };
   idle: { perMinute: number; watchesPerMinute: number; requests: Record<string, number> };
   restart: { readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number; rssMiB: number; heapAfterGcMiB: number };
-  floor: { p50Ms: number; p99Ms: number; requestsPerTrigger: number; cpuSecondsPer1000: number; rssMiB: number; heapAfterGcMiB: number } | null;
+  floor: { p50Ms: number; p99Ms: number; requestsPerTrigger: number; cpuSecondsPer1000: number; rssMiB: number; heapAfterGcMiB: number; firstRunsS?: number } | null;
 }
 interface Run {
   date: string;
   node: string;
   /** The operator measured: this checkout (dir '.') with its defaults, or a variant to compare with. */
-  operator?: { dir: string; env: Record<string, string> };
+  operator?: { dir: string; env: Record<string, string>; commit?: string };
   sizes: SizeRun[];
   cron: { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number; floorP50Ms: number; floorP99Ms: number } | null;
   /** From the file name: `small-1.json` → small; a variant's runs are named after it (`before-1.json`). */
@@ -32,8 +32,10 @@ type BySize = Record<string, { date: string; runs: number; figures: Figures }>;
 interface Results {
   sizes: BySize;
   cron: { date: string; runs: number; figures: Figures } | null;
+  /** The storm of 5,000 scheduled Runners (make bench-full). */
+  storm5000?: { date: string; runs: number; figures: Figures } | null;
   /** Other operators measured the same way, to compare with (e.g. the previous release, V8's heap defaults). */
-  variants?: Record<string, { operator: { dir: string; env: Record<string, string> }; sizes: BySize }>;
+  variants?: Record<string, { operator: { dir: string; env: Record<string, string>; commit?: string }; sizes: BySize; cron?: { date: string; runs: number; figures: Figures } | null }>;
 }
 
 const RESULTS = 'bench/results.json';
@@ -66,6 +68,7 @@ const figuresOf = (s: SizeRun): Figures => ({
   floorRssMiB: s.floor?.rssMiB ?? Number.NaN,
   cpuSecondsPer1000Triggers: s.latency.cpuSecondsPer1000,
   floorCpuSecondsPer1000Triggers: s.floor?.cpuSecondsPer1000 ?? Number.NaN,
+  floorFirstRunsS: s.floor?.firstRunsS ?? Number.NaN,
 });
 
 const medianOf = (all: Figures[]): Figures => Object.fromEntries(Object.keys(all[0]!).map((k) => [k, median(all.map((f) => f[k]!))]));
@@ -78,13 +81,17 @@ function bySize(of: Run[], into: BySize): BySize {
   return into;
 }
 
+const stormsOf = (runners: number) => runs.filter((r) => r.cron?.runners === runners).map((r) => ({ date: r.date, figures: r.cron! as unknown as Figures }));
+const storm = (of: { date: string; figures: Figures }[]) => ({ date: of.map((c) => c.date).sort().at(-1)!.slice(0, 10), runs: of.length, figures: medianOf(of.map((c) => c.figures)) });
 const results: Results = { sizes: bySize(runs, { ...previous.sizes }), cron: previous.cron, variants: { ...previous.variants } };
 for (const label of new Set(all.filter(isVariant).map((r) => r.label))) {
   const of = all.filter((r) => r.label === label);
-  results.variants![label] = { operator: of[0]!.operator!, sizes: bySize(of, { ...previous.variants?.[label]?.sizes }) };
+  const storms = of.filter((r) => r.cron?.runners === 1000).map((r) => ({ date: r.date, figures: r.cron! as unknown as Figures }));
+  results.variants![label] = { operator: of[0]!.operator!, sizes: bySize(of, { ...previous.variants?.[label]?.sizes }), cron: storms.length > 0 ? storm(storms) : (previous.variants?.[label]?.cron ?? null) };
 }
-const crons = runs.filter((r) => r.cron).map((r) => ({ date: r.date, figures: r.cron! as unknown as Figures }));
-if (crons.length > 0) results.cron = { date: crons.map((c) => c.date).sort().at(-1)!.slice(0, 10), runs: crons.length, figures: medianOf(crons.map((c) => c.figures)) };
+const crons = stormsOf(1000);
+if (crons.length > 0) results.cron = storm(crons);
+results.storm5000 = stormsOf(5000).length > 0 ? storm(stormsOf(5000)) : (previous.storm5000 ?? null);
 writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 
 // ---- BENCHMARKS.md ---------------------------------------------------------------------------
@@ -158,9 +165,10 @@ ${table(['Runners', 'RSS settled', 'RSS after load', 'RSS after restart', 'heap 
   size, `${n(f(size).rssSettledMiB)} MiB`, `${n(f(size).rssAfterLoadMiB)} MiB`, `${n(f(size).rssAfterRestartMiB)} MiB`, `${n(f(size).heapAfterGcMiB, 1)} MiB`, mib(f(size).floorRssMiB), n(f(size).cpuSecondsPer1000Triggers, 1), n(f(size).floorCpuSecondsPer1000Triggers, 1),
 ]))}
 
-First runs: time from creating the Runners and Deployments to every Runner \`Succeeded\` (bounded by the
-Deployment and Job controllers of the control plane as much as by the operator):
-${ordered.map(([size]) => `${size}: ${n(f(size).firstRunsS, 1)} s`).join('; ')}.
+First runs: time from creating the Runners and Deployments to every Runner \`Succeeded\`; beside it, the floor's
+first runs — the same number of new Deployments, each given its Job by the floor, until every Job has succeeded:
+how long the control plane's Deployment and Job controllers take for them at all.
+${ordered.map(([size]) => `${size}: ${n(f(size).firstRunsS, 1)} s${Number.isFinite(f(size).floorFirstRunsS) ? ` (floor ${n(f(size).floorFirstRunsS, 1)} s)` : ''}`).join('; ')}.
 
 ## Cron storm
 
@@ -169,9 +177,17 @@ lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms
 The floor of a storm on the same control plane — the same number of Jobs created at one moment by a process that does
 nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${ms(results.cron.figures.floorP99Ms)}: how fast this API server takes a thousand Jobs at all
 (median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
+${results.storm5000 ? `The storm of ${n(results.storm5000.figures.runners)} (\`make bench-full\`): ${n(results.storm5000.figures.jobs)} Jobs, lateness p50 ${ms(results.storm5000.figures.p50Ms)}, p99 ${ms(results.storm5000.figures.p99Ms)}, max ${ms(results.storm5000.figures.maxMs)}; the floor's p50 ${ms(results.storm5000.figures.floorP50Ms)}, p99 ${ms(results.storm5000.figures.floorP99Ms)} (median of ${results.storm5000.runs} runs, ${results.storm5000.date}).` : 'The storm of 5,000 (`make bench-full`): not measured yet.'}
 
 Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} ${s.runs === 1 ? 'run' : 'runs'})`).join('; ')}.
 ${targetsSection()}${compareSection()}`;
+
+/** The sizes the targets of a lean run are judged at. */
+const LEAN_SIZES = ['1000', '5000'];
+const finite = (x: number | undefined): boolean => x !== undefined && Number.isFinite(x);
+/** "9.2 s vs 2.0 s (4.60×)": a figure beside the floor's, and their ratio. */
+const ratio = (ours: number | undefined, floor: number | undefined, unit = ''): string =>
+  finite(ours) && finite(floor) ? `${n(ours, 1)}${unit} vs ${n(floor, 1)}${unit} (${(ours! / floor!).toFixed(2)}×)` : finite(ours) ? `${n(ours, 1)}${unit} (no floor)` : '–';
 
 /** The targets the operator is held to (issue: lean at scale), each judged from the figures above. */
 function targetsSection(): string {
@@ -180,6 +196,7 @@ function targetsSection(): string {
   const small = at('10');
   const limit = at('10000');
   const cron = results.cron?.figures;
+  const storm5000 = results.storm5000?.figures;
   const judged = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
   const rows: string[][] = [
     ['RSS ≤ 256 MiB at 5,000 Runners (settled, and at the peak of a restart)', `${mib(big?.rssSettledMiB)}, ${mib(big?.restartPeakRssMiB)}`, judged(big && Math.max(big.rssSettledMiB!, big.restartPeakRssMiB!) <= 256)],
@@ -190,6 +207,18 @@ function targetsSection(): string {
     ['idle: no request but watch re-opens (5,000)', `${n(big?.idleRequestsPerMinute, 1)} per minute`, judged(big && big.idleRequestsPerMinute === 0)],
     ['restart at 5,000: ready < 10 s, 0 writes, 0 Jobs', `${ms(big?.restartReadyMs)}, ${n(big?.restartWrites)}, ${n(big?.restartJobsCreated)}`, judged(big && big.restartReadyMs! < 10_000 && big.restartWrites === 0 && big.restartJobsCreated === 0)],
     ['cron storm of 1,000: lateness p99 < 2 s', `${ms(cron?.p99Ms)} (floor ${ms(cron?.floorP99Ms)})`, judged(cron && cron.p99Ms! < 2000)],
+    ['… and ≤ 1.3× the floor\'s storm p99', ratio(cron?.p99Ms, cron?.floorP99Ms), judged(cron && cron.p99Ms! <= 1.3 * cron.floorP99Ms!)],
+    ['cron storm of 5,000 measured', storm5000 ? `p99 ${ms(storm5000.p99Ms)} (floor ${ms(storm5000.floorP99Ms)})` : '–', judged(storm5000 ? true : undefined)],
+    ...LEAN_SIZES.flatMap((size) => {
+      const s = at(size);
+      return [
+        [`requests per trigger ≤ 4 at ${size} (Job create included)`, n(s?.requestsPerTrigger, 2), judged(s && s.requestsPerTrigger! <= 4)],
+        [`CPU per 1,000 triggers ≤ 2.5× the floor's at ${size}`, ratio(s?.cpuSecondsPer1000Triggers, s?.floorCpuSecondsPer1000Triggers, ' s'), judged(s && finite(s.floorCpuSecondsPer1000Triggers) && s.cpuSecondsPer1000Triggers! <= 2.5 * s.floorCpuSecondsPer1000Triggers!)],
+        [`trigger latency p99 ≤ 1.2× the floor's p99 at ${size}`, ratio(s?.latencyP99Ms, s?.floorP99Ms, ' ms'), judged(s && finite(s.floorP99Ms) && s.latencyP99Ms! <= 1.2 * s.floorP99Ms!)],
+        [`first runs of ${size} beside the floor's`, ratio(s?.firstRunsS, s?.floorFirstRunsS, ' s'), finite(s?.floorFirstRunsS) ? 'measured' : 'not measured'],
+      ];
+    }),
+    ['RSS at 10 Runners ≤ 90 MiB (settled)', mib(small?.rssSettledMiB), judged(small && small.rssSettledMiB! <= 90)],
   ];
   const bounds = [
     big && big.latencyP99Ms! >= 100 && big.floorP99Ms! >= 100 ? `at 5,000 Runners the floor's own p99 is ${ms(big.floorP99Ms)}` : '',
@@ -211,18 +240,20 @@ function compareSection(): string {
       const ours = results.sizes[size]?.figures;
       const them = s.figures;
       const pair = (k: string, unit = '', digits = 0) => `${n(them[k], digits)}${unit} → ${n(ours?.[k], digits)}${unit}`;
-      rows.push([name, size, String(s.runs), pair('rssSettledMiB', ' MiB'), pair('restartPeakRssMiB', ' MiB'), pair('rssAfterRestartMiB', ' MiB'), pair('heapAfterGcMiB', ' MiB', 1), pair('restartWrites'), `${ms(them.latencyP99Ms)} → ${ms(ours?.latencyP99Ms)}`, pair('cpuSecondsPer1000Triggers', ' s', 1)]);
+      const storms = v.cron && results.cron ? `${ms(v.cron.figures.p99Ms)} → ${ms(results.cron.figures.p99Ms)}` : '–';
+      rows.push([name, size, `${s.runs} (${s.date})`, pair('rssSettledMiB', ' MiB'), pair('restartPeakRssMiB', ' MiB'), pair('heapAfterGcMiB', ' MiB', 1), pair('restartWrites'), pair('requestsPerTrigger', '', 2), `${ms(them.latencyP99Ms)} → ${ms(ours?.latencyP99Ms)}`, pair('cpuSecondsPer1000Triggers', ' s', 1), storms]);
     }
   }
-  const described = variants.map(([name, v]) => `\`${name}\`: the operator of \`${v.operator.dir}\`${Object.keys(v.operator.env).length ? ` with ${Object.entries(v.operator.env).map(([k, val]) => `\`${k}=${val}\``).join(' ')}` : ''}`).join('; ');
+  const described = variants.map(([name, v]) => `\`${name}\`: the operator of ${v.operator.commit ? `commit ${v.operator.commit}` : `\`${v.operator.dir}\``}${Object.keys(v.operator.env).length ? ` with ${Object.entries(v.operator.env).map(([k, val]) => `\`${k}=${val}\``).join(' ')}` : ''}`).join('; ');
   return `
 ## Before and after
 
 The same runs with another operator in this one's place (${described}), against this operator's figures above at
-the same size: \`make bench-compare\`. \`.cache/bench/before\` is the commit \`BEFORE\` of the Makefile (c47ef12, the
-release before the work on scale), unpacked and installed there by \`make bench-compare\`.
+the same size: \`make bench-compare\`, which unpacks and installs the commit \`BEFORE\` of the Makefile in
+\`.cache/bench/before\` (\`previous-release\`, c47ef12, is the release before the work on scale, measured then; the
+commit before the work on a lean run is \`before-lean\`). Each row gives the other operator's figure, then this one's.
 
-${table(['compared with', 'Runners', 'runs', 'RSS settled', 'restart peak RSS', 'RSS after restart', 'heap after GC', 'restart writes', 'latency p99', 'CPU s / 1,000 triggers'], rows)}
+${table(['compared with', 'Runners', 'runs (date)', 'RSS settled', 'restart peak RSS', 'heap after GC', 'restart writes', 'requests per trigger', 'latency p99', 'CPU s / 1,000 triggers', 'cron storm p99'], rows)}
 `;
 }
 

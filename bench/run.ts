@@ -4,7 +4,7 @@
 // Writes the run's figures as JSON; bench/report.ts turns runs into BENCHMARKS.md.
 //
 //   test/cluster/with-cluster.sh node bench/run.ts --sizes 10,100,1000 --cron 1000 --out .cache/bench/small-1.json
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../src/k8s/client.ts';
@@ -29,6 +29,10 @@ const { values } = parseArgs({
     'operator-dir': { type: 'string', default: '.' },
     /** Extra environment for the operator, e.g. HESTIA_V8_DEFAULTS=true. */
     'operator-env': { type: 'string', multiple: true, default: [] },
+    /** The operator's entry point within operator-dir: as it ships, dist/src/main.js (make build), else src/main.ts. */
+    'operator-main': { type: 'string', default: '' },
+    /** The commit the other checkout is of, for the report. */
+    'operator-commit': { type: 'string', default: '' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
@@ -48,7 +52,7 @@ const ctx: Context = {
   ns,
   user: OPERATOR_USER,
   env: { KUBECONFIG: kubeconfig, ...operatorEnv },
-  operatorMain: join(values['operator-dir'], 'src/main.ts'),
+  operatorMain: join(values['operator-dir'], values['operator-main'] || (existsSync(join(values['operator-dir'], 'dist/src/main.js')) ? 'dist/src/main.js' : 'src/main.ts')),
 };
 
 const results: Record<string, unknown>[] = [];
@@ -61,9 +65,9 @@ try {
     await createDeployments(admin, ns, range(present, size));
     await createRunners(admin, ns, range(present, size));
     const settleMs = (await waitForStates(admin, ns, size, 'Succeeded', 1_800_000)) + 0;
+    const firstRunsS = (Date.now() - created) / 1000;
     present = size;
     await quiet(ctx);
-    const firstRunsS = (Date.now() - created) / 1000;
     const settled = await footprint(op);
     log(`size ${size}: settled in ${firstRunsS.toFixed(1)} s; RSS ${settled.rssMiB.toFixed(0)} MiB, heap after GC ${settled.heapAfterGcMiB.toFixed(1)} MiB`);
 
@@ -83,7 +87,7 @@ try {
     if (values.floor === 'true') {
       await stop(op);
       floorResult = await floor(ctx, size, triggers, `f${size}`);
-      log(`size ${size}: floor p50 ${floorResult.p50Ms.toFixed(1)} ms, p99 ${floorResult.p99Ms.toFixed(1)} ms, RSS ${floorResult.rssMiB.toFixed(0)} MiB`);
+      log(`size ${size}: floor p50 ${floorResult.p50Ms.toFixed(1)} ms, p99 ${floorResult.p99Ms.toFixed(1)} ms, RSS ${floorResult.rssMiB.toFixed(0)} MiB; first runs ${floorResult.firstRunsS.toFixed(1)} s`);
       // The operator comes back to the floor's rollouts: new revisions, so those Runners run once more.
       op = await startOperator(ctx);
       await waitForStates(admin, ns, size, 'Succeeded', 1_800_000);
@@ -96,7 +100,7 @@ try {
   const cron = cronCount > 0 ? await cronStorm(ctx, cronCount) : null;
   if (cron) log(`cron storm: ${cron.jobs} of ${cron.runners} Jobs; lateness p50 ${cron.p50Ms.toFixed(0)} ms, p99 ${cron.p99Ms.toFixed(0)} ms`);
   mkdirSync(dirname(values.out), { recursive: true });
-  const operator = { dir: values['operator-dir'], env: operatorEnv };
+  const operator = { dir: values['operator-dir'], env: operatorEnv, ...(values['operator-commit'] ? { commit: values['operator-commit'] } : {}) };
   writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), node: process.version, operator, sizes: results, cron }, null, 2));
   log(`wrote ${values.out}`);
 } finally {

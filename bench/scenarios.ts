@@ -3,7 +3,7 @@
 // numbers for bench/report.ts.
 import type { KubeClient } from '../src/k8s/client.ts';
 import { AuditLog, countByKind, isWatch, isWrite, median, percentile, triggerLatencies } from './audit-log.ts';
-import { deploymentName, pool, range, rollOut, runnerName, waitForStates } from './population.ts';
+import { createDeployments, deploymentName, pool, range, rollOut, runnerName, waitForStates } from './population.ts';
 import { cpuSeconds, heapAfterGcMiB, rssMiB, startNode, stop, waitReady, type Measured } from './processes.ts';
 
 export interface Context {
@@ -105,11 +105,11 @@ export async function rollouts(ctx: Context, who: { user: string; pid: number },
   };
 }
 
-async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120_000, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -157,14 +157,38 @@ export function jobCounter(ctx: Context, user: string): (i: number) => Promise<n
   return async (i) => ctx.audit.catchUp().jobCreates.filter((r) => r.user === user && r.namespace === ctx.ns && r.code < 300 && deploymentOfJob(r.name) === deploymentName(i)).length;
 }
 
-/** The same rollouts with the floor in the operator's place (the operator stopped meanwhile). */
-export async function floor(ctx: Context, size: number, triggers: number, version: string): Promise<LatencyResult & Footprint> {
+/** The same rollouts with the floor in the operator's place (the operator stopped meanwhile); then its first runs. */
+export async function floor(ctx: Context, size: number, triggers: number, version: string): Promise<LatencyResult & Footprint & { firstRunsS: number }> {
   const f = await startNode('bench/floor.ts', { ...ctx.env, FLOOR_NAMESPACE: ctx.ns });
   await waitReady(f, 120_000);
   const result = await rollouts(ctx, { user: ctx.user, pid: f.proc.pid! }, size, triggers, version, jobCounter(ctx, ctx.user), floorFinished(ctx));
   const print = await footprint(f);
   await stop(f);
-  return { ...result, ...print };
+  return { ...result, ...print, firstRunsS: await floorFirstRuns(ctx, size) };
+}
+
+/**
+ * The floor's first runs: `count` new Deployments created in a namespace of their own with a floor watching it, and
+ * the seconds until each has a Job that succeeded — the same Deployments and Jobs the operator's first runs make, by a
+ * process that does nothing else: how long the control plane's controllers take for them at all.
+ */
+async function floorFirstRuns(ctx: Context, count: number): Promise<number> {
+  const ns = `${ctx.ns}-first-${count}`;
+  await ctx.admin.create('/api/v1/namespaces', { metadata: { name: ns } });
+  const f = await startNode('bench/floor.ts', { ...ctx.env, FLOOR_NAMESPACE: ns });
+  try {
+    await waitReady(f, 120_000);
+    const created = Date.now();
+    await createDeployments(ctx.admin, ns, range(0, count));
+    await until(`the floor's ${count} first Jobs to succeed`, async () => {
+      const jobs = await ctx.admin.get<{ items: { status?: { succeeded?: number } }[] }>(`/apis/batch/v1/namespaces/${ns}/jobs`);
+      return jobs.items.filter((j) => (j.status?.succeeded ?? 0) > 0).length >= count;
+    }, 1_800_000, 500);
+    return (Date.now() - created) / 1000;
+  } finally {
+    await stop(f);
+    await ctx.admin.delete(`/api/v1/namespaces/${ns}`);
+  }
 }
 
 export interface StormResult { runners: number; jobs: number; p50Ms: number; p99Ms: number; maxMs: number; floorP50Ms: number; floorP99Ms: number }
@@ -201,8 +225,10 @@ export async function cronStorm(ctx: Context, count: number): Promise<StormResul
   await waitForStates(ctx.admin, ns, count, 'Scheduled', 300_000);
   // The next minute that leaves time for every Runner to be armed; then the tick and its Jobs.
   const tick = Math.ceil((Date.now() + 5_000) / 60_000) * 60_000;
-  await new Promise((r) => setTimeout(r, tick - Date.now() + 20_000));
-  const creates = ctx.audit.by(ctx.user, tick - 1000, tick + 20_000).filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.namespace === ns);
+  // Long enough for every create of a large storm (5,000: 100 s).
+  const windowMs = Math.max(20_000, count * 20);
+  await new Promise((r) => setTimeout(r, tick - Date.now() + windowMs));
+  const creates = ctx.audit.by(ctx.user, tick - 1000, tick + windowMs).filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.namespace === ns);
   await ctx.admin.delete(`/api/v1/namespaces/${ns}`); // (its Runners tick no more)
   const floorFigures = await stormFloor(ctx, count);
   return { runners: count, jobs: creates.length, ...lateness(creates, tick), floorP50Ms: floorFigures.p50Ms, floorP99Ms: floorFigures.p99Ms };

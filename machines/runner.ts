@@ -14,6 +14,7 @@ import {
   initialContext,
   inputsSatisfied,
   lastRunFailed,
+  runDue,
   runIsActive,
   sameInputs,
   tickCanRun,
@@ -30,8 +31,6 @@ export * from './runner-context.ts';
 /** The context as an INPUTS event would leave it, so that a guard of that event can judge the new inputs. */
 const observed = (context: RunnerContext, event: RunnerEvent): RunnerContext =>
   event.type === 'INPUTS' ? { ...context, inputs: event.inputs } : context;
-
-const runDue = (c: RunnerContext): boolean => inputsSatisfied(c.inputs) && (hasNewTrigger(c) || hasDueTick(c) || hasNewRevision(c));
 
 const eventTime = (event: { type: string }, context: RunnerContext): string =>
   'at' in event && typeof event.at === 'string' ? event.at : context.now;

@@ -39,7 +39,7 @@ node scripts/dev-receiver.ts "$dev_dir/receiver.port" &
 receiver_pid=$!
 for _ in $(seq 100); do [ -s "$dev_dir/receiver.port" ] && break; sleep 0.1; done
 [ -s "$dev_dir/receiver.port" ] || { echo "make dev: the notification receiver did not start" >&2; exit 1; }
-HESTIA_NOTIFY_ALLOW_LOCAL=true HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node src/main.ts >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
+HESTIA_NOTIFY_ALLOW_LOCAL=true HESTIA_HEALTH_PORT=0 HESTIA_METRICS_PORT=0 node dist/src/main.js >"${TMPDIR:-/tmp}/$name-operator.log" 2>&1 &
 operator_pid=$!
 # kwok serves pod logs from files, in the container runtime's log format, as a kubelet would: a real pytest log with
 # its JUnit report becomes the log of the samples' pods, so my-junit-runner shows test counts and

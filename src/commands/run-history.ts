@@ -1,7 +1,8 @@
 // `hestia runs`: a Runner's run history as a person reads it, merged from the three places a run
 // leaves a trace — status.lastRun (the latest run, in full), the Jobs still kept (history limits
-// and ttlSecondsAfterFinished remove older ones) and the Runner's Events (RunStarted, RunSucceeded,
-// RunFlaky, RunFailed, RunError; the API server keeps Events for an hour by default). Pure; the CLI fetches the inputs.
+// and ttlSecondsAfterFinished remove older ones) and the Runner's Events (RunSucceeded, RunFlaky, RunFailed,
+// RunError, each naming the run's trigger and start; RunStarted from operators before that; the API server keeps Events
+// for an hour by default). Pure; the CLI fetches the inputs.
 import type { CoreV1Event, V1Job } from '@kubernetes/client-node';
 import type { Runner } from '../api/runner.ts';
 import { parseRunKey } from '../../machines/runner.ts';
@@ -32,7 +33,8 @@ export interface RunEntry {
 }
 
 const STARTED = /^Started Job (\S+): (.*)$/s;
-const FINISHED = /^Job (\S+) (succeeded|failed|ended in an error \(([^)]*)\))(?:: (.*))?$/s;
+/** A finished run's Event; since one Event tells a whole run, it names its trigger and start (src/runner/run-words.ts). */
+const FINISHED = /^Job (\S+) (succeeded|failed|ended in an error \(([^)]*)\))(?: \((.*?); started (\S+)\))?(?:: (.*))?$/s;
 const FINISHED_REASONS = ['RunSucceeded', 'RunFlaky', 'RunFailed', 'RunError'];
 /** The parts of a finished run's Event message that are findings, not the Job's own words (src/runner/run-words.ts). */
 const TESTS_PART = /^(\d+ tests?( passed|:)|no test counts:)/;
@@ -78,7 +80,9 @@ export function runHistory(runner: Runner, jobs: readonly V1Job[], events: reado
       e.errorReason = finished[3] ?? null;
       e.flaky = event.reason === 'RunFlaky';
       e.completionTime = eventTime(event);
-      const parts = (finished[4] ?? '').split('; ');
+      if (finished[4] !== undefined) e.trigger ||= finished[4];
+      if (finished[5] !== undefined) e.startTime ??= iso(finished[5]);
+      const parts = (finished[6] ?? '').split('; ');
       e.tests = parts.find((p) => TESTS_PART.test(p)) ?? null;
       e.message = parts.filter((p) => !TESTS_PART.test(p) && !FLAKY_PART.test(p) && p !== ADVISORY_PART).join('; ');
     }

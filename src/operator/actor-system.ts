@@ -120,8 +120,13 @@ export class ActorSystem {
     };
     this.entries.set(uid, entry);
     // Subscribed before it starts: an entry action that throws is then a failure of this actor, not an uncaught error.
+    // XState tells observers of every event, also one that changed nothing (the same snapshot object): only a new
+    // snapshot is a change, so an assessment equal to the last arms no timer and renders no status.
+    let seen: unknown;
     actor.subscribe({
-      next: () => {
+      next: (snapshot) => {
+        if (snapshot === seen) return;
+        seen = snapshot;
         for (const fn of entry.listeners) fn();
       },
       error: (err) => this.failed(uid, entry, err),

@@ -14,6 +14,8 @@ import type { Clock } from '../time/clock.ts';
 import { nextTickFor, stableStateDeadline, TimerSlot } from '../runner/runner-time.ts';
 import { missedTickDecision } from '../runner/schedule.ts';
 import { runnerKey } from './selections.ts';
+import { sameJson } from '../runner/canonical-json.ts';
+import { shownOfAssessment } from '../runner/status.ts';
 
 export interface RunnerRuntime {
   uid: string;
@@ -175,12 +177,17 @@ export class RunnerActors {
     this.options.changed(key);
   }
 
-  /** A new assessment: the actor gets it as INPUTS (equal inputs change nothing in the machine). */
-  assessed(key: string, assessment: Assessment): void {
+  /**
+   * A new assessment: the actor gets it as INPUTS (equal inputs change nothing in the machine). Returns whether it
+   * changed what the Runner's status shows of it (src/runner/status.ts shownOfAssessment).
+   */
+  assessed(key: string, assessment: Assessment): boolean {
     const rt = this.runtimes.get(key);
-    if (!rt) return;
+    if (!rt) return false;
+    const shownBefore = shownOfAssessment(rt.assessment);
     rt.assessment = assessment;
     this.send(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    return !sameJson(shownBefore, shownOfAssessment(assessment));
   }
 
   send(uid: string, event: RunnerEvent): void {

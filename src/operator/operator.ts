@@ -4,6 +4,7 @@
 // wires the rooms together; each concern lives in its own module beside it.
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
+import type { RunnerEvent } from '../../machines/runner.ts';
 import { runnerReference, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
@@ -26,6 +27,7 @@ import { NO_RUN_METRICS, type RunMetrics } from './run-metrics.ts';
 import { ProbeGates } from './probe-gates.ts';
 import { httpProber, type ProbeOptions } from './prober.ts';
 import { ResourceInputs } from './resource-inputs.ts';
+import { RunnerWork } from './runner-work.ts';
 import { assessRunner, verifiedObjects, type InputSources } from './runner-inputs.ts';
 import { announceStall } from './stall-notice.ts';
 import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
@@ -38,8 +40,10 @@ export interface OperatorOptions {
   client: KubeClient;
   log: Logger;
   clock?: Clock;
-  /** How long status changes of one Runner are gathered into one write. */
+  /** How long status changes of one Runner whose run started or ended are gathered into one write. */
   statusCoalesceMs?: number;
+  /** How long its other status changes are gathered (a rollout, then the run it starts: one write). */
+  statusSettleMs?: number;
   /** Writes in flight at most (status writes, Job creates, Events); the write queue's default if absent. */
   writeConcurrency?: number;
   recorder?: Recorder;
@@ -56,6 +60,9 @@ export interface OperatorOptions {
   /** Told of deliveries, failures and drops of notifications (src/process/metrics.ts). */
   notifyMetrics?: NotifyMetrics;
 }
+
+/** How long a status change that is not a run's start or end waits for more (src/operator/status-writer.ts). */
+const STATUS_SETTLE_MS = 1_000;
 
 /** How long a stopping operator waits for the statuses it still has to write. */
 const STOP_DRAIN_MS = 5_000;
@@ -76,6 +83,11 @@ export class Operator {
   private readonly resources: ResourceInputs;
   private readonly probes: ProbeGates;
   private readonly notifier: Notifier;
+  private readonly work: RunnerWork;
+  /** Runners whose own spec, labels or annotations changed since their last reconcile. */
+  private readonly changedItself = new Set<string>();
+  /** The latest run (key and result) each Runner's status was asked to show. */
+  private readonly runMarks = new Map<string, string>();
   private started = false;
 
   constructor(options: OperatorOptions) {
@@ -87,6 +99,8 @@ export class Operator {
     this.scope = options.scope ?? CLUSTER_WIDE;
     this.caches = new Caches(client, log, this.scope);
     this.kinds = new WorkloadKinds(client, log, this.scope);
+    this.work = new RunnerWork({ reconcile: (key) => this.reconcile(key), deliver: (uid, event) => this.actors.send(uid, event) });
+    const send = (uid: string, event: RunnerEvent) => this.work.send(uid, event);
     this.selections = new Selections({
       runner: (key) => this.caches.runner(key),
       workloadLabels: (wkey) => {
@@ -108,7 +122,7 @@ export class Operator {
       now: () => this.clock.now(),
       runnerByUid: (uid) => this.caches.runnerByUid(uid),
       isActiveRun,
-      send: (uid, event) => this.actors.send(uid, event),
+      send,
     });
     this.effects = runnerEffects({
       client,
@@ -123,7 +137,7 @@ export class Operator {
       jobEnded: runEnd.jobEnded,
       verifiedObjects: (uid) => verifiedObjects(this.caches.runnerByUid(uid), this.inputSources),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
-      send: (uid, event) => setImmediate(() => this.actors.send(uid, event)),
+      send,
       metrics: options.metrics ?? NO_RUN_METRICS,
       runHappened: (runner, run) => this.notifier.runHappened(runner, run),
     });
@@ -135,7 +149,7 @@ export class Operator {
       runner: (key) => this.caches.runner(key),
       changed: (key) => {
         this.actors.armTimers(key);
-        this.statusWriter.schedule(key);
+        this.statusWriter.schedule(key, this.runMoved(key));
       },
       stableStateTimedOut: (key) => this.statusWriter.schedule(key),
       historyOf: (uid) => historyFromJobs(this.jobHistory.jobsOf(uid)),
@@ -147,7 +161,7 @@ export class Operator {
       log,
       job: (key) => this.caches.job(key),
       runnerByUid: (uid) => this.caches.runnerByUid(uid),
-      send: (uid, event) => this.actors.send(uid, event),
+      send,
       jobEnded: runEnd.jobEnded,
       jobFailing: runEnd.jobFailing,
       deleteJob: (runner, name) => void this.effects.deleteJobNamed(runner, name),
@@ -158,6 +172,7 @@ export class Operator {
       queue: this.queue,
       log,
       coalesceMs: options.statusCoalesceMs ?? 100,
+      settleMs: options.statusSettleMs ?? STATUS_SETTLE_MS,
       source: { render: (key) => statusFor(key, { runner: this.caches.runner(key), actors: this.actors, jobHistory: this.jobHistory, clock: this.clock }) },
       onResult: (key, error) => this.setReconcileError(key, error),
     });
@@ -255,6 +270,9 @@ export class Operator {
     this.started = false;
     // No new Job from here on; what the actors did so far is written before the writes stop (5 s at most).
     this.effects.stop();
+    // What the watches told before the stop reaches the actors, so that the statuses written below show it.
+    this.work.drainNow();
+    this.work.stop();
     this.stopping = 'status writes';
     await this.statusWriter.drain(STOP_DRAIN_MS);
     this.stopping = 'notifications';
@@ -302,6 +320,11 @@ export class Operator {
     }
     if (!sameJson(prev.metadata.labels, cur.metadata.labels)) for (const k of this.selections.runnerLabelsChanged(cur)) affected.add(k);
     if (!sameJson(prev.metadata.annotations, cur.metadata.annotations)) affected.add(key);
+    // Its status and timers follow its spec and generation too (observedGeneration, advisory, the stable-state timeout).
+    if (affected.has(key) || prev.metadata.generation !== cur.metadata.generation) {
+      this.changedItself.add(key);
+      affected.add(key);
+    }
     // Our own status writes come back here: they concern downstream Runners only when the
     // latest run's identity or result moved, and never this Runner itself.
     if (prev.statusDigest !== cur.statusDigest) {
@@ -316,6 +339,9 @@ export class Operator {
   private runnerDeleted(runner: Runner): void {
     const key = runnerKey(runner);
     this.actors.remove(key, runner.metadata.uid!);
+    this.work.forget(key);
+    this.changedItself.delete(key);
+    this.runMarks.delete(key);
     this.statusWriter.forget(key);
     this.notifier.forget(runner);
     this.resources.runnerRemoved(key);
@@ -323,15 +349,35 @@ export class Operator {
     this.reassess(this.selections.runnerRemoved(key));
   }
 
+  /** These Runners' inputs may have changed: each is assessed once in the next drain of the work queue. */
   private reassess(keys: Iterable<string>): void {
-    for (const key of keys) {
-      const runner = this.caches.runner(key);
-      if (!runner || !this.actors.runtime(key)) continue;
-      const assessment = assessRunner(runner, this.inputSources);
-      this.actors.assessed(key, assessment);
-      announceStall(this.actors.runtime(runnerKey(runner)), runner, assessment, this.log, this.recorder);
+    this.work.markDirty(keys);
+  }
+
+  /** Whether this Runner's latest run started or ended since its actor last changed: news its status tells at once. */
+  private runMoved(key: string): boolean {
+    const rt = this.actors.runtime(key);
+    const run = rt ? this.actors.view(rt.uid)?.context.run : undefined;
+    const mark = run ? `${run.key}/${run.result ?? ''}` : '';
+    if (this.runMarks.get(key) === mark) return false;
+    this.runMarks.set(key, mark);
+    return true;
+  }
+
+  /** One Runner's reconcile: its inputs assessed from the caches, told to its actor, its stall announced. */
+  private reconcile(key: string): void {
+    const runner = this.caches.runner(key);
+    const rt = this.actors.runtime(key);
+    if (!runner || !rt) return;
+    const assessment = assessRunner(runner, this.inputSources);
+    // A change of the actor's snapshot arms its timers and schedules its status by itself (`changed`); here only
+    // what else the status shows: the assessment's own part, and the Runner's spec.
+    const shownChanged = this.actors.assessed(key, assessment);
+    if (this.changedItself.delete(key) || shownChanged) {
+      this.actors.armTimers(key);
       this.statusWriter.schedule(key);
     }
+    announceStall(rt, runner, assessment, this.log, this.recorder);
   }
 
   /** A Runner's actor failed (it is restarted by itself): its Runner says so with an Event and in its status. */
@@ -359,7 +405,7 @@ export class Operator {
   }
 
   private recoveryDeps(): RecoveryDeps {
-    const { log, clock, actors, jobHistory, effects } = this;
+    const { log, clock, actors, jobHistory, effects, work } = this;
     return {
       log,
       clock,
@@ -367,7 +413,7 @@ export class Operator {
       jobOfRun: (uid, runKey) => jobHistory.jobOfRun(uid, runKey),
       jobChanged: (job) => jobHistory.changed(job),
       ensureJob: (uid, run) => void effects.ensureJob(uid, run),
-      send: (uid, event) => actors.send(uid, event),
+      send: (uid, event) => work.send(uid, event),
     };
   }
 }

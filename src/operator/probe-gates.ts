@@ -5,8 +5,7 @@
 // time (src/runner/probes/probe.ts). Probes are not part of the revision: an endpoint that goes down and up again causes no
 // run. What each probe answered last is in the Runner's status.probes; the decision to wait names it.
 import type { Logger } from 'pino';
-import { dueRunReason } from '../../machines/runner-decisions.ts';
-import { initialContext, inputsSatisfied, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
+import { initialContext, inputsSatisfied, runDue, type RunnerContext, type RunnerInputs } from '../../machines/runner.ts';
 import type { ProbeSpec, ProbeStatus } from '../api/runner.ts';
 import type { ProbeGate } from '../runner/assess.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
@@ -58,7 +57,8 @@ export class ProbeGates {
     }
     const rp = this.state(key, probes);
     const ctx: RunnerContext = context ? { ...context, inputs } : initialContext({ inputs, at });
-    const due = inputsSatisfied(inputs) && dueRunReason(ctx) !== null;
+    // The machine's own rule (machines/runner-context.ts), asked of the context these inputs would give it.
+    const due = runDue(ctx);
     const dueFor = `${inputs.revision}|${inputs.trigger ?? ''}|${ctx.dueTick ?? ''}`;
     const tickPending = inputs.scheduled && rp.episode?.for.startsWith('tick:') === true && !rp.episode.passed;
     if (due && rp.episode?.for !== dueFor) this.begin(key, rp, dueFor);

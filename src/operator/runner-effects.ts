@@ -161,7 +161,7 @@ export function runnerEffects(deps: EffectDeps) {
         const runner = runnerOf(self);
         const run = lastRunStatus(runner ?? ({} as Runner), context);
         if (!runner || !run) return;
-        event(runner, 'Normal', 'RunStarted', `Started Job ${run.jobName}: ${run.trigger}`);
+        // No Event: the status says it has started (Running, with its trigger), and the Event of its end says both.
         deps.metrics.runStarted(runner.metadata.namespace!, run.reason);
         deps.runHappened(runner, run);
       },
@@ -185,7 +185,7 @@ export function runnerEffects(deps: EffectDeps) {
     if (!runner || !run || run.result === 'Running') return;
     const advisory = runner.spec.advisory === true;
     deps.metrics.runFinished(runner.metadata.namespace!, run.reason, run.result, { flaky: run.flaky === true, advisory });
-    const { type, reason, message } = runFinishedEvent(run, advisory);
+    const { type, reason, message } = runFinishedEvent(run, advisory, { started: true });
     event(runner, type, reason, message);
     deps.runHappened(runner, run);
     const ok = run.result === 'Succeeded';

@@ -3,6 +3,10 @@
 // resourceVersion, so no conflicts to retry; a `test` of the uid instead). Not a merge patch:
 // there a null deletes, and the snapshot holds nulls. The status is rendered when its write is
 // sent, not when it is asked for, so a Runner that changes while its write waits is written once.
+// Two delays: a run that started or ended is news a reader waits for (kstatus, `hestia wait`, a CI step) and is
+// written after `coalesceMs`; any other change (a workload rolling out, a probe's answer, a waiting message) after
+// `settleMs`, so that a rollout followed by its run costs one write, not two. A write asked for sooner takes over
+// a later one.
 import type { Logger } from 'pino';
 import { API_VERSION, PLURAL, type RunnerStatus } from '../api/runner.ts';
 import { objectPath } from '../k8s/api-paths.ts';
@@ -29,14 +33,18 @@ export interface StatusWriterOptions {
   queue: WriteQueue;
   source: StatusSource;
   log: Logger;
+  /** How long the changes of a Runner whose run started or ended are gathered into one write. */
   coalesceMs: number;
+  /** How long other changes are gathered (coalesceMs if absent). */
+  settleMs?: number;
   /** Told of each write's outcome: an error text, or null once a write succeeds. */
   onResult(key: string, error: string | null): void;
 }
 
 export class StatusWriter {
   private readonly options: StatusWriterOptions;
-  private readonly dirty = new Set<string>();
+  /** Runners to write, each with the time (ms, performance.now) its write is due. */
+  private readonly dirty = new Map<string, number>();
   /** Runners whose write is queued or in flight: at most one each. */
   private readonly pending = new Map<string, Promise<void>>();
   /** Digest of what we last wrote per Runner, so a write is not repeated before its watch event arrives. */
@@ -48,6 +56,8 @@ export class StatusWriter {
   /** Consecutive failed writes per Runner, for backoff. */
   private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (ms). */
+  private timerDue = Infinity;
   private stopped = false;
   writes = 0;
   skipped = 0;
@@ -57,10 +67,20 @@ export class StatusWriter {
     this.options = options;
   }
 
-  schedule(key: string): void {
+  /** Writes this Runner's status soon: `news` when its run started or ended, else after the longer delay. */
+  schedule(key: string, news = false): void {
     if (this.stopped) return;
-    this.dirty.add(key);
-    this.timer ??= setTimeout(() => this.flush(), this.options.coalesceMs);
+    const due = performance.now() + (news ? this.options.coalesceMs : (this.options.settleMs ?? this.options.coalesceMs));
+    const before = this.dirty.get(key);
+    if (before === undefined || due < before) this.dirty.set(key, due);
+    this.arm(Math.min(due, before ?? Infinity));
+  }
+
+  private arm(due: number): void {
+    if (due >= this.timerDue) return;
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, due - performance.now()));
   }
 
   forget(key: string): void {
@@ -86,6 +106,7 @@ export class StatusWriter {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerDue = Infinity;
   }
 
   /**
@@ -95,15 +116,22 @@ export class StatusWriter {
    */
   async drain(timeoutMs: number): Promise<void> {
     clearTimeout(this.timer);
-    this.flush();
+    this.flush(Infinity);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(this.pending.values()), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
 
-  private flush(): void {
+  /** Sends the writes due by `until` (all of them at a drain); arms the timer for the next. */
+  private flush(until = performance.now()): void {
     this.timer = undefined;
-    for (const key of this.dirty) {
+    this.timerDue = Infinity;
+    let next = Infinity;
+    for (const [key, due] of this.dirty) {
+      if (due > until) {
+        next = Math.min(next, due);
+        continue;
+      }
       if (this.pending.has(key)) continue; // its write renders the newest state when it is sent
       this.pending.set(
         key,
@@ -111,10 +139,12 @@ export class StatusWriter {
           .run('status', () => this.write(key))
           .finally(() => {
             this.pending.delete(key);
-            if (this.dirty.has(key)) this.schedule(key);
+            const again = this.dirty.get(key);
+            if (again !== undefined) this.arm(again);
           }),
       );
     }
+    if (next < Infinity) this.arm(next);
   }
 
   private async write(key: string): Promise<void> {
@@ -155,7 +185,7 @@ export class StatusWriter {
       const retryMs = backoffDelay(WRITE_RETRY_BACKOFF, failures - 1);
       this.options.log.warn({ runner: key, err: errorText(err), retryMs }, 'status write failed; will retry');
       this.options.onResult(key, `status write failed: ${errorText(err)}`);
-      setTimeout(() => this.schedule(key), retryMs);
+      setTimeout(() => this.schedule(key, true), retryMs);
     }
   }
 }

@@ -41,15 +41,24 @@ export const RUN_EVENT_REASONS = { Succeeded: 'RunSucceeded', Flaky: 'RunFlaky',
 /**
  * The Runner's Event for a finished run: "Job x succeeded: …; 12 tests passed", "Job x failed: …; 12 tests: 2 failed",
  * "Job x ended in an error (ImagePullFailed): …". A flaky success is a Warning: it passed, but deserves a look.
+ * With `started`, the one Event a run leaves on its Runner (none is recorded when it starts): it also says what
+ * started it and when, "Job x succeeded (rollout of Deployment shop/cart; started 2026-01-01T00:00:00Z): …".
  */
-export function runFinishedEvent(run: LastRunStatus, advisory: boolean): { type: EventType; reason: string; message: string } {
+export function runFinishedEvent(run: LastRunStatus, advisory: boolean, options: { started?: boolean } = {}): { type: EventType; reason: string; message: string } {
   const ok = run.result === 'Succeeded';
   const reason = ok ? (run.flaky ? RUN_EVENT_REASONS.Flaky : RUN_EVENT_REASONS.Succeeded) : run.result === 'Error' ? RUN_EVENT_REASONS.Error : RUN_EVENT_REASONS.Failed;
-  const head = `Job ${run.jobName} ${runEndHow(run)}`;
+  const head = `Job ${run.jobName} ${runEndHow(run)}${options.started ? ` (${startedWords(run)})` : ''}`;
   const after = [...findingsWords(run), ...(advisory && !ok ? ['advisory: does not block'] : [])].join('; ');
   // An Event keeps EVENT_MESSAGE_LIMIT characters: the Job's words give way, so the findings are never cut off.
   const room = EVENT_MESSAGE_LIMIT - head.length - after.length - 4;
   const words = run.message && run.message.length > room ? `${run.message.slice(0, Math.max(0, room - 1))}…` : run.message;
   const said = [words, after].filter(Boolean).join('; ');
   return { type: ok && !run.flaky ? 'Normal' : 'Warning', reason, message: `${head}${said ? `: ${said}` : ''}` };
+}
+
+/** "rollout of Deployment shop/cart; started 2026-01-01T00:00:00Z": a trigger longer than a tenth of an Event is cut. */
+function startedWords(run: LastRunStatus): string {
+  const most = EVENT_MESSAGE_LIMIT / 10;
+  const trigger = run.trigger.length > most ? `${run.trigger.slice(0, most - 1)}…` : run.trigger;
+  return `${trigger}; started ${run.startTime}`;
 }

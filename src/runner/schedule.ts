@@ -104,8 +104,19 @@ export function scheduleProblem(
 
 /** The first tick strictly after `after`. Throws ScheduleError for a bad schedule or zone. */
 export function nextTick(schedule: string, timeZone: string | undefined, after: Date): Date {
-  return step(cronAt(schedule, timeZone, after), 'next', schedule);
+  // At a tick every Runner of a schedule asks for the next one, a few milliseconds apart: computed once per minute.
+  // Ticks fall on whole minutes (every zone's offset is), so the first after `after` is the first after its minute.
+  const key = `${schedule}\u0000${timeZone ?? ''}\u0000${Math.floor(after.getTime() / 60_000)}`;
+  const known = nextTicks.get(key);
+  if (known !== undefined) return new Date(known);
+  const tick = step(cronAt(schedule, timeZone, after), 'next', schedule);
+  if (nextTicks.size >= NEXT_TICKS_KEPT) nextTicks.clear();
+  nextTicks.set(key, tick.getTime());
+  return tick;
 }
+
+const NEXT_TICKS_KEPT = 1000;
+const nextTicks = new Map<string, number>();
 
 /** How far forward `latestTickIn` may walk to correct `prev()`; only DST gaps ever need a step. */
 const MAX_FORWARD_STEPS = 1000;

@@ -115,6 +115,15 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
   return status;
 }
 
+/**
+ * What of an assessment a Runner's status shows besides what its actor holds: two assessments with the same shown
+ * part render the same status, so a reconcile that changes none of it needs no status render.
+ */
+export function shownOfAssessment(assessment: Assessment): unknown {
+  const { inputs, watchedResources, probes, blockedMessage, cycle } = assessment;
+  return [inputs.valid, inputs.revision, inputs.scheduled, blockedMessage, cycle !== null, watchedResources.length, listedWatchedResources(watchedResources), probes];
+}
+
 /** How many inputs status.watchedResources lists: a Runner selecting thousands keeps a small status. */
 export const MAX_WATCHED_LISTED = 100;
 

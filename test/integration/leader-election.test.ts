@@ -9,6 +9,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorKubeConfig, OPERATOR_NAMESPACE } from './support/identity.ts';
 import { createNamespace, createRunner, deleteNamespace, installCrd, jobsOf, kc, runnerManifest, stays, waitFor, waitForRunner } from './support/kube.ts';
+import { operatorEntry } from './support/operator-entry.ts';
 
 let ns: string;
 let kubeconfigFile: string;
@@ -32,7 +33,7 @@ interface ReplicaOptions {
 
 function startReplica(identity: string, lease: string, options: ReplicaOptions = {}): Replica {
   const skew = options.wallClockSkewMs ? ['--import', './test/integration/support/skewed-wall-clock.ts'] : [];
-  const proc = spawn(process.execPath, [...skew, 'src/main.ts'], {
+  const proc = spawn(process.execPath, [...skew, operatorEntry()], {
     env: {
       ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: 'info',
       HESTIA_LEADER_ELECTION: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: lease,

@@ -14,6 +14,7 @@ import { credentialId, serviceAccountToken, tokenOnlyKubeconfig } from './suppor
 import { stays } from './support/kube.ts';
 import { toolPath } from '../support/tools.ts';
 import { apiVersionOf, createObject, HELM_RELEASE, installKind, setStatus, uninstallKind } from './support/foreign-kinds.ts';
+import { operatorEntry } from './support/operator-entry.ts';
 
 const kubectl = process.env.HESTIA_KUBECTL!;
 let release: string;
@@ -43,7 +44,7 @@ beforeAll(async () => {
   sh(kubectl, ['apply', '-f', '-'], manifests);
   const token = await serviceAccountToken(release, 'hestia');
   tokenId = credentialId(token);
-  operator = spawn(process.execPath, ['src/main.ts'], {
+  operator = spawn(process.execPath, [operatorEntry()], {
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: tokenOnlyKubeconfig(token, 'hestia'),
       HESTIA_NAMESPACES: `${teamA},${teamB}`, HESTIA_LEADER_ELECTION: 'true', POD_NAMESPACE: release, POD_NAME: `scoped-${process.pid}`,

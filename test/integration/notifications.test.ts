@@ -34,6 +34,7 @@ import { POD_BEHAVIOUR, startFlakyAgent, withPods } from './support/pod-behaviou
 import {
   startCloudEventsReceiver, startSlackReceiver, startWebhookReceiver, type CloudEventsReceiver, type Receiver,
 } from './support/receivers.ts';
+import { operatorEntry } from './support/operator-entry.ts';
 
 // The scenarios wait on runs and receivers, not on the CPU: they run side by side.
 vi.setConfig({ maxConcurrency: 20 });
@@ -103,12 +104,12 @@ function operatorKubeconfigFile(): Promise<string> {
 }
 
 /**
- * The operator as users run it (`node src/main.ts`), as its ServiceAccount, watching only `namespaces`, allowed to
+ * The operator as users run it (`node dist/src/main.js`), as its ServiceAccount, watching only `namespaces`, allowed to
  * deliver to loopback (HESTIA_NOTIFY_ALLOW_LOCAL); its log is kept, so a test can read what it said.
  */
 async function operatorProcessIn(namespaces: string[], env: NodeJS.ProcessEnv = {}): Promise<OperatorProcess> {
   const kubeconfig = await operatorKubeconfigFile();
-  const proc = spawn(process.execPath, ['src/main.ts'], {
+  const proc = spawn(process.execPath, [operatorEntry()], {
     env: {
       ...process.env, KUBECONFIG: kubeconfig, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: 'info',
       HESTIA_NAMESPACES: namespaces.join(','), HESTIA_NOTIFY_ALLOW_LOCAL: 'true', ...env,

@@ -14,6 +14,7 @@ import {
   runnerManifest, waitFor, waitForRunner,
 } from './support/kube.ts';
 import { operatorKubeConfig } from './support/identity.ts';
+import { operatorEntry } from './support/operator-entry.ts';
 
 let ns: string;
 let kubeconfigFile: string;
@@ -44,7 +45,7 @@ const openGate = (name: string) =>
 
 /** The real operator process, as users run it. */
 function startOperatorProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [operatorEntry()], {
     env: { ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: process.env.HESTIA_TEST_LOG ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -70,19 +70,26 @@ describe('Dockerfile', () => {
     expect(runs.some((r) => /\bnpm ci\b/.test(r) && r.includes('--omit=dev'))).toBe(true);
   });
 
-  it('ships the sources, the machines, the CRDs and package files, all of which exist', () => {
-    const copied = finalStage(dockerfile)
-      .filter((i): i is Copy => i.getKeyword() === 'COPY')
-      .filter((copy) => copy.getFromFlag() === null) // from the build context, not from another stage
-      .flatMap((i) => i.getArguments().slice(0, -1).map((a) => a.getValue()));
-    expect(copied).toEqual(expect.arrayContaining(['src/', 'machines/', 'crds/', 'package.json', 'package-lock.json']));
-    for (const path of copied) expect(existsSync(new URL(path, repoRoot)), path).toBe(true);
+  it('builds the JavaScript from the sources and ships it with the CRDs and package files, all of which exist', () => {
+    const fromContext = (instructions: readonly { getKeyword(): string }[]) =>
+      instructions
+        .filter((i): i is Copy => i.getKeyword() === 'COPY')
+        .filter((copy) => copy.getFromFlag() === null) // from the build context, not from another stage
+        .flatMap((i) => i.getArguments().slice(0, -1).map((a) => a.getValue()));
+    const all = fromContext(dockerfile.getInstructions());
+    expect(all).toEqual(expect.arrayContaining(['scripts/build-js.ts', 'src/', 'machines/', 'crds/', 'package.json', 'package-lock.json']));
+    for (const path of all) expect(existsSync(new URL(path, repoRoot)), path).toBe(true);
+    const final = finalStage(dockerfile).filter((i): i is Copy => i.getKeyword() === 'COPY');
+    expect(final.filter((c) => c.getFromFlag()?.getValue() === 'build').map((c) => c.getArguments()[0]?.getValue())).toEqual(['/app/dist']);
+    expect(fromContext(final)).not.toContain('src/');
+    const runs = dockerfile.getInstructions().filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
+    expect(runs.some((r) => r.includes('scripts/build-js.ts'))).toBe(true);
   });
 
-  it('runs `node src/main.ts` as a non-root user', () => {
+  it('runs `node dist/src/main.js` as a non-root user', () => {
     const stage = finalStage(dockerfile);
     const cmd = dockerfile.getCMDs().at(-1);
-    expect(cmd?.getArgumentsContent()).toBe('["node", "src/main.ts"]');
+    expect(cmd?.getArgumentsContent()).toBe('["node", "dist/src/main.js"]');
     const user = stage.filter((i) => i.getKeyword() === 'USER').at(-1)?.getArgumentsContent() ?? '';
     expect(user).not.toBe('');
     expect(user.split(':')[0]).not.toMatch(/^(root|0)$/);

@@ -46,6 +46,16 @@ describe('runHistory', () => {
     expect(history[2]).toMatchObject({ trigger: 'first run', durationSeconds: 5, message: 'Reached expected number of succeeded pods' });
   });
 
+  it('reads the trigger and start of a deleted Job\'s run from the one Event its end left', () => {
+    const [, gone] = runHistory(runner, [], [
+      event('RunSucceeded', 'Job smoke-7 succeeded (rollout of Deployment shop/cart; started 2026-01-01T00:20:00.000Z): Complete', '2026-01-01T00:20:30Z'),
+      event('RunFailed', 'Job smoke-8 ended in an error (ImagePullFailed) (manual trigger "a (b)"; started 2026-01-01T00:30:00.000Z): no image', '2026-01-01T00:30:09Z'),
+    ]).filter((e) => e.job !== 'smoke-3');
+    expect(gone).toMatchObject({ job: 'smoke-7', result: 'Succeeded', trigger: 'rollout of Deployment shop/cart', startTime: '2026-01-01T00:20:00Z', durationSeconds: 30, message: 'Complete' });
+    const [error] = runHistory(runner, [], [event('RunError', 'Job smoke-8 ended in an error (ImagePullFailed) (manual trigger "a (b)"; started 2026-01-01T00:30:00.000Z): no image', '2026-01-01T00:30:09Z')]).filter((e) => e.job === 'smoke-8');
+    expect(error).toMatchObject({ result: 'Error', errorReason: 'ImagePullFailed', trigger: 'manual trigger "a (b)"', durationSeconds: 9, message: 'no image' });
+  });
+
   it('tells a kept Job without Events by its run key, and a run still going as Running', () => {
     const [only] = runHistory({ ...runner, status: {} }, [job('smoke-9', '2026-01-01T01:00:00Z', null, undefined, '9:schedule:2026-01-01T01:00:00.000Z')], []);
     expect(only).toMatchObject({ job: 'smoke-9', result: 'Running', trigger: 'schedule', durationSeconds: null });

@@ -69,6 +69,15 @@ describe('the Event of a finished run', () => {
     });
   });
 
+  it('says what started the run and when, as the one Event a run leaves on its Runner', () => {
+    expect(runFinishedEvent(run({ message: 'Complete' }), false, { started: true }).message).toBe(
+      `Job smoke-1 succeeded (${run({}).trigger}; started ${run({}).startTime}): Complete`,
+    );
+    const long = runFinishedEvent(run({ trigger: 't'.repeat(500), result: 'Failed', message: 'x'.repeat(2000), tests: { tests: 3, failures: 1, errors: 0, skipped: 0 } }), false, { started: true }).message;
+    expect(long.length).toBeLessThanOrEqual(1024);
+    expect(long).toMatch(/^Job smoke-1 failed \(t+…; started \S+\): x+…; 3 tests: 1 failed$/);
+  });
+
   it('gives the findings their room: a long message is cut, never the test counts or the advisory mark', () => {
     const event = runFinishedEvent(run({ result: 'Failed', message: 'x'.repeat(2000), tests: { tests: 3, failures: 1, errors: 0, skipped: 0 } }), true);
     expect(event.message.length).toBeLessThanOrEqual(1024);

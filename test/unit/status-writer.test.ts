@@ -108,3 +108,46 @@ describe('StatusWriter when the operator stops', () => {
     writer.stop();
   });
 });
+
+describe('StatusWriter delays', () => {
+  function writerWith(settleMs: number) {
+    let state = 'WaitingForWorkloads';
+    const patches: string[] = [];
+    const client = {
+      patch: async (_path: string, ops: { op: string; value: { state: string } }[]) => {
+        patches.push(ops.find((o) => o.op === 'add')!.value.state);
+        return { metadata: { resourceVersion: String(patches.length) } };
+      },
+    } as unknown as KubeClient;
+    const log = pino({ level: 'silent' });
+    const writer = new StatusWriter({
+      client, queue: new WriteQueue(log), log, coalesceMs: 1, settleMs, onResult: () => {},
+      source: { render: () => ({ uid: 'u', desired: { state } as RunnerStatus, currentDigest: '' }) },
+    });
+    return { writer, patches, set: (s: string) => (state = s) };
+  }
+
+  it('writes a change that is no run\'s start or end only after settleMs, and not at all if news takes it along', async () => {
+    const h = writerWith(60_000);
+    h.writer.schedule(KEY); // a workload rolls out
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.patches).toEqual([]);
+    h.set('Running');
+    h.writer.schedule(KEY, true); // its run starts
+    await vi.waitFor(() => expect(h.patches).toEqual(['Running']));
+    h.writer.stop();
+  });
+
+  it('writes a waiting change once settleMs have passed', async () => {
+    const h = writerWith(30);
+    h.writer.schedule(KEY);
+    await vi.waitFor(() => expect(h.patches).toEqual(['WaitingForWorkloads']));
+  });
+
+  it('writes what waits for its delay at once when it drains (a stopping operator)', async () => {
+    const h = writerWith(60_000);
+    h.writer.schedule(KEY);
+    await h.writer.drain(1000);
+    expect(h.patches).toEqual(['WaitingForWorkloads']);
+  });
+});

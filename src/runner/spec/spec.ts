@@ -84,6 +84,18 @@ export function describeProblems(problems: readonly SpecProblem[]): string {
  * its other macros (@minutely, @secondly, @weekdays, ...), and "H" (a hashed, effectively random, value).
  */
 export function cronExpressionProblem(expression: string): string | undefined {
+  // Asked at every assessment of a scheduled Runner; a thousand Runners share a handful of expressions.
+  if (cronProblems.has(expression)) return cronProblems.get(expression);
+  const why = cronProblemOf(expression);
+  if (cronProblems.size >= CRON_PROBLEMS_KEPT) cronProblems.clear();
+  cronProblems.set(expression, why);
+  return why;
+}
+
+const CRON_PROBLEMS_KEPT = 1000;
+const cronProblems = new Map<string, string | undefined>();
+
+function cronProblemOf(expression: string): string | undefined {
   const trimmed = expression.trim();
   if (trimmed === '') return 'it is empty';
   if (trimmed.startsWith('@')) {

@@ -1,4 +1,4 @@
-// The real operator process (`node src/main.ts`, as users run it) under the operator's own
+// The real operator process (`node dist/src/main.js`, as users run it: test/integration/support/operator-entry.ts) under the operator's own
 // ServiceAccount, started, SIGKILLed and restarted by a fault test. Its log goes to a file of its
 // own (printed when a test fails), and its /readyz tells when it has started acting.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { OPERATOR_NAMESPACE } from '../../integration/support/identity.ts';
+import { operatorEntry } from '../../integration/support/operator-entry.ts';
 
 /** Where this test process keeps the operators' logs and kubeconfigs. */
 export const CHAOS_DIR = mkdtempSync(join(tmpdir(), 'hestia-chaos-'));
@@ -81,7 +82,7 @@ export class OperatorProcess {
   async start(): Promise<void> {
     if (this.running) throw new Error(`operator ${this.name} is running already`);
     this.healthPort = await freePort();
-    const child = spawn(process.execPath, ['src/main.ts'], {
+    const child = spawn(process.execPath, [operatorEntry()], {
       env: {
         ...process.env,
         KUBECONFIG: this.options.kubeconfig,

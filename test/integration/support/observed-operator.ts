@@ -1,4 +1,4 @@
-// The real operator process (`node src/main.ts`), as users run it, as the operator's ServiceAccount, with its
+// The real operator process (`node dist/src/main.js`), as users run it, as the operator's ServiceAccount, with its
 // log read line by line: for tests that must see it survive (no crash, no exit, no error logged).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { operatorKubeConfig } from './identity.ts';
 import { endProcess } from './operator-process.ts';
+import { operatorEntry } from './operator-entry.ts';
 
 export interface ObservedOperator {
   child: ChildProcess;
@@ -25,7 +26,7 @@ const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 4
 export async function startObservedOperator(logLevel = 'warn'): Promise<ObservedOperator> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'hestia-operator-')), 'kubeconfig');
   writeFileSync(kubeconfig, (await operatorKubeConfig()).exportConfig());
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [operatorEntry()], {
     env: { ...process.env, KUBECONFIG: kubeconfig, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: logLevel },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

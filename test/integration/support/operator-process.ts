@@ -1,4 +1,4 @@
-// The operator as users run it (`node src/main.ts`), as a process of its own, authenticated as its
+// The operator as users run it (`node dist/src/main.js`), as a process of its own, authenticated as its
 // ServiceAccount: for tests that kill it, restart it, or run two of it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { operatorKubeConfig } from './identity.ts';
 import { waitFor } from './kube.ts';
+import { operatorEntry } from './operator-entry.ts';
 
 export interface OperatorProcess {
   proc: ChildProcess;
@@ -38,7 +39,7 @@ async function freePort(): Promise<number> {
 
 export async function startOperatorProcess(env: NodeJS.ProcessEnv = {}): Promise<OperatorProcess> {
   const healthPort = await freePort();
-  const proc = spawn(process.execPath, ['src/main.ts'], {
+  const proc = spawn(process.execPath, [operatorEntry()], {
     env: {
       ...process.env,
       KUBECONFIG: await operatorKubeconfigFile(),
