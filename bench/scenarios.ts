@@ -172,6 +172,8 @@ export async function floor(ctx: Context, size: number, triggers: number, versio
  * the seconds until each has a Job that succeeded — the same Deployments and Jobs the operator's first runs make, by a
  * process that does nothing else: how long the control plane's controllers take for them at all.
  */
+const FLOOR_FIRST_BASE = 1_000_000;
+
 async function floorFirstRuns(ctx: Context, count: number): Promise<number> {
   const ns = `${ctx.ns}-first-${count}`;
   await ctx.admin.create('/api/v1/namespaces', { metadata: { name: ns } });
@@ -179,7 +181,9 @@ async function floorFirstRuns(ctx: Context, count: number): Promise<number> {
   try {
     await waitReady(f, 120_000);
     const created = Date.now();
-    await createDeployments(ctx.admin, ns, range(0, count));
+    // Indexes no Runner's selector names (Runner r-i selects app=d-i in any namespace): the operator, started again
+    // after the floor, must see nothing new in them.
+    await createDeployments(ctx.admin, ns, range(FLOOR_FIRST_BASE, FLOOR_FIRST_BASE + count));
     await until(`the floor's ${count} first Jobs to succeed`, async () => {
       const jobs = await ctx.admin.get<{ items: { status?: { succeeded?: number } }[] }>(`/apis/batch/v1/namespaces/${ns}/jobs`);
       return jobs.items.filter((j) => (j.status?.succeeded ?? 0) > 0).length >= count;

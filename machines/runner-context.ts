@@ -189,10 +189,10 @@ export const hasDueTick = (c: RunnerContext): boolean => c.inputs.scheduled && c
 /** An event-triggered Runner's inputs are at a revision it has not run yet (SPEC §3.3). */
 export const hasNewRevision = (c: RunnerContext): boolean => !c.inputs.scheduled && c.inputs.revision !== c.lastRevision;
 
-/** A tick can start a run (now or, under Forbid, after the active one). */
 /** A run is due: its inputs hold and a manual trigger, a remembered tick or a new revision has not run yet. */
 export const runDue = (c: RunnerContext): boolean => inputsSatisfied(c.inputs) && (hasNewTrigger(c) || hasDueTick(c) || hasNewRevision(c));
 
+/** A tick can start a run (now or, under Forbid, after the active one). */
 export const tickCanRun = (c: RunnerContext): boolean => c.inputs.scheduled && inputsSatisfied(c.inputs);
 
 export const runIsActive = (c: RunnerContext): boolean => c.run !== null && c.run.result === null;

@@ -34,7 +34,7 @@ export interface RunEntry {
 
 const STARTED = /^Started Job (\S+): (.*)$/s;
 /** A finished run's Event; since one Event tells a whole run, it names its trigger and start (src/runner/run-words.ts). */
-const FINISHED = /^Job (\S+) (succeeded|failed|ended in an error \(([^)]*)\))(?: \((.*?); started (\S+)\))?(?:: (.*))?$/s;
+const FINISHED = /^Job (\S+) (succeeded|failed|ended in an error \(([^)]*)\))(?: \((.*?); started (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\))?(?:: (.*))?$/s;
 const FINISHED_REASONS = ['RunSucceeded', 'RunFlaky', 'RunFailed', 'RunError'];
 /** The parts of a finished run's Event message that are findings, not the Job's own words (src/runner/run-words.ts). */
 const TESTS_PART = /^(\d+ tests?( passed|:)|no test counts:)/;
@@ -42,7 +42,10 @@ const FLAKY_PART = /^passed after \d+ failed attempts? \(flaky\)$/;
 const ADVISORY_PART = 'advisory: does not block';
 
 /** UTC to the second, as kubectl prints times. */
-const iso = (t: Date | string | undefined | null): string | null => (t ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+const iso = (t: Date | string | undefined | null): string | null => {
+  const time = t ? new Date(t) : null;
+  return time && !Number.isNaN(time.getTime()) ? time.toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+};
 const eventTime = (e: CoreV1Event) => iso(e.eventTime ?? e.lastTimestamp ?? e.firstTimestamp ?? e.metadata?.creationTimestamp);
 
 /** What the run key annotation says about why a Job ran, when no Event or status tells more. */

@@ -257,6 +257,8 @@ export class Operator {
     const restored = this.actors.restore(runners);
     for (const runner of runners) this.addActor(runner);
     for (const runner of runners) recoverRun(runner, this.recoveryDeps());
+    // A run that ended while the operator was down is told before a missed tick may start the next.
+    this.work.drainNow();
     for (const runner of runners) this.actors.catchUpMissedTick(runner);
     this.caches.forgetSnapshots();
     const heldEvents = held.release();
@@ -270,8 +272,7 @@ export class Operator {
     this.started = false;
     // No new Job from here on; what the actors did so far is written before the writes stop (5 s at most).
     this.effects.stop();
-    // What the watches told before the stop reaches the actors, so that the statuses written below show it.
-    this.work.drainNow();
+    // Nothing more reaches the actors (a run started now would have no Job); the next leader reads what it missed.
     this.work.stop();
     this.stopping = 'status writes';
     await this.statusWriter.drain(STOP_DRAIN_MS);

@@ -54,6 +54,9 @@ describe('runHistory', () => {
     expect(gone).toMatchObject({ job: 'smoke-7', result: 'Succeeded', trigger: 'rollout of Deployment shop/cart', startTime: '2026-01-01T00:20:00Z', durationSeconds: 30, message: 'Complete' });
     const [error] = runHistory(runner, [], [event('RunError', 'Job smoke-8 ended in an error (ImagePullFailed) (manual trigger "a (b)"; started 2026-01-01T00:30:00.000Z): no image', '2026-01-01T00:30:09Z')]).filter((e) => e.job === 'smoke-8');
     expect(error).toMatchObject({ result: 'Error', errorReason: 'ImagePullFailed', trigger: 'manual trigger "a (b)"', durationSeconds: 9, message: 'no image' });
+    // A trigger annotation made to look like the end of the trigger part is read as words, never as a time.
+    const [odd] = runHistory(runner, [], [event('RunSucceeded', 'Job smoke-9 succeeded (manual trigger "a; started b): c"; started 2026-01-01T00:40:00.000Z): ok', '2026-01-01T00:40:05Z')]).filter((e) => e.job === 'smoke-9');
+    expect(odd).toMatchObject({ trigger: 'manual trigger "a; started b): c"', startTime: '2026-01-01T00:40:00Z', durationSeconds: 5 });
   });
 
   it('tells a kept Job without Events by its run key, and a run still going as Running', () => {
