@@ -138,10 +138,26 @@ describe('StatusWriter delays', () => {
     h.writer.stop();
   });
 
-  it('writes a waiting change once settleMs have passed', async () => {
-    const h = writerWith(30);
+  it('sends no second write when the waiting change\'s own time comes after news took it along', async () => {
+    const h = writerWith(80);
     h.writer.schedule(KEY);
+    h.set('Running');
+    h.writer.schedule(KEY, true);
+    await vi.waitFor(() => expect(h.patches).toEqual(['Running']));
+    h.set('Succeeded'); // not asked for: a write that still fired for the waiting change would send it
+    await new Promise((r) => setTimeout(r, 150)); // past the waiting change's due time: nothing is left to write
+    expect(h.patches).toEqual(['Running']);
+    h.writer.stop();
+  });
+
+  it('writes a waiting change once settleMs have passed, not before', async () => {
+    const h = writerWith(60);
+    const asked = performance.now();
+    h.writer.schedule(KEY);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.patches).toEqual([]);
     await vi.waitFor(() => expect(h.patches).toEqual(['WaitingForWorkloads']));
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(55);
   });
 
   it('writes what waits for its delay at once when it drains (a stopping operator)', async () => {
