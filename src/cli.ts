@@ -112,8 +112,13 @@ async function main(argv: string[]): Promise<number> {
         // Without a RUNNER: the machine's diagrams in the docs, as `make diagram` writes them.
         const given = Object.keys(values);
         if (given.length > 0) throw new UsageError(`hestia diagram: ${given.map((f) => `--${f}`).join(', ')} ${given.length === 1 ? 'needs' : 'need'} a RUNNER (see hestia diagram --help)`);
-        const { writeDiagrams } = await import('../scripts/diagram.ts');
-        await writeDiagrams();
+        // scripts/ is not part of the built operator (dist/): there the docs' diagrams are not ours to write.
+        const script = await import('../scripts/diagram.ts').catch((err: unknown) => {
+          if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
+          throw err;
+        });
+        if (!script) throw new UsageError('hestia diagram: without a RUNNER it writes the diagrams of the docs, from a source checkout (make diagram); give a RUNNER to draw one');
+        await script.writeDiagrams();
         return 0;
       }
       const { diagramCommand } = await import('./commands/diagram.ts');

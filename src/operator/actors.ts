@@ -1,6 +1,8 @@
 // The Runner actors at run time: one XState actor per Runner (restored from status.snapshot at
 // start-up), what the operator last assessed for each, and the two timers each may need — the
-// next cron tick and the stable-state timeout. Events reach an actor only through `send`. An actor
+// next cron tick and the stable-state timeout. What this file originates (a tick, a resumed actor's
+// inputs) goes to the work queue (`enqueue`); the queue hands events back through `deliver`, the one
+// way into an actor, in order with the Runner's reconciles (src/operator/runner-work.ts). An actor
 // that fails is said so (log, Event, status, metric) and restarted from its snapshot (actor-system.ts).
 import type { Logger } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
@@ -47,6 +49,8 @@ export interface ActorsOptions {
   failed?(key: string, message: string): void;
   /** The key of the Runner with this uid (the Runner cache's index). */
   keyOfUid(uid: string): string | undefined;
+  /** Queues an event for a Runner's actor (the work queue, which delivers it in order through `deliver`). */
+  enqueue(uid: string, event: RunnerEvent): void;
 }
 
 /** What a Runner's status and Event say of its failed actor. */
@@ -146,7 +150,7 @@ export class RunnerActors {
     };
     this.runtimes.set(key, rt);
     rt.unsubscribe = this.system!.subscribe(uid, () => this.options.changed(key));
-    this.send(uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    this.options.enqueue(uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
     return rt;
   }
 
@@ -178,19 +182,21 @@ export class RunnerActors {
   }
 
   /**
-   * A new assessment: the actor gets it as INPUTS (equal inputs change nothing in the machine). Returns whether it
-   * changed what the Runner's status shows of it (src/runner/status.ts shownOfAssessment).
+   * A new assessment, from the work queue's reconcile: the actor gets it as INPUTS at once (equal inputs change
+   * nothing in the machine). Returns whether it changed what the Runner's status shows of it
+   * (src/runner/status.ts shownOfAssessment).
    */
   assessed(key: string, assessment: Assessment): boolean {
     const rt = this.runtimes.get(key);
     if (!rt) return false;
     const shownBefore = shownOfAssessment(rt.assessment);
     rt.assessment = assessment;
-    this.send(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    this.deliver(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
     return !sameJson(shownBefore, shownOfAssessment(assessment));
   }
 
-  send(uid: string, event: RunnerEvent): void {
+  /** Hands an event to the actor now: for the work queue only, which keeps each Runner's events in order. */
+  deliver(uid: string, event: RunnerEvent): void {
     this.system?.send(uid, event);
   }
 
@@ -220,10 +226,10 @@ export class RunnerActors {
     if ('run' in decision) {
       const tick = decision.run.toISOString();
       log.info({ tick }, 'running a tick missed while the operator was down');
-      void this.beforeTick(runnerKey(runner), tick).then(() => this.send(rt.uid, { type: 'TICK', at: this.now(), tick }));
+      void this.beforeTick(runnerKey(runner), tick).then(() => this.options.enqueue(rt.uid, { type: 'TICK', at: this.now(), tick }));
     } else {
       log.info({ tick: decision.skip.toISOString() }, 'skipping a tick missed while the operator was down');
-      this.send(rt.uid, { type: 'TICK.MISSED', at: this.now(), tick: decision.skip.toISOString() });
+      this.options.enqueue(rt.uid, { type: 'TICK.MISSED', at: this.now(), tick: decision.skip.toISOString() });
     }
   }
 
@@ -238,8 +244,8 @@ export class RunnerActors {
     const next = this.scheduleOf(runner, rt) ? nextTickFor(runner, view.context.lastTick, now) : null;
     rt.tickTimer.set(clock, next, (tick) => {
       void this.beforeTick(key, tick).then(() => {
-        this.send(rt.uid, { type: 'TICK', at: this.now(), tick });
-        this.armTimers(key);
+        this.options.enqueue(rt.uid, { type: 'TICK', at: this.now(), tick });
+        this.armTimers(key); // the next tick, after this one (its delivery re-arms too, if it changes the snapshot)
       });
     });
     const deadline = stableStateDeadline(runner, view.context.progressingSince);

@@ -99,7 +99,11 @@ export class Operator {
     this.scope = options.scope ?? CLUSTER_WIDE;
     this.caches = new Caches(client, log, this.scope);
     this.kinds = new WorkloadKinds(client, log, this.scope);
-    this.work = new RunnerWork({ reconcile: (key) => this.reconcile(key), deliver: (uid, event) => this.actors.send(uid, event) });
+    this.work = new RunnerWork({
+      reconcile: (key) => this.reconcile(key),
+      deliver: (uid, event) => this.actors.deliver(uid, event),
+      keyOf: (uid) => this.caches.runnerKeyOfUid(uid),
+    });
     const send = (uid: string, event: RunnerEvent) => this.work.send(uid, event);
     this.selections = new Selections({
       runner: (key) => this.caches.runner(key),
@@ -156,6 +160,7 @@ export class Operator {
       beforeTick: (key, tick) => this.probes.beforeTick(key, tick, this.actors.runtime(key)?.assessment.satisfiedButProbes === true),
       failed: (key, message) => this.actorFailed(key, message),
       keyOfUid: (uid) => this.caches.runnerKeyOfUid(uid),
+      enqueue: send,
     });
     this.jobHistory = new JobHistory({
       log,

@@ -1,9 +1,11 @@
 // The operator's work queue, in the shape controller-runtime and kube-rs have: a watch event only marks the
 // Runners it concerns dirty (by key), and one drain per turn of the event loop reconciles each dirty Runner once,
 // however many events touched it — a rollout's burst of MODIFIED events costs one assessment per Runner, not one per
-// event. Events for the machines (a Job finished, a create was refused) wait in the same queue and are delivered in
-// the order they came, before the assessments, so a Runner freed by its run's end is assessed with it. No actor is
-// ever sent an event from inside another's transition: everything reaches the actors from here.
+// event. Events for the machines (a Job finished, a create was refused, a cron tick) wait in the same queue and are
+// delivered in the order they came, before the assessments, so a Runner freed by its run's end is assessed with it.
+// A Runner marked dirty before an event of its own came is reconciled first: the machine decides on that event (a
+// tick above all) with inputs no older than the caches were when it came. No actor is ever sent an event from inside
+// another's transition: everything reaches the actors from here.
 //
 // A drain works in slices of a few milliseconds and yields between them, so that a Job create an earlier Runner's
 // transition asked for goes out while later Runners are still being assessed.
@@ -17,6 +19,8 @@ export interface RunnerWorkOptions {
   reconcile(key: string): void;
   /** Delivers an event to the actor of the Runner with this uid. */
   deliver(uid: string, event: RunnerEvent): void;
+  /** The key of the Runner with this uid, if it is known. */
+  keyOf(uid: string): string | undefined;
   /** The time in milliseconds (performance.now by default). */
   now?(): number;
   /** Starts a drain later (setImmediate by default). */
@@ -87,16 +91,22 @@ export class RunnerWork {
     const until = now() + sliceMs;
     let next: { uid: string; event: RunnerEvent } | undefined;
     while (!this.stopped && (next = this.events.shift())) {
+      const key = this.options.keyOf(next.uid);
+      if (key !== undefined && this.dirty.delete(key)) this.reconcileNow(key);
       this.options.deliver(next.uid, next.event);
       if (now() >= until) return this.schedule();
     }
     for (const key of this.dirty) {
       if (this.stopped) return;
       this.dirty.delete(key);
-      this.reconciles += 1;
-      this.options.reconcile(key);
+      this.reconcileNow(key);
       // An event sent by that reconcile's effects goes before the next assessment.
       if (this.events.length > 0 || now() >= until) return this.schedule();
     }
+  }
+
+  private reconcileNow(key: string): void {
+    this.reconciles += 1;
+    this.options.reconcile(key);
   }
 }

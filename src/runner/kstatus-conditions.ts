@@ -38,7 +38,7 @@ export interface StallArgs {
 }
 
 /** The upstream Runners whose latest run failed or ended in an error, as the assessment reports them. */
-const failedUpstreams = (watched: readonly WatchedResource[]) =>
+export const failedUpstreams = (watched: readonly WatchedResource[]) =>
   watched.filter((w) => w.kind === 'Runner' && !w.ready && (w.message === upstreamWords('Failed') || w.message === upstreamWords('Error')));
 
 /** A run that did not succeed: Failed or Error. */

@@ -6,7 +6,7 @@ import type { RunFindings, RunnerContext, RunnerStateName, RunTests } from '../.
 import type { LastRunStatus, Runner, RunnerStatus, TestResultsStatus } from '../api/runner.ts';
 import type { Assessment } from './assess.ts';
 import { jobNameForRun } from './job.ts';
-import { kstatusConditions, runEndHow, stallOf, type Condition } from './kstatus-conditions.ts';
+import { failedUpstreams, kstatusConditions, runEndHow, stallOf, type Condition } from './kstatus-conditions.ts';
 import { describeTrigger } from './messages.ts';
 
 export interface RenderArgs {
@@ -121,7 +121,9 @@ export function renderStatus(args: RenderArgs): RunnerStatus {
  */
 export function shownOfAssessment(assessment: Assessment): unknown {
   const { inputs, watchedResources, probes, blockedMessage, cycle } = assessment;
-  return [inputs.valid, inputs.revision, inputs.scheduled, blockedMessage, cycle !== null, watchedResources.length, listedWatchedResources(watchedResources), probes];
+  // The Stalled condition names every failed upstream, listed or not (stallOf reads the full list).
+  const failed = failedUpstreams(watchedResources).map((u) => `${u.namespace}/${u.name}`);
+  return [inputs.valid, inputs.revision, inputs.scheduled, blockedMessage, cycle !== null, watchedResources.length, listedWatchedResources(watchedResources), failed, probes];
 }
 
 /** How many inputs status.watchedResources lists: a Runner selecting thousands keeps a small status. */

@@ -184,6 +184,7 @@ describe('a Runner whose actor failed, in the operator', () => {
       stableStateTimedOut: () => {},
       failed: (key, message) => told.push({ key, message }),
       keyOfUid: (uid) => (uid === 'u1' ? 'qa/smoke' : undefined),
+      enqueue: (uid, event) => actors.deliver(uid, event),
     });
     const jobHistory = { jobOfRun: () => undefined } as unknown as JobHistory;
     const reconcile = () => statusFor('qa/smoke', { runner, actors, jobHistory, clock })!.desired.conditions!.find((c) => c.type === 'ReconcileSuccess');

@@ -9,7 +9,7 @@ import type { Runner } from '../../src/api/runner.ts';
 import { assess, boundedParts, boundedTrigger, MAX_NAMED_PARTS, type SelectedWorkload } from '../../src/runner/assess.ts';
 import { describeTrigger } from '../../src/runner/messages.ts';
 import { viewOfWorkload } from '../../src/runner/readiness/readiness.ts';
-import { listedWatchedResources, MAX_WATCHED_LISTED, renderStatus } from '../../src/runner/status.ts';
+import { listedWatchedResources, MAX_WATCHED_LISTED, renderStatus, shownOfAssessment } from '../../src/runner/status.ts';
 
 const runner = (trigger?: string): Runner => ({
   metadata: { name: 'wide', namespace: 'qa', uid: 'u1', generation: 1, ...(trigger ? { annotations: { 'runner.stakater.com/trigger': trigger } } : {}) },
@@ -103,5 +103,23 @@ describe('boundedTrigger and listedWatchedResources', () => {
     expect(listed).toHaveLength(MAX_WATCHED_LISTED);
     expect(listed.filter((w) => !w.ready).map((w) => w.name)).toEqual(['w7', 'w57', 'w107']);
     expect(listed.map((w) => w.name)).toEqual([...listed.map((w) => w.name)].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
+  });
+});
+
+describe('shownOfAssessment', () => {
+  const downstream: Runner = { ...runner(), spec: { runnerSelector: { matchLabels: { chain: 'c' } }, template: runner().spec.template } };
+  const upstream = (i: number, result: 'Running' | 'Failed'): Runner => ({
+    metadata: { name: `up-${String(i).padStart(3, '0')}`, namespace: 'qa', uid: `up-${i}`, generation: 1 },
+    spec: runner().spec,
+    status: { lastRun: { jobName: `up-${i}-1`, result, message: result === 'Failed' ? 'boom' : '' } },
+  } as Runner);
+  const shown = (failedIndex: number | null) => shownOfAssessment(assess({
+    runner: downstream, workloads: [], problems: [], cycle: null,
+    upstreams: Array.from({ length: 150 }, (_, i) => upstream(i, i === failedIndex ? 'Failed' : 'Running')),
+  }));
+
+  it('changes when an upstream past the listed ones fails, as the Stalled condition names it', () => {
+    expect(shown(null)).toEqual(shown(null));
+    expect(shown(149)).not.toEqual(shown(null));
   });
 });

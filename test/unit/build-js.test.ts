@@ -2,11 +2,11 @@
 // .js, lines kept, so that `node dist/src/main.js` runs the same code the sources say — checked here on a small tree
 // of fixture modules (the project's own dist/ is built by `make build`, never by a test).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildJs, moduleJs } from '../../scripts/build-js.ts';
+import { BUILT_DIRS, buildJs, moduleJs } from '../../scripts/build-js.ts';
 
 describe('moduleJs', () => {
   it('points relative imports of .ts files at .js: static, re-exports, side effects and literal dynamic imports', () => {
@@ -50,5 +50,25 @@ describe('buildJs', () => {
     expect(out.trim()).toBe('42');
     expect(readFileSync(join(root, 'dist', 'src', 'static', 'page.html'), 'utf8')).toBe('<p>hi</p>\n');
     expect(JSON.parse(readFileSync(join(root, 'dist', 'package.json'), 'utf8'))).toMatchObject({ type: 'module' });
+  });
+});
+
+describe('the operator\'s own modules', () => {
+  it('import nothing outside what is built, but the one script the CLI does without when it is absent', () => {
+    const outside: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith('.ts')) {
+          for (const [, spec] of readFileSync(path, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"\n]+)['"]/g)) {
+            const top = relative('.', resolve(dirname(path), spec!)).split(sep)[0]!;
+            if (!BUILT_DIRS.includes(top)) outside.push(`${path} → ${spec}`);
+          }
+        }
+      }
+    };
+    for (const dir of BUILT_DIRS) walk(dir);
+    expect(outside).toEqual([`src${sep}cli.ts → ../scripts/diagram.ts`]);
   });
 });

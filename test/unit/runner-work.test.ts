@@ -1,5 +1,6 @@
 // The operator's work queue: a Runner marked dirty many times is reconciled once per drain; events for its actor are
-// delivered in the order they came, before the assessments of that drain; a long drain yields in slices.
+// delivered in the order they came, before the assessments of that drain, except that a Runner already dirty when
+// its own event is delivered is reconciled first; a long drain yields in slices.
 import { describe, expect, it } from 'vitest';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import { RunnerWork } from '../../src/operator/runner-work.ts';
@@ -13,6 +14,7 @@ function harness(options: { clockStep?: number } = {}) {
     deliver: (uid, event) => log.push(`${event.type} ${uid}`),
     later: (fn) => later.push(fn),
     now: () => (t += options.clockStep ?? 0),
+    keyOf: (uid) => ({ ua: 'ns/a', ub: 'ns/b' })[uid],
   });
   const turn = () => later.splice(0).forEach((fn) => fn());
   return { work, log, later, turn };
@@ -38,6 +40,15 @@ describe('RunnerWork', () => {
     h.work.send('u2', finished('2'));
     h.turn();
     expect(h.log).toEqual(['JOB.FINISHED u1', 'JOB.FINISHED u2', 'reconcile ns/a']);
+  });
+
+  it('reconciles a dirty Runner before its own event, so a tick is decided on fresh inputs', () => {
+    const h = harness();
+    h.work.markDirty(['ns/b', 'ns/a']);
+    h.work.send('ua', { type: 'TICK', at: 't', tick: '2026-12-03T06:00:00.000Z' });
+    h.turn();
+    expect(h.log).toEqual(['reconcile ns/a', 'TICK ua', 'reconcile ns/b']);
+    expect(h.work.reconciles).toBe(2);
   });
 
   it('yields between slices so that I/O gets through, and finishes in the next turns', () => {

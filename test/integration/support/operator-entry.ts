@@ -19,7 +19,7 @@ function newestSourceMs(dir: string): number {
 
 /** The entry point to spawn; throws when dist/ is missing or older than the sources. */
 export function operatorEntry(): string {
-  if (!existsSync(OPERATOR_ENTRY)) throw new Error(`${OPERATOR_ENTRY} is missing: run make build (make prereqs does)`);
+  if (!existsSync(OPERATOR_ENTRY) || !existsSync('dist/package.json')) throw new Error(`${OPERATOR_ENTRY} is missing: run make build (make prereqs does)`);
   const built = statSync('dist/package.json').mtimeMs;
   const changed = Math.max(...BUILT_DIRS.map(newestSourceMs));
   if (changed > built) throw new Error(`dist/ is older than src/ or machines/: run make build`);
