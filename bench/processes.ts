@@ -3,7 +3,7 @@
 // heap in use after a full collection through the Node inspector (so the operator itself runs
 // exactly as shipped, with its own defaults).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import WebSocket from 'ws';
 
@@ -77,7 +77,7 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** Evaluates `expression` in the process through the inspector protocol; `gc` collects garbage first. */
-export async function inspect(m: Measured, expression: string, gc = false): Promise<unknown> {
+async function inspectorSession(m: Measured): Promise<{ ws: WebSocket; call(method: string, params?: object): Promise<Record<string, unknown>> }> {
   const ws = new WebSocket(await m.inspectorUrl);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let id = 0;
@@ -94,6 +94,26 @@ export async function inspect(m: Measured, expression: string, gc = false): Prom
       ws.on('message', onMessage);
       ws.send(JSON.stringify({ id: me, method, params }));
     });
+  return { ws, call };
+}
+
+/** Starts V8's CPU profiler in the process; `stop` writes what it sampled to `path` (a .cpuprofile for DevTools). */
+export async function cpuProfile(m: Measured): Promise<{ stop(path: string): Promise<void> }> {
+  const { ws, call } = await inspectorSession(m);
+  await call('Profiler.enable');
+  await call('Profiler.setSamplingInterval', { interval: 500 });
+  await call('Profiler.start');
+  return {
+    async stop(path) {
+      const { profile } = await call('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      ws.close();
+    },
+  };
+}
+
+export async function inspect(m: Measured, expression: string, gc = false): Promise<unknown> {
+  const { ws, call } = await inspectorSession(m);
   if (gc) await call('HeapProfiler.collectGarbage');
   const result = await call('Runtime.evaluate', { expression, returnByValue: true });
   ws.close();

@@ -4,6 +4,7 @@
 // Writes the run's figures as JSON; bench/report.ts turns runs into BENCHMARKS.md.
 //
 //   test/cluster/with-cluster.sh node bench/run.ts --sizes 10,100,1000 --cron 1000 --out .cache/bench/small-1.json
+//   ... --sizes 1000 --floor false --cpu-profile /tmp/prof   (where the operator's CPU goes during the rollouts)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { OPERATOR_USER, operatorKubeConfig } from '../test/integration/support/i
 import { installCrd } from '../test/integration/support/kube.ts';
 import { AuditLog } from './audit-log.ts';
 import { createDeployments, createRunners, range, waitForStates } from './population.ts';
-import { stop } from './processes.ts';
+import { cpuProfile, stop } from './processes.ts';
 import { cronStorm, floor, footprint, idle, jobCounter, quiet, restart, rollouts, runnerFinished, startOperator, type Context } from './scenarios.ts';
 
 const { values } = parseArgs({
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     'operator-env': { type: 'string', multiple: true, default: [] },
     /** The operator's entry point within operator-dir: as it ships, dist/src/main.js (make build), else src/main.ts. */
     'operator-main': { type: 'string', default: '' },
+    // A directory: the operator's CPU profile of each size's rollouts is written there (rollouts-N.cpuprofile).
+    'cpu-profile': { type: 'string' },
     /** The commit the other checkout is of, for the report. */
     'operator-commit': { type: 'string', default: '' },
   },
@@ -71,7 +74,9 @@ try {
     const settled = await footprint(op);
     log(`size ${size}: settled in ${firstRunsS.toFixed(1)} s; RSS ${settled.rssMiB.toFixed(0)} MiB, heap after GC ${settled.heapAfterGcMiB.toFixed(1)} MiB`);
 
+    const profiling = values['cpu-profile'] ? await cpuProfile(op) : null;
     const latency = await rollouts(ctx, { user: ctx.user, pid: op.proc.pid! }, size, triggers, `s${size}`, jobCounter(ctx, ctx.user), runnerFinished(ctx));
+    if (profiling) await profiling.stop(join(values['cpu-profile']!, `rollouts-${size}.cpuprofile`));
     await quiet(ctx);
     log(`size ${size}: latency p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms; ${latency.requestsPerTrigger.toFixed(2)} requests per trigger`);
     const idleResult = await idle(ctx, Number(values.idle));

@@ -26,6 +26,29 @@ import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { dropIdle, newTransport, retire, sameTls, tunnelsThroughProxies, type Agent, type TlsMaterial, type Transport } from './transport.ts';
 
+const BLANK_LINE = /^\s*$/;
+
+/**
+ * Cuts a watch's stream into its events' lines: each call takes a chunk and gives the lines it completed, blank ones
+ * left out; an unfinished last line waits for the next chunk. Each line is cut out once (a chunk may hold many).
+ */
+export function lineSplitter(): (chunk: string) => string[] {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    const lines: string[] = [];
+    let start = 0;
+    let newline: number;
+    while ((newline = pending.indexOf('\n', start)) >= 0) {
+      const line = pending.slice(start, newline);
+      start = newline + 1;
+      if (!BLANK_LINE.test(line)) lines.push(line);
+    }
+    pending = pending.slice(start);
+    return lines;
+  };
+}
+
 export type { TlsMaterial } from './transport.ts';
 
 /** What a request needs to reach and authenticate to the API server (src/k8s/kubeconfig.ts). */
@@ -188,15 +211,10 @@ export class KubeClient {
     settle();
     handlers.onOpen?.();
     res.setEncoding('utf8');
-    let pending = '';
     await new Promise<void>((resolve, reject) => {
+      const lines = lineSplitter();
       res.on('data', (chunk: string) => {
-        pending += chunk;
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline);
-          pending = pending.slice(newline + 1);
-          if (!line.trim()) continue;
+        for (const line of lines(chunk)) {
           try {
             onEvent(JSON.parse(line) as WatchEvent<T>);
           } catch (err) {

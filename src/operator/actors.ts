@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { RunHistory, RunnerEvent } from '../../machines/runner.ts';
+import { sameInputs } from '../../machines/runner-context.ts';
 import { ActorSystem, restorableSnapshot, type RunnerSnapshotView } from './actor-system.ts';
 import { errorText } from '../k8s/informer.ts';
 import { parseKey } from '../k8s/object-key.ts';
@@ -16,12 +17,14 @@ import type { Clock } from '../time/clock.ts';
 import { nextTickFor, stableStateDeadline, TimerSlot } from '../runner/runner-time.ts';
 import { missedTickDecision } from '../runner/schedule.ts';
 import { runnerKey } from './selections.ts';
-import { sameJson } from '../runner/canonical-json.ts';
+import { canonicalJson } from '../runner/canonical-json.ts';
 import { shownOfAssessment } from '../runner/status.ts';
 
 export interface RunnerRuntime {
   uid: string;
   assessment: Assessment;
+  /** What the status shows of `assessment` (shownOfAssessment), serialised: compared with the next one's. */
+  shown: string;
   reconcileError: string | null;
   /** The Stalled reason and message last announced with an Event, so each is announced once. */
   announcedStall: string | null;
@@ -142,6 +145,7 @@ export class RunnerActors {
     const rt: RunnerRuntime = {
       uid,
       assessment,
+      shown: canonicalJson(shownOfAssessment(assessment)),
       reconcileError: null,
       announcedStall: stalled ? `${stalled.reason}: ${stalled.message}` : null,
       tickTimer: new TimerSlot(),
@@ -189,10 +193,16 @@ export class RunnerActors {
   assessed(key: string, assessment: Assessment): boolean {
     const rt = this.runtimes.get(key);
     if (!rt) return false;
-    const shownBefore = shownOfAssessment(rt.assessment);
     rt.assessment = assessment;
-    this.deliver(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
-    return !sameJson(shownBefore, shownOfAssessment(assessment));
+    // At rest the machine ignores inputs equal to those it knows (machines/runner.ts, inputsChanged): not sending
+    // them spares a macrostep for each event of a workload's burst that changes nothing the Runner depends on.
+    const view = this.view(rt.uid);
+    const ignored = view !== null && view.state !== 'Running' && sameInputs(view.context.inputs, assessment.inputs);
+    if (!ignored) this.deliver(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    const shown = canonicalJson(shownOfAssessment(assessment));
+    if (shown === rt.shown) return false;
+    rt.shown = shown;
+    return true;
   }
 
   /** Hands an event to the actor now: for the work queue only, which keeps each Runner's events in order. */

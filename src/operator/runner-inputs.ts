@@ -27,6 +27,18 @@ export interface InputSources {
   now(): string;
 }
 
+/**
+ * The spec's problems, found once per spec object: a watch event replaces a Runner's spec object, so a Runner
+ * reassessed for a workload's burst of events is validated once, not once per event.
+ */
+const problemsOfSpec = new WeakMap<object, ReturnType<typeof validateRunnerSpec>>();
+function specProblems(spec: Runner['spec']): ReturnType<typeof validateRunnerSpec> {
+  if (typeof spec !== 'object' || spec === null) return validateRunnerSpec(spec);
+  let problems = problemsOfSpec.get(spec);
+  if (!problems) problemsOfSpec.set(spec, (problems = validateRunnerSpec(spec)));
+  return problems;
+}
+
 export function assessRunner(runner: Runner, s: InputSources): Assessment {
   const key = runnerKey(runner);
   const workloads: SelectedWorkload[] = [];
@@ -39,7 +51,7 @@ export function assessRunner(runner: Runner, s: InputSources): Assessment {
     .map((k) => s.caches.runner(k))
     .filter((r): r is CachedRunner => r !== undefined)
     .map((u) => upstreamAsItsActorKnowsIt(u, s));
-  const problems = [...validateRunnerSpec(runner.spec), ...problemsInScope(runner.spec, s.scope.namespaces !== null)];
+  const problems = [...specProblems(runner.spec), ...problemsInScope(runner.spec, s.scope.namespaces !== null)];
   const base = assess({ runner, workloads, upstreams, problems, cycle: s.selections.cycleOf(key), resources: s.resources.selectedOf(runner) });
   const context = s.actors.view(runner.metadata.uid ?? '')?.context ?? null;
   const gate = s.probes.gate(key, problems.length === 0 ? runner.spec.probes : undefined, base.inputs, context, s.now());

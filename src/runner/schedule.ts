@@ -1,7 +1,11 @@
 // Cron arithmetic for scheduled Runners (SPEC §2.1, §3.4), as pure functions of (schedule, zone,
 // time): the next tick, the latest tick in a window, and what to do about ticks missed while the
 // operator was down. Like the CronJob controller, the caller passes `now`; nothing reads a clock.
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import type { CronExpression } from 'cron-parser';
+import { whenNeeded } from './when-needed.ts';
+
+/** cron-parser (and the Luxon it brings), loaded when a Runner first has a schedule. */
+export const cronParser = whenNeeded<typeof import('cron-parser')>('cron-parser');
 
 /** The macros SPEC §2.1 promises, plus `@annually`/`@midnight`, which Kubernetes CronJobs accept too. */
 const MACROS: Readonly<Record<string, string>> = {
@@ -69,7 +73,7 @@ function cronAt(schedule: string, timeZone: string | undefined, at: Date): CronE
   const expression = standardExpression(schedule);
   const tz = zoneOf(timeZone);
   try {
-    return CronExpressionParser.parse(expression, { currentDate: at, tz });
+    return cronParser().CronExpressionParser.parse(expression, { currentDate: at, tz });
   } catch (err) {
     throw new ScheduleError('spec.schedule', `"${schedule}": ${(err as Error).message}`);
   }

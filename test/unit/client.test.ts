@@ -1,7 +1,7 @@
 // The client's pure parts; its requests, deadlines and connections are tested against the real API
 // server in test/integration/client.test.ts.
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/k8s/client.ts';
+import { ApiError, lineSplitter } from '../../src/k8s/client.ts';
 import { sameTls, tunnelsThroughProxies } from '../../src/k8s/transport.ts';
 
 describe('ApiError', () => {
@@ -37,5 +37,16 @@ describe('tunnelsThroughProxies', () => {
   it("holds from the Node versions whose agents take `proxyEnv`, so that an older one refuses a proxy instead of passing it by", () => {
     expect(['24.5.0', '24.22.3', '25.1.0', '22.21.0'].map(tunnelsThroughProxies)).toEqual([true, true, true, true]);
     expect(['24.4.1', '22.20.0', '23.11.0', '20.19.0'].map(tunnelsThroughProxies)).toEqual([false, false, false, false]);
+  });
+});
+
+describe('lineSplitter', () => {
+  it('gives each complete line once, across chunks, many to a chunk, without blank ones', () => {
+    const lines = lineSplitter();
+    expect(lines('{"a":1}\n{"b"')).toEqual(['{"a":1}']);
+    expect(lines(':2}')).toEqual([]);
+    expect(lines('\n\n  \n{"c":3}\n{"d":4}\n{"e')).toEqual(['{"b":2}', '{"c":3}', '{"d":4}']);
+    expect(lines('":5}\n')).toEqual(['{"e":5}']);
+    expect(lines('')).toEqual([]);
   });
 });

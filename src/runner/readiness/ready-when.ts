@@ -5,11 +5,13 @@
 // variable but `object`, or cannot give a bool is refused when the Runner is checked (Stalled/InvalidSpec).
 // Pure: compiled expressions are kept by their text, so each is parsed once however many objects it judges.
 //
-// The CEL library is loaded on first use (require of an ES module, synchronous in Node 24): an operator whose
-// Runners write no readyWhen does not pay its resident memory (docs/behaviour.md has the figures and the command).
-import { createRequire } from 'node:module';
+// The CEL library is loaded on first use (src/runner/when-needed.ts): an operator whose Runners write no readyWhen
+// does not pay its resident memory (docs/behaviour.md has the figures and the command).
 import type { Environment } from '@marcbachmann/cel-js';
+import { whenNeeded } from '../when-needed.ts';
 import type { Readiness } from './readiness.ts';
+
+const celLibrary = whenNeeded<typeof import('@marcbachmann/cel-js')>('@marcbachmann/cel-js');
 
 /** Longer expressions are refused by the CRD already; the parser's limits bound what a short one may build. */
 export const READY_WHEN_MAX_LENGTH = 2048;
@@ -18,8 +20,7 @@ let loaded: Environment | undefined;
 
 function celEnvironment(): Environment {
   if (loaded) return loaded;
-  const cel = createRequire(import.meta.url)('@marcbachmann/cel-js') as typeof import('@marcbachmann/cel-js');
-  loaded = new cel.Environment({
+  loaded = new (celLibrary().Environment)({
     homogeneousAggregateLiterals: false,
     limits: { maxAstNodes: 512, maxDepth: 32, maxListElements: 64, maxMapEntries: 64, maxCallArguments: 8 },
   }).registerVariable('object', 'map');

@@ -2,8 +2,12 @@
 // into the few figures status.lastRun.tests shows. The report comes from the user's container, so
 // it is hostile input: it is parsed by a streaming, strict parser that never expands entities, and
 // the parse stops at the first limit passed. Nothing here throws, and nothing does I/O.
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import type { SaxesTagPlain } from 'saxes';
+import { whenNeeded } from '../when-needed.ts';
 import { findJUnitReport } from './report-in-log.ts';
+
+/** The XML parser, loaded when a run's log first holds a JUnit report. */
+const saxes = whenNeeded<typeof import('saxes')>('saxes');
 
 export { findJUnitReport };
 
@@ -90,7 +94,7 @@ interface Parse {
 
 /** A strict, streaming parse into `reading` that stops at the first limit passed or the first error. */
 function newParse(reading: Reading): Parse {
-  const parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true });
+  const parser = new (saxes().SaxesParser)<{ xmlns: false; position: true }>({ xmlns: false, position: true });
   parser.on('doctype', () => reading.stop(DOCTYPE_REFUSED));
   parser.on('opentagstart', (tag) => reading.admit(tag.name));
   parser.on('opentag', (tag) => reading.open(tag));

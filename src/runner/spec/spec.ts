@@ -6,9 +6,9 @@
 // still be there. Whatever reaches the operator is therefore checked again here; a Runner with problems is reported
 // as Stalled/InvalidSpec with these messages and never runs. This module must never throw, whatever it is given.
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
-import { CronExpressionParser } from 'cron-parser';
 import { SPEC_DEFAULTS, type ConcurrencyPolicy, type RunnerSpec } from '../../api/runner.ts';
 import { parseDuration } from '../duration.ts';
+import { cronParser } from '../schedule.ts';
 import { checkPodMetadata, checkSelector } from './spec-labels.ts';
 import { checkProbes, checkResources } from './spec-inputs.ts';
 import { isRecord, problem, quoted, type Problems, type SpecProblem } from './spec-problem.ts';
@@ -109,7 +109,7 @@ function cronProblemOf(expression: string): string | undefined {
   // "H" only counts at the start of a list element: "THU" and "H" differ.
   if (fields.some((field) => /(^|,)H(\(|\/|,|$)/.test(field))) return 'the hashed value "H" is not supported';
   try {
-    CronExpressionParser.parse(trimmed, { tz: 'UTC' });
+    cronParser().CronExpressionParser.parse(trimmed, { tz: 'UTC' });
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
