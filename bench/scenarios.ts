@@ -33,7 +33,7 @@ export interface LatencyResult {
 }
 
 export async function startOperator(ctx: Context): Promise<Measured> {
-  const op = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
+  const op = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn' });
   await waitReady(op, 300_000);
   return op;
 }
@@ -136,7 +136,7 @@ export async function idle(ctx: Context, seconds: number): Promise<{ perMinute: 
 export async function restart(ctx: Context, op: Measured): Promise<{ next: Measured; readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number }> {
   await stop(op, 'SIGKILL');
   const from = Date.now();
-  const next = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: 'warn' });
+  const next = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn' });
   let peak = 0;
   const sampler = setInterval(() => {
     try {
@@ -215,20 +215,28 @@ async function stormFloor(ctx: Context, count: number): Promise<{ p50Ms: number;
   return result;
 }
 
-/** 1,000 scheduled Runners on one cron tick: how late after the tick each Job's create arrives; then the floor's. */
+/**
+ * 1,000 scheduled Runners on one cron tick: how late after the tick each Job's create arrives; then the floor's.
+ * The Runners' one tick is a minute chosen far enough ahead for all of them to be created and Scheduled before it
+ * (a schedule of every minute would let a tick fall while they are created, and the storm would start half-made).
+ */
 export async function cronStorm(ctx: Context, count: number): Promise<StormResult> {
   const ns = `${ctx.ns}-cron`;
   await ctx.admin.create('/api/v1/namespaces', { metadata: { name: ns } });
+  const tick = Math.ceil((Date.now() + 90_000 + count * 40) / 60_000) * 60_000;
+  const at = new Date(tick);
+  const schedule = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
   await pool(range(0, count), 32, (i) =>
     ctx.admin.create(`/apis/e2e.stakater.com/v1alpha1/namespaces/${ns}/runners`, {
       apiVersion: 'e2e.stakater.com/v1alpha1',
       kind: 'Runner',
       metadata: { name: `cron-${i}`, namespace: ns },
-      spec: { schedule: '* * * * *', successfulRunsHistoryLimit: 1, template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: { schedule, timeZone: 'UTC', successfulRunsHistoryLimit: 1, template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
     }));
-  await waitForStates(ctx.admin, ns, count, 'Scheduled', 300_000);
-  // The next minute that leaves time for every Runner to be armed; then the tick and its Jobs.
-  const tick = Math.ceil((Date.now() + 5_000) / 60_000) * 60_000;
+  const armedBy = tick - 5_000;
+  await waitForStates(ctx.admin, ns, count, 'Scheduled', Math.max(0, armedBy - Date.now())).catch((err: Error) => {
+    throw new Error(`the storm's ${count} Runners were not all Scheduled 5 s before their tick at ${at.toISOString()}: ${err.message}`);
+  });
   // Long enough for every create of a large storm (5,000: 100 s).
   const windowMs = Math.max(20_000, count * 20);
   await new Promise((r) => setTimeout(r, tick - Date.now() + windowMs));
