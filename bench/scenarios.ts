@@ -184,9 +184,13 @@ async function floorFirstRuns(ctx: Context, count: number): Promise<number> {
     // Indexes no Runner's selector names (Runner r-i selects app=d-i in any namespace): the operator, started again
     // after the floor, must see nothing new in them.
     await createDeployments(ctx.admin, ns, range(FLOOR_FIRST_BASE, FLOOR_FIRST_BASE + count));
+    // The floor's Jobs are deleted 60 s after they finish (ttlSecondsAfterFinished): those seen succeeded are
+    // remembered, or a first run longer than a minute would never see all of them at once.
+    const succeeded = new Set<string>();
     await until(`the floor's ${count} first Jobs to succeed`, async () => {
-      const jobs = await ctx.admin.get<{ items: { status?: { succeeded?: number } }[] }>(`/apis/batch/v1/namespaces/${ns}/jobs`);
-      return jobs.items.filter((j) => (j.status?.succeeded ?? 0) > 0).length >= count;
+      const jobs = await ctx.admin.get<{ items: { metadata: { name: string }; status?: { succeeded?: number } }[] }>(`/apis/batch/v1/namespaces/${ns}/jobs`);
+      for (const j of jobs.items) if ((j.status?.succeeded ?? 0) > 0) succeeded.add(j.metadata.name);
+      return succeeded.size >= count;
     }, 1_800_000, 500);
     return (Date.now() - created) / 1000;
   } finally {
