@@ -260,6 +260,8 @@ The same runs with another operator in this one's place (${described}), against 
 the same size: \`make bench-compare\`, which unpacks and installs the commit \`BEFORE\` of the Makefile in
 \`.cache/bench/before\` (\`previous-release\`, c47ef12, is the release before the work on scale, measured then; the
 commit before the work on a lean run is \`before-lean\`). Each row gives the other operator's figure, then this one's.
+A row of another day than this operator's figures compares across days, when the shared machine may have been more
+or less busy: timings compare best within one day.
 
 ${table(['compared with', 'Runners', 'runs (date)', 'RSS settled', 'restart peak RSS', 'heap after GC', 'restart writes', 'requests per trigger', 'latency p99', 'CPU s / 1,000 triggers', 'cron storm p99'], rows)}
 `;

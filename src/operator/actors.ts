@@ -154,7 +154,8 @@ export class RunnerActors {
     };
     this.runtimes.set(key, rt);
     rt.unsubscribe = this.system!.subscribe(uid, () => this.options.changed(key));
-    this.options.enqueue(uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
+    // A resumed actor's inputs come with its first reconcile (the caller marks it dirty): an INPUTS queued here could
+    // arrive after that reconcile's fresher one and put the older inputs back.
     return rt;
   }
 
@@ -196,7 +197,8 @@ export class RunnerActors {
     rt.assessment = assessment;
     // At rest the machine ignores inputs equal to those it knows (machines/runner.ts, inputsChanged): not sending
     // them spares a macrostep for each event of a workload's burst that changes nothing the Runner depends on.
-    const view = this.view(rt.uid);
+    // Not for an actor that failed: what it shows is its last snapshot, and newer inputs may wait to be replayed.
+    const view = this.failures.has(rt.uid) ? null : this.view(rt.uid);
     const ignored = view !== null && view.state !== 'Running' && sameInputs(view.context.inputs, assessment.inputs);
     if (!ignored) this.deliver(rt.uid, { type: 'INPUTS', at: this.now(), inputs: assessment.inputs });
     const shown = canonicalJson(shownOfAssessment(assessment));
@@ -243,19 +245,24 @@ export class RunnerActors {
     }
   }
 
-  /** Arms the Runner's timers for its current snapshot (a timer whose time is unchanged stays as it is). */
-  armTimers(key: string): void {
+  /**
+   * Arms the Runner's timers for its current snapshot (a timer whose time is unchanged stays as it is). `firedTick`:
+   * the tick just queued for the actor, which its snapshot does not show yet — the next tick comes after it, even if
+   * the timer fired a little before the tick's time.
+   */
+  armTimers(key: string, firedTick?: string): void {
     const runner = this.options.runner(key);
     const rt = this.runtimes.get(key);
     const view = rt ? this.view(rt.uid) : null;
     if (!runner || !rt || !view) return;
     const clock = this.options.clock;
     const now = clock.now();
-    const next = this.scheduleOf(runner, rt) ? nextTickFor(runner, view.context.lastTick, now) : null;
+    const handled = firedTick && (!view.context.lastTick || firedTick > view.context.lastTick) ? firedTick : view.context.lastTick;
+    const next = this.scheduleOf(runner, rt) ? nextTickFor(runner, handled, now) : null;
     rt.tickTimer.set(clock, next, (tick) => {
       void this.beforeTick(key, tick).then(() => {
         this.options.enqueue(rt.uid, { type: 'TICK', at: this.now(), tick });
-        this.armTimers(key); // the next tick, after this one (its delivery re-arms too, if it changes the snapshot)
+        this.armTimers(key, tick);
       });
     });
     const deadline = stableStateDeadline(runner, view.context.progressingSince);

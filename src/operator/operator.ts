@@ -307,6 +307,7 @@ export class Operator {
     announceStall(rt, runner, rt.assessment, this.log, this.recorder);
     this.actors.armTimers(key);
     this.statusWriter.schedule(key);
+    this.reassess([key]); // its actor is told its inputs by its first reconcile
   }
 
   private runnerChanged(prev: CachedRunner | undefined, cur: CachedRunner): void {

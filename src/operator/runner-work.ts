@@ -3,13 +3,16 @@
 // however many events touched it — a rollout's burst of MODIFIED events costs one assessment per Runner, not one per
 // event. Events for the machines (a Job finished, a create was refused, a cron tick) wait in the same queue and are
 // delivered in the order they came, before the assessments, so a Runner freed by its run's end is assessed with it.
-// A Runner marked dirty before an event of its own came is reconciled first: the machine decides on that event (a
-// tick above all) with inputs no older than the caches were when it came. No actor is ever sent an event from inside
+// A Runner dirty when its cron tick is delivered is reconciled first, so the tick is decided on inputs no older than
+// the caches; other events (a Job's end above all) keep their place before the assessments, so a run's result is
+// recorded before new inputs may start the next run. No actor is ever sent an event from inside
 // another's transition: everything reaches the actors from here.
 //
 // A drain works in slices of a few milliseconds and yields between them, so that a Job create an earlier Runner's
 // transition asked for goes out while later Runners are still being assessed.
 import type { RunnerEvent } from '../../machines/runner.ts';
+
+const isTick = (event: RunnerEvent): boolean => event.type === 'TICK' || event.type === 'TICK.MISSED';
 
 /** How long one slice of a drain may run before it lets I/O through. */
 const SLICE_MS = 5;
@@ -91,7 +94,7 @@ export class RunnerWork {
     const until = now() + sliceMs;
     let next: { uid: string; event: RunnerEvent } | undefined;
     while (!this.stopped && (next = this.events.shift())) {
-      const key = this.options.keyOf(next.uid);
+      const key = isTick(next.event) ? this.options.keyOf(next.uid) : undefined;
       if (key !== undefined && this.dirty.delete(key)) this.reconcileNow(key);
       this.options.deliver(next.uid, next.event);
       if (now() >= until) return this.schedule();

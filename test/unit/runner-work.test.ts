@@ -1,6 +1,6 @@
 // The operator's work queue: a Runner marked dirty many times is reconciled once per drain; events for its actor are
 // delivered in the order they came, before the assessments of that drain, except that a Runner already dirty when
-// its own event is delivered is reconciled first; a long drain yields in slices.
+// its cron tick is delivered is reconciled first; a long drain yields in slices.
 import { describe, expect, it } from 'vitest';
 import type { RunnerEvent } from '../../machines/runner.ts';
 import { RunnerWork } from '../../src/operator/runner-work.ts';
@@ -49,6 +49,14 @@ describe('RunnerWork', () => {
     h.turn();
     expect(h.log).toEqual(['reconcile ns/a', 'TICK ua', 'reconcile ns/b']);
     expect(h.work.reconciles).toBe(2);
+  });
+
+  it("delivers a Job's end before its dirty Runner's reconcile, so the run's result is recorded first", () => {
+    const h = harness();
+    h.work.markDirty(['ns/a']);
+    h.work.send('ua', finished('1'));
+    h.turn();
+    expect(h.log).toEqual(['JOB.FINISHED ua', 'reconcile ns/a']);
   });
 
   it('yields between slices so that I/O gets through, and finishes in the next turns', () => {
