@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILT_DIRS, buildJs, moduleJs } from '../../scripts/build-js.ts';
+import { importsOf } from './support/module-imports.ts';
 
 describe('moduleJs', () => {
   it('points relative imports of .ts files at .js: static, re-exports, side effects and literal dynamic imports', () => {
@@ -61,8 +62,8 @@ describe('the operator\'s own modules', () => {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
         else if (path.endsWith('.ts')) {
-          for (const [, spec] of readFileSync(path, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"\n]+)['"]/g)) {
-            const top = relative('.', resolve(dirname(path), spec!)).split(sep)[0]!;
+          for (const spec of importsOf(path, { dynamic: true }).filter((s) => s.startsWith('.'))) {
+            const top = relative('.', resolve(dirname(path), spec)).split(sep)[0]!;
             if (!BUILT_DIRS.includes(top)) outside.push(`${path} → ${spec}`);
           }
         }

@@ -1,21 +1,20 @@
 // Dependencies only some Runners need are loaded when first needed (src/runner/when-needed.ts): the operator's own
 // static imports, from its entry point, reach none of cron-parser, saxes and the CEL library, and a loader gives one
 // module, once.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { whenNeeded } from '../../src/runner/when-needed.ts';
+import { importsOf } from './support/module-imports.ts';
 
 /** Every package a module reaches through static value imports (not `import type`), from `entry` on. */
 function packagesReached(entry: string): Set<string> {
   const seen = new Set<string>();
   const packages = new Set<string>();
-  const statement = /^\s*(import|export)\s+(?!type\b)[^'";]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
   const walk = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const m of readFileSync(file, 'utf8').matchAll(statement)) {
-      const spec = (m[2] ?? m[3])!;
+    for (const spec of importsOf(file, { dynamic: false })) {
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
         if (existsSync(target)) walk(target);
