@@ -32,8 +32,11 @@ export interface LatencyResult {
   cpuSecondsPer1000: number;
 }
 
+/** The operator's log level in a benchmark: warnings only, unless BENCH_OPERATOR_LOG_LEVEL says otherwise. */
+const OPERATOR_LOG_LEVEL = process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn';
+
 export async function startOperator(ctx: Context): Promise<Measured> {
-  const op = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn' });
+  const op = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: OPERATOR_LOG_LEVEL });
   await waitReady(op, 300_000);
   return op;
 }
@@ -136,7 +139,7 @@ export async function idle(ctx: Context, seconds: number): Promise<{ perMinute: 
 export async function restart(ctx: Context, op: Measured): Promise<{ next: Measured; readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number }> {
   await stop(op, 'SIGKILL');
   const from = Date.now();
-  const next = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn' });
+  const next = await startNode(ctx.operatorMain, { ...ctx.env, HESTIA_LOG_LEVEL: OPERATOR_LOG_LEVEL });
   let peak = 0;
   const sampler = setInterval(() => {
     try {
