@@ -94,7 +94,15 @@ export function countByKind(requests: Request[]): Record<string, number> {
  * last status write of the Deployment it is for (the one that made it available) to the Job's
  * create arriving. `deploymentOf` maps a Job name to its Deployment's name.
  */
-export function triggerLatencies(log: AuditLog, user: string, namespace: string, from: number, to: number, deploymentOf: (job: string) => string | null): number[] {
+/** One trigger: the Job created, and how long after its workload's last status write before it. */
+export interface TriggerLatency {
+  job: string;
+  ms: number;
+  /** When the Job create arrived (ms since the epoch). */
+  at: number;
+}
+
+export function triggerLatencies(log: AuditLog, user: string, namespace: string, from: number, to: number, deploymentOf: (job: string) => string | null): TriggerLatency[] {
   const all = log.catchUp().requests;
   const statusWrites = new Map<string, number[]>();
   for (const r of all) {
@@ -104,12 +112,12 @@ export function triggerLatencies(log: AuditLog, user: string, namespace: string,
       statusWrites.set(r.name, list);
     }
   }
-  const latencies: number[] = [];
+  const latencies: TriggerLatency[] = [];
   for (const r of all) {
     if (r.user !== user || r.verb !== 'create' || r.resource !== 'jobs' || r.namespace !== namespace || r.received < from || r.received >= to) continue;
     const deployment = deploymentOf(r.name);
     const ready = deployment ? (statusWrites.get(deployment) ?? []).filter((t) => t <= r.received).at(-1) : undefined;
-    if (ready !== undefined) latencies.push(r.received - ready);
+    if (ready !== undefined) latencies.push({ job: r.name, ms: r.received - ready, at: r.received });
   }
   return latencies;
 }

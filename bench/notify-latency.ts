@@ -84,7 +84,7 @@ async function rollout(condition: Condition, round: number): Promise<number[]> {
     if (Date.now() > deadline) throw new Error(`${condition}: ${jobsSince(ns, from)} of ${runners} Jobs within 120 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const measured = triggerLatencies(audit, OPERATOR_USER, ns, from, Date.now() + 1, () => deploymentName(shopOf(condition)));
+  const measured = triggerLatencies(audit, OPERATOR_USER, ns, from, Date.now() + 1, () => deploymentName(shopOf(condition))).map((t) => t.ms);
   await runsFinishedSince(ns, from);
   return measured;
 }

@@ -2,7 +2,7 @@
 // while idle, a restart, the same rollouts under the floor, and the cron storm. Each returns plain
 // numbers for bench/report.ts.
 import type { KubeClient } from '../src/k8s/client.ts';
-import { AuditLog, countByKind, isWatch, isWrite, median, percentile, triggerLatencies } from './audit-log.ts';
+import { AuditLog, countByKind, isWatch, isWrite, median, percentile, triggerLatencies, type TriggerLatency } from './audit-log.ts';
 import { createDeployments, deploymentName, pool, range, rollOut, runnerName, waitForStates } from './population.ts';
 import { cpuSeconds, heapAfterGcMiB, rssMiB, startNode, stop, waitReady, type Measured } from './processes.ts';
 
@@ -27,6 +27,8 @@ export interface LatencyResult {
   triggers: number;
   p50Ms: number;
   p99Ms: number;
+  /** The five slowest triggers, slowest first: which Job, and when, to look for in the logs. */
+  slowest: TriggerLatency[];
   requestsPerTrigger: number;
   requests: Record<string, number>;
   cpuSecondsPer1000: number;
@@ -96,12 +98,14 @@ export async function rollouts(ctx: Context, who: { user: string; pid: number },
   await new Promise((r) => setTimeout(r, 2000)); // the writes that follow a Job (status, Events) belong to the trigger
   const to = Date.now();
   const cpu = cpuSeconds(who.pid) - cpu0;
-  const latencies = triggerLatencies(ctx.audit, who.user, ctx.ns, from, to, deploymentOfJob);
+  const measured = triggerLatencies(ctx.audit, who.user, ctx.ns, from, to, deploymentOfJob);
+  const latencies = measured.map((t) => t.ms);
   const requests = ctx.audit.by(who.user, from, to).filter((r) => !isWatch(r));
   return {
     triggers: plan.length,
     p50Ms: median(latencies),
     p99Ms: percentile(latencies, 99),
+    slowest: [...measured].sort((a, b) => b.ms - a.ms).slice(0, 5),
     requestsPerTrigger: requests.length / plan.length,
     requests: countByKind(requests),
     cpuSecondsPer1000: (cpu / plan.length) * 1000,
@@ -116,9 +120,18 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120
   }
 }
 
-/** The operator's runs: Runner r-i is no longer Running. */
-export const runnerFinished = (ctx: Context): Finished => async (i) =>
-  (await ctx.admin.get<{ status?: { state?: string } }>(`/apis/e2e.stakater.com/v1alpha1/namespaces/${ctx.ns}/runners/${runnerName(i)}`)).status?.state !== 'Running';
+/**
+ * The operator's runs: Runner r-i's last run is the newest Job the operator created for Deployment i, and it has
+ * ended. Not "the Runner is not Running": read between the Job's create and the status write that follows it, that
+ * is still the previous run's end, and the next rollout would then wait for a run in progress (concurrencyPolicy
+ * Forbid) inside the measured latency.
+ */
+export const runnerFinished = (ctx: Context): Finished => async (i) => {
+  const newest = jobCreatesFor(ctx, ctx.user, i).at(-1);
+  const runner = await ctx.admin.get<{ status?: { lastRun?: { jobName?: string; completionTime?: string } } }>(`/apis/e2e.stakater.com/v1alpha1/namespaces/${ctx.ns}/runners/${runnerName(i)}`);
+  const last = runner.status?.lastRun;
+  return newest === undefined || (last?.jobName === newest.name && last.completionTime !== undefined);
+};
 
 /** The floor's runs: every Job it made for Deployment i has completed. */
 const floorFinished = (ctx: Context): Finished => async (i) => {
@@ -157,7 +170,12 @@ export async function restart(ctx: Context, op: Measured): Promise<{ next: Measu
 
 /** Jobs in the namespace by Deployment index, counted from the audit log's creates by `user`. */
 export function jobCounter(ctx: Context, user: string): (i: number) => Promise<number> {
-  return async (i) => ctx.audit.catchUp().jobCreates.filter((r) => r.user === user && r.namespace === ctx.ns && r.code < 300 && deploymentOfJob(r.name) === deploymentName(i)).length;
+  return async (i) => jobCreatesFor(ctx, user, i).length;
+}
+
+/** The Jobs `user` created for Deployment i, oldest first, from the audit log. */
+function jobCreatesFor(ctx: Context, user: string, i: number) {
+  return ctx.audit.catchUp().jobCreates.filter((r) => r.user === user && r.namespace === ctx.ns && r.code < 300 && deploymentOfJob(r.name) === deploymentName(i));
 }
 
 /** The same rollouts with the floor in the operator's place (the operator stopped meanwhile); then its first runs. */

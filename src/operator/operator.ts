@@ -32,6 +32,7 @@ import { assessRunner, verifiedObjects, type InputSources } from './runner-input
 import { announceStall } from './stall-notice.ts';
 import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
 import { statusFor } from './status-render.ts';
+import { lastRunStatus } from '../runner/status.ts';
 import { StatusWriter } from './status-writer.ts';
 import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
 import { NO_NOTIFY_METRICS, Notifier, type NotifyMetrics, type NotifyOptions } from '../notify/notifier.ts';
@@ -196,7 +197,12 @@ export class Operator {
 
   private get inputSources(): InputSources {
     const { caches, kinds, selections, resources, probes, actors, jobHistory, scope } = this;
-    return { caches, kinds, selections, resources, probes, actors, jobHistory, scope, now: () => this.now() };
+    const lastRunKnown = (uid: string, shown: Runner) => {
+      const context = actors.view(uid)?.context;
+      if (!context) return null;
+      return lastRunStatus(shown, context, context.run ? jobHistory.jobOfRun(uid, context.run.key)?.metadata?.name : undefined);
+    };
+    return { caches, kinds, selections, resources, probes, lastRunKnown, scope, now: () => this.now() };
   }
 
   private get informers(): CacheHealth[] {
@@ -303,7 +309,8 @@ export class Operator {
 
   private addActor(runner: Runner): void {
     const key = runnerKey(runner);
-    const rt = this.actors.add(runner, assessRunner(runner, this.inputSources));
+    // A restored actor (start-up) already holds a context; a new Runner's has none yet.
+    const rt = this.actors.add(runner, assessRunner(runner, this.actors.view(runner.metadata.uid ?? '')?.context ?? null, this.inputSources));
     announceStall(rt, runner, rt.assessment, this.log, this.recorder);
     this.actors.armTimers(key);
     this.statusWriter.schedule(key);
@@ -376,7 +383,7 @@ export class Operator {
     const runner = this.caches.runner(key);
     const rt = this.actors.runtime(key);
     if (!runner || !rt) return;
-    const assessment = assessRunner(runner, this.inputSources);
+    const assessment = assessRunner(runner, this.actors.view(rt.uid)?.context ?? null, this.inputSources);
     // A change of the actor's snapshot arms its timers and schedules its status by itself (`changed`); here only
     // what else the status shows: the assessment's own part, and the Runner's spec.
     const shownChanged = this.actors.assessed(key, assessment);

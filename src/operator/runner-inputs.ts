@@ -1,15 +1,16 @@
 // What the operator knows of one Runner's inputs, gathered from its caches and indexes for the pure assessment
 // (src/runner/assess.ts): the workloads, upstreams and resources it selects, its spec problems, its cycle, and — once
 // all of those hold — its probes (probe-gates.ts). Also the objects a finished run verified, for their Events.
+// It never looks at the Runner's own actor: the reconcile that asks (operator.ts) passes what the actor holds, for
+// the probes, which are asked only when the machine's own rule says a run is due.
 import type { Runner } from '../api/runner.ts';
 import { assess, gateOnProbes, type Assessment, type SelectedWorkload } from '../runner/assess.ts';
 import type { WatchScope } from '../k8s/watch-scope.ts';
 import { problemsInScope, validateRunnerSpec } from '../runner/spec/spec.ts';
-import { lastRunStatus } from '../runner/status.ts';
-import type { RunnerActors } from './actors.ts';
+import type { RunnerContext } from '../../machines/runner.ts';
+import type { LastRunStatus } from '../api/runner.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import type { Caches } from './caches.ts';
-import type { JobHistory } from './job-history.ts';
 import type { ProbeGates } from './probe-gates.ts';
 import type { ResourceInputs, VerifiedObject } from './resource-inputs.ts';
 import { parseWorkloadKey, runnerKey, type Selections } from './selections.ts';
@@ -21,8 +22,12 @@ export interface InputSources {
   selections: Selections;
   resources: ResourceInputs;
   probes: ProbeGates;
-  actors: RunnerActors;
-  jobHistory: JobHistory;
+  /**
+   * The latest run of the Runner with this uid as its own actor knows it (undefined: no run yet), or null while it
+   * has no actor: another client may have put back an older status, and an older run seen again is no new revision
+   * to run for.
+   */
+  lastRunKnown(uid: string, shown: Runner): LastRunStatus | undefined | null;
   scope: WatchScope;
   now(): string;
 }
@@ -39,7 +44,8 @@ function specProblems(spec: Runner['spec']): ReturnType<typeof validateRunnerSpe
   return problems;
 }
 
-export function assessRunner(runner: Runner, s: InputSources): Assessment {
+/** The Runner's inputs assessed; `context` is what its actor holds (null before it has one), for its probes. */
+export function assessRunner(runner: Runner, context: RunnerContext | null, s: InputSources): Assessment {
   const key = runnerKey(runner);
   const workloads: SelectedWorkload[] = [];
   for (const wkey of s.selections.workloadsOf(key)) {
@@ -53,22 +59,14 @@ export function assessRunner(runner: Runner, s: InputSources): Assessment {
     .map((u) => upstreamAsItsActorKnowsIt(u, s));
   const problems = [...specProblems(runner.spec), ...problemsInScope(runner.spec, s.scope.namespaces !== null)];
   const base = assess({ runner, workloads, upstreams, problems, cycle: s.selections.cycleOf(key), resources: s.resources.selectedOf(runner) });
-  const context = s.actors.view(runner.metadata.uid ?? '')?.context ?? null;
   const gate = s.probes.gate(key, problems.length === 0 ? runner.spec.probes : undefined, base.inputs, context, s.now());
   return gate ? gateOnProbes(base, gate) : base;
 }
 
-/**
- * An upstream Runner with the latest run its own actor knows, not the one its status shows: another
- * client may have put back an older status, and an older run seen again is no new revision to run
- * for. Without an actor (not added yet at start-up), its status.
- */
+/** An upstream Runner with the latest run its own actor knows, not the one its status shows; without an actor, its status. */
 function upstreamAsItsActorKnowsIt(upstream: CachedRunner, s: InputSources): Runner {
-  const uid = upstream.metadata.uid ?? '';
-  const view = s.actors.view(uid);
-  if (!view) return upstream;
-  const run = view.context.run;
-  const lastRun = lastRunStatus(upstream, view.context, run ? s.jobHistory.jobOfRun(uid, run.key)?.metadata?.name : undefined);
+  const lastRun = s.lastRunKnown(upstream.metadata.uid ?? '', upstream);
+  if (lastRun === null) return upstream;
   const { lastRun: _shown, ...status } = upstream.status ?? {};
   return { ...upstream, status: lastRun ? { ...status, lastRun } : status };
 }
