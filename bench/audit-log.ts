@@ -89,12 +89,7 @@ export function countByKind(requests: Request[]): Record<string, number> {
   return out;
 }
 
-/**
- * For each Job created by `user` in `namespace` in [from, to): the time from the completion of the
- * last status write of the Deployment it is for (the one that made it available) to the Job's
- * create arriving. `deploymentOf` maps a Job name to its Deployment's name.
- */
-/** One trigger: the Job created, and how long after its workload's last status write before it. */
+/** One trigger: the Job created, and how long after the status write of its workload that caused it. */
 export interface TriggerLatency {
   job: string;
   ms: number;
@@ -102,13 +97,36 @@ export interface TriggerLatency {
   at: number;
 }
 
+/** A write as the audit log times it: received, and its response completed. */
+export interface Timed {
+  received: number;
+  completed: number;
+}
+
+/**
+ * The latency of a create that arrived at `created`, caused by one of `writes`: from the completion of the latest
+ * write received before it. Chosen by arrival, not by completion: the API server sends a write's watch event before
+ * it stamps the write complete, so a quick client's create can arrive first (a Deployment controller's status write
+ * that took 50 ms is not the previous one's latency). Such a create counts as 0 ms. Undefined without such a write.
+ */
+export function latencyAfter(writes: readonly Timed[], created: number): number | undefined {
+  let cause: Timed | undefined;
+  for (const w of writes) if (w.received <= created && (!cause || w.received > cause.received)) cause = w;
+  return cause && Math.max(0, created - cause.completed);
+}
+
+/**
+ * For each Job created by `user` in `namespace` in [from, to): the time from the status write of the Deployment it
+ * is for that made it available (the latest one before the create, latencyAfter) to the Job's create arriving.
+ * `deploymentOf` maps a Job name to its Deployment's name.
+ */
 export function triggerLatencies(log: AuditLog, user: string, namespace: string, from: number, to: number, deploymentOf: (job: string) => string | null): TriggerLatency[] {
   const all = log.catchUp().requests;
-  const statusWrites = new Map<string, number[]>();
+  const statusWrites = new Map<string, Timed[]>();
   for (const r of all) {
     if (r.resource === 'deployments' && r.subresource === 'status' && r.namespace === namespace && r.code < 300 && r.received >= from - 60_000) {
       const list = statusWrites.get(r.name) ?? [];
-      list.push(r.completed);
+      list.push(r);
       statusWrites.set(r.name, list);
     }
   }
@@ -116,8 +134,8 @@ export function triggerLatencies(log: AuditLog, user: string, namespace: string,
   for (const r of all) {
     if (r.user !== user || r.verb !== 'create' || r.resource !== 'jobs' || r.namespace !== namespace || r.received < from || r.received >= to) continue;
     const deployment = deploymentOf(r.name);
-    const ready = deployment ? (statusWrites.get(deployment) ?? []).filter((t) => t <= r.received).at(-1) : undefined;
-    if (ready !== undefined) latencies.push({ job: r.name, ms: r.received - ready, at: r.received });
+    const ms = deployment ? latencyAfter(statusWrites.get(deployment) ?? [], r.received) : undefined;
+    if (ms !== undefined) latencies.push({ job: r.name, ms, at: r.received });
   }
   return latencies;
 }

@@ -12,7 +12,7 @@ interface SizeRun {
   settled: { rssMiB: number; heapAfterGcMiB: number };
   afterLoad: { rssMiB: number; heapAfterGcMiB: number };
   latency: { triggers: number; p50Ms: number; p99Ms: number; requestsPerTrigger: number; requests: Record<string, number>; cpuSecondsPer1000: number };
-  idle: { perMinute: number; watchesPerMinute: number; requests: Record<string, number> };
+  idle: { perMinute: number; watchesPerMinute: number; cpuSecondsPerMinute?: number; requests: Record<string, number> };
   restart: { readyMs: number; peakRssMiB: number; writes: number; jobsCreated: number; rssMiB: number; heapAfterGcMiB: number };
   floor: { p50Ms: number; p99Ms: number; requestsPerTrigger: number; cpuSecondsPer1000: number; rssMiB: number; heapAfterGcMiB: number; firstRunsS?: number } | null;
 }
@@ -56,6 +56,7 @@ const figuresOf = (s: SizeRun): Figures => ({
   floorRequestsPerTrigger: s.floor?.requestsPerTrigger ?? Number.NaN,
   idleRequestsPerMinute: s.idle.perMinute,
   idleWatchOpensPerMinute: s.idle.watchesPerMinute,
+  idleCpuSecondsPerMinute: s.idle.cpuSecondsPerMinute ?? Number.NaN,
   firstRunsS: s.firstRunsS,
   restartReadyMs: s.restart.readyMs,
   restartWrites: s.restart.writes,
@@ -137,7 +138,11 @@ same rollouts, in the same run.
 ## Trigger latency
 
 From the completion of the Deployment controller's status write that makes a Deployment available to the
-arrival of the Job's create, both read off the API server's audit log (100 rollouts per size, 10 at a time).
+arrival of the Job's create, both read off the API server's audit log (100 rollouts per size, 10 at a time). That
+write is the Deployment's latest status write to arrive before the create; a create that arrives before its cause
+is stamped complete (the server sends the watch event first) counts as 0 ms. Runs before 2026-12-03 13:00 UTC (the rows
+dated 2026-11-27 below) took the latest write *completed* before the create instead, and so blamed on the operator the time a Deployment
+controller took to retry a status write that met a conflict (one in a hundred, 100–400 ms).
 
 ${table(['Runners', 'p50', 'p99', 'floor p50', 'floor p99', 'p99 / floor p99'], ordered.map(([size]) => [
   size, ms(f(size).latencyP50Ms), ms(f(size).latencyP99Ms), ms(f(size).floorP50Ms), ms(f(size).floorP99Ms), n(missing(f(size).floorP99Ms) ? undefined : f(size).latencyP99Ms! / f(size).floorP99Ms!, 2),
@@ -165,11 +170,11 @@ ${table(['Runners', 'ready after', 'writes', 'Jobs created', 'peak RSS'], ordere
 ## Footprint
 
 Resident memory (from /proc) when the first runs are done, after the rollouts, and after the restart; heap in
-use after a full collection (through the inspector); CPU seconds per 1,000 triggers. The operator as it ships,
+use after a full collection (through the inspector); CPU seconds per 1,000 triggers, and per minute while idle. The operator as it ships,
 \`node dist/src/main.js\` with its own defaults (sizes measured before 2026-12-03 ran \`node src/main.ts\`).
 
-${table(['Runners', 'RSS settled', 'RSS after load', 'RSS after restart', 'heap after GC', 'floor RSS', 'CPU s / 1,000 triggers', 'floor CPU s / 1,000'], ordered.map(([size]) => [
-  size, `${n(f(size).rssSettledMiB)} MiB`, `${n(f(size).rssAfterLoadMiB)} MiB`, `${n(f(size).rssAfterRestartMiB)} MiB`, `${n(f(size).heapAfterGcMiB, 1)} MiB`, mib(f(size).floorRssMiB), n(f(size).cpuSecondsPer1000Triggers, 1), n(f(size).floorCpuSecondsPer1000Triggers, 1),
+${table(['Runners', 'RSS settled', 'RSS after load', 'RSS after restart', 'heap after GC', 'floor RSS', 'CPU s / 1,000 triggers', 'floor CPU s / 1,000', 'idle CPU s / minute'], ordered.map(([size]) => [
+  size, `${n(f(size).rssSettledMiB)} MiB`, `${n(f(size).rssAfterLoadMiB)} MiB`, `${n(f(size).rssAfterRestartMiB)} MiB`, `${n(f(size).heapAfterGcMiB, 1)} MiB`, mib(f(size).floorRssMiB), n(f(size).cpuSecondsPer1000Triggers, 1), n(f(size).floorCpuSecondsPer1000Triggers, 1), n(f(size).idleCpuSecondsPerMinute, 2),
 ]))}
 
 First runs: time from creating the Runners and Deployments to every Runner \`Succeeded\`; beside it, the floor's

@@ -79,8 +79,8 @@ try {
     if (profiling) await profiling.stop(join(values['cpu-profile']!, `rollouts-${size}.cpuprofile`));
     await quiet(ctx);
     log(`size ${size}: latency p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms; ${latency.requestsPerTrigger.toFixed(2)} requests per trigger`);
-    const idleResult = await idle(ctx, Number(values.idle));
-    log(`size ${size}: idle ${idleResult.perMinute} requests/min (watches ${idleResult.watchesPerMinute}/min)`);
+    const idleResult = await idle(ctx, op.proc.pid!, Number(values.idle));
+    log(`size ${size}: idle ${idleResult.perMinute} requests/min (watches ${idleResult.watchesPerMinute}/min), ${idleResult.cpuSecondsPerMinute.toFixed(2)} CPU s/min`);
     const afterLoad = await footprint(op);
 
     const restarted = await restart(ctx, op);

@@ -139,13 +139,15 @@ const floorFinished = (ctx: Context): Finished => async (i) => {
   return jobs.items.every((j) => (j.status?.succeeded ?? 0) + (j.status?.failed ?? 0) > 0);
 };
 
-/** Requests while nothing changes, over `seconds`, scaled to a minute. */
-export async function idle(ctx: Context, seconds: number): Promise<{ perMinute: number; watchesPerMinute: number; requests: Record<string, number> }> {
+/** Requests, and the CPU of process `pid`, while nothing changes, over `seconds`, scaled to a minute. */
+export async function idle(ctx: Context, pid: number, seconds: number): Promise<{ perMinute: number; watchesPerMinute: number; cpuSecondsPerMinute: number; requests: Record<string, number> }> {
   const from = Date.now();
+  const cpu0 = cpuSeconds(pid);
   await new Promise((r) => setTimeout(r, seconds * 1000)); // the measured window itself
+  const cpu = cpuSeconds(pid) - cpu0;
   const all = ctx.audit.by(ctx.user, from, Date.now());
   const scale = 60 / seconds;
-  return { perMinute: all.filter((r) => !isWatch(r)).length * scale, watchesPerMinute: all.filter(isWatch).length * scale, requests: countByKind(all) };
+  return { perMinute: all.filter((r) => !isWatch(r)).length * scale, watchesPerMinute: all.filter(isWatch).length * scale, cpuSecondsPerMinute: cpu * scale, requests: countByKind(all) };
 }
 
 /** SIGKILL, a new start: how long until ready, the largest RSS on the way, and what it wrote. */
