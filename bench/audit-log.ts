@@ -2,7 +2,7 @@
 // and when it was answered. Trigger latencies are measured here, on the server's clock, from the
 // write that made a Deployment available to the create of the Job it triggered, for the operator
 // and the floor alike.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 export interface Request {
   verb: string;
@@ -24,6 +24,9 @@ const micros = (ts: string): number => {
 
 export class AuditLog {
   private readonly path: string;
+  /** The file being read, kept open: once the API server rotates it away (at 100 MB), the rest is still read from it. */
+  private fd: number | undefined;
+  private inode = 0;
   private offset = 0;
   private rest = '';
   readonly requests: Request[] = [];
@@ -34,41 +37,53 @@ export class AuditLog {
     this.path = path;
   }
 
-  /** Reads what was appended since the last call. */
+  /** Reads what was appended since the last call, following the log into a new file when it was rotated. */
   catchUp(): this {
-    const size = statSync(this.path).size;
-    if (size <= this.offset) return this;
-    const fd = openSync(this.path, 'r');
-    try {
-      const buffer = Buffer.alloc(size - this.offset);
-      readSync(fd, buffer, 0, buffer.length, this.offset);
-      this.offset = size;
-      const lines = (this.rest + buffer.toString('utf8')).split('\n');
-      this.rest = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.includes('"ResponseComplete"')) continue;
-        const e = JSON.parse(line) as {
-          verb: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-          responseStatus?: { code?: number }; requestReceivedTimestamp: string; stageTimestamp: string;
-        };
-        const request: Request = {
-          verb: e.verb,
-          user: e.user.username,
-          resource: e.objectRef?.resource ?? '',
-          subresource: e.objectRef?.subresource ?? '',
-          namespace: e.objectRef?.namespace ?? '',
-          name: e.objectRef?.name ?? '',
-          code: e.responseStatus?.code ?? 0,
-          received: micros(e.requestReceivedTimestamp),
-          completed: micros(e.stageTimestamp),
-        };
-        this.requests.push(request);
-        if (request.verb === 'create' && request.resource === 'jobs') this.jobCreates.push(request);
+    for (;;) {
+      if (this.fd === undefined) {
+        if (!existsSync(this.path)) return this;
+        this.fd = openSync(this.path, 'r');
+        this.inode = fstatSync(this.fd).ino;
+        this.offset = 0;
+        this.rest = '';
       }
-    } finally {
-      closeSync(fd);
+      this.readAppended(this.fd);
+      if (statSync(this.path, { throwIfNoEntry: false })?.ino === this.inode) return this;
+      // Rotated: the old file is complete now; read what reached it after the read above, then go on in the new one.
+      this.readAppended(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
     }
-    return this;
+  }
+
+  private readAppended(fd: number): void {
+    const size = fstatSync(fd).size;
+    if (size <= this.offset) return;
+    const buffer = Buffer.alloc(size - this.offset);
+    readSync(fd, buffer, 0, buffer.length, this.offset);
+    this.offset = size;
+    const lines = (this.rest + buffer.toString('utf8')).split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"ResponseComplete"')) continue;
+      const e = JSON.parse(line) as {
+        verb: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+        responseStatus?: { code?: number }; requestReceivedTimestamp: string; stageTimestamp: string;
+      };
+      const request: Request = {
+        verb: e.verb,
+        user: e.user.username,
+        resource: e.objectRef?.resource ?? '',
+        subresource: e.objectRef?.subresource ?? '',
+        namespace: e.objectRef?.namespace ?? '',
+        name: e.objectRef?.name ?? '',
+        code: e.responseStatus?.code ?? 0,
+        received: micros(e.requestReceivedTimestamp),
+        completed: micros(e.stageTimestamp),
+      };
+      this.requests.push(request);
+      if (request.verb === 'create' && request.resource === 'jobs') this.jobCreates.push(request);
+    }
   }
 
   /** Requests by `user` received in [from, to). */

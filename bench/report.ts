@@ -266,7 +266,8 @@ the same size: \`make bench-compare\`, which unpacks and installs the commit \`B
 \`.cache/bench/before\` (\`previous-release\`, c47ef12, is the release before the work on scale, measured then; the
 commit before the work on a lean run is \`before-lean\`). Each row gives the other operator's figure, then this one's.
 A row of another day than this operator's figures compares across days, when the shared machine may have been more
-or less busy: timings compare best within one day.
+or less busy: timings compare best within one day. The three rows' latency was read by the earlier rule (Trigger
+latency, above), this operator's by the present one: that column does not compare, the others do.
 
 ${table(['compared with', 'Runners', 'runs (date)', 'RSS settled', 'restart peak RSS', 'heap after GC', 'restart writes', 'requests per trigger', 'latency p99', 'CPU s / 1,000 triggers', 'cron storm p99'], rows)}
 `;

@@ -5,6 +5,7 @@
 //
 //   test/cluster/with-cluster.sh node bench/run.ts --sizes 10,100,1000 --cron 1000 --out .cache/bench/small-1.json
 //   ... --sizes 1000 --floor false --cpu-profile /tmp/prof   (where the operator's CPU goes during the rollouts)
+//   ... --sizes '' --cron 5000 --out .cache/bench/storm-1.json   (the storm alone)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,7 +39,8 @@ const { values } = parseArgs({
     'operator-commit': { type: 'string', default: '' },
   },
 });
-const sizes = values.sizes.split(',').map(Number);
+// --sizes '' measures no population, only the storm (--cron N).
+const sizes = values.sizes === '' ? [] : values.sizes.split(',').map(Number);
 const triggers = Number(values.triggers);
 const log = (...args: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
