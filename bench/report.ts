@@ -39,6 +39,8 @@ interface Results {
 }
 
 const RESULTS = 'bench/results.json';
+/** How many runs a figure is of: the median of several, or one run's. */
+const runsOf = (runs: number) => (runs === 1 ? 'one run' : `median of ${runs} runs`);
 const all: Run[] = existsSync('.cache/bench')
   ? readdirSync('.cache/bench').filter((f) => f.endsWith('.json')).map((f) => ({ ...(JSON.parse(readFileSync(`.cache/bench/${f}`, 'utf8')) as Run), label: f.replace(/-\d+\.json$/, '') }))
   : [];
@@ -120,7 +122,7 @@ const md = `# Benchmarks
 Figures from the project's own control plane (test/cluster: kube-apiserver, kube-controller-manager and etcd built
 from source, pods simulated by kwok), on the 2-core machine the tests run on, shared with other work: read the
 ratios and the floor beside each figure, not the absolute times. Each size has N Runners, each selecting its own
-enabled Deployment (0 replicas), and so N Jobs. Every figure is the **median of the runs** (3 per size; one at 10,000), each on a fresh
+enabled Deployment (0 replicas), and so N Jobs. Every figure is the **median of the runs** (3 per size unless "Dates of the figures" says fewer), each on a fresh
 control plane. Reproduce with:
 
 \`\`\`sh
@@ -188,8 +190,8 @@ ${results.cron ? `${n(results.cron.figures.runners)} scheduled Runners (nothing 
 lateness of each Job's create after the tick p50 ${ms(results.cron.figures.p50Ms)}, p99 ${ms(results.cron.figures.p99Ms)}, max ${ms(results.cron.figures.maxMs)}.
 The floor of a storm on the same control plane — the same number of Jobs created at one moment by a process that does
 nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${ms(results.cron.figures.floorP99Ms)}: how fast this API server takes a thousand Jobs at all
-(median of ${results.cron.runs} runs, ${results.cron.date}).` : 'Not measured yet.'}
-${results.storm5000 ? `The storm of ${n(results.storm5000.figures.runners)} (\`make bench-full\`): ${n(results.storm5000.figures.jobs)} Jobs, lateness p50 ${ms(results.storm5000.figures.p50Ms)}, p99 ${ms(results.storm5000.figures.p99Ms)}, max ${ms(results.storm5000.figures.maxMs)}; the floor's p50 ${ms(results.storm5000.figures.floorP50Ms)}, p99 ${ms(results.storm5000.figures.floorP99Ms)} (median of ${results.storm5000.runs} runs, ${results.storm5000.date}).` : 'The storm of 5,000 (`make bench-full`): not measured yet.'}
+(${runsOf(results.cron.runs)}, ${results.cron.date}).` : 'Not measured yet.'}
+${results.storm5000 ? `The storm of ${n(results.storm5000.figures.runners)} (\`make bench-full\`, or alone: \`bench/run.ts --sizes '' --cron 5000\`): ${n(results.storm5000.figures.jobs)} Jobs, lateness p50 ${ms(results.storm5000.figures.p50Ms)}, p99 ${ms(results.storm5000.figures.p99Ms)}, max ${ms(results.storm5000.figures.maxMs)}; the floor's p50 ${ms(results.storm5000.figures.floorP50Ms)}, p99 ${ms(results.storm5000.figures.floorP99Ms)} (${runsOf(results.storm5000.runs)}, ${results.storm5000.date}).` : 'The storm of 5,000 (`make bench-full`): not measured yet.'}
 
 Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} ${s.runs === 1 ? 'run' : 'runs'})`).join('; ')}.
 ${targetsSection()}${compareSection()}`;
