@@ -144,7 +144,7 @@ arrival of the Job's create, both read off the API server's audit log (100 rollo
 write is the Deployment's latest status write to arrive before the create; a create that arrives before its cause
 is stamped complete (the server sends the watch event first) counts as 0 ms. Runs before 2026-12-03 13:00 UTC (the rows
 dated 2026-11-27 below) took the latest write *completed* before the create instead, and so blamed on the operator the time a Deployment
-controller took to retry a status write that met a conflict (one in a hundred, 100–400 ms).
+controller took to retry a status write that met a conflict.
 
 ${table(['Runners', 'p50', 'p99', 'floor p50', 'floor p99', 'p99 / floor p99'], ordered.map(([size]) => [
   size, ms(f(size).latencyP50Ms), ms(f(size).latencyP99Ms), ms(f(size).floorP50Ms), ms(f(size).floorP99Ms), n(missing(f(size).floorP99Ms) ? undefined : f(size).latencyP99Ms! / f(size).floorP99Ms!, 2),

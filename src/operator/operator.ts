@@ -4,7 +4,7 @@
 // wires the rooms together; each concern lives in its own module beside it.
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import type { RunnerEvent } from '../../machines/runner.ts';
+import type { RunnerContext, RunnerEvent } from '../../machines/runner.ts';
 import { runnerReference, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
@@ -22,6 +22,7 @@ import { HeldEvents } from './held-events.ts';
 import { JobHistory } from './job-history.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
 import { historyFromJobs } from '../runner/runs-from-jobs.ts';
+import { lastRunStatus } from '../runner/status.ts';
 import { runnerEffects } from './runner-effects.ts';
 import { NO_RUN_METRICS, type RunMetrics } from './run-metrics.ts';
 import { ProbeGates } from './probe-gates.ts';
@@ -32,7 +33,6 @@ import { assessRunner, verifiedObjects, type InputSources } from './runner-input
 import { announceStall } from './stall-notice.ts';
 import { parseWorkloadKey, runnerKey, Selections } from './selections.ts';
 import { statusFor } from './status-render.ts';
-import { lastRunStatus } from '../runner/status.ts';
 import { StatusWriter } from './status-writer.ts';
 import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
 import { NO_NOTIFY_METRICS, Notifier, type NotifyMetrics, type NotifyOptions } from '../notify/notifier.ts';
@@ -195,10 +195,15 @@ export class Operator {
     });
   }
 
+  /** What the actor of the Runner with this uid holds, for its assessment; null while it has none. */
+  private contextOf(uid: string): RunnerContext | null {
+    return this.actors.view(uid)?.context ?? null;
+  }
+
   private get inputSources(): InputSources {
-    const { caches, kinds, selections, resources, probes, actors, jobHistory, scope } = this;
+    const { caches, kinds, selections, resources, probes, jobHistory, scope } = this;
     const lastRunKnown = (uid: string, shown: Runner) => {
-      const context = actors.view(uid)?.context;
+      const context = this.contextOf(uid);
       if (!context) return null;
       return lastRunStatus(shown, context, context.run ? jobHistory.jobOfRun(uid, context.run.key)?.metadata?.name : undefined);
     };
@@ -310,7 +315,7 @@ export class Operator {
   private addActor(runner: Runner): void {
     const key = runnerKey(runner);
     // A restored actor (start-up) already holds a context; a new Runner's has none yet.
-    const rt = this.actors.add(runner, assessRunner(runner, this.actors.view(runner.metadata.uid ?? '')?.context ?? null, this.inputSources));
+    const rt = this.actors.add(runner, assessRunner(runner, this.contextOf(runner.metadata.uid ?? ''), this.inputSources));
     announceStall(rt, runner, rt.assessment, this.log, this.recorder);
     this.actors.armTimers(key);
     this.statusWriter.schedule(key);
@@ -383,7 +388,7 @@ export class Operator {
     const runner = this.caches.runner(key);
     const rt = this.actors.runtime(key);
     if (!runner || !rt) return;
-    const assessment = assessRunner(runner, this.actors.view(rt.uid)?.context ?? null, this.inputSources);
+    const assessment = assessRunner(runner, this.contextOf(rt.uid), this.inputSources);
     // A change of the actor's snapshot arms its timers and schedules its status by itself (`changed`); here only
     // what else the status shows: the assessment's own part, and the Runner's spec.
     const shownChanged = this.actors.assessed(key, assessment);

@@ -3,12 +3,11 @@
 // all of those hold — its probes (probe-gates.ts). Also the objects a finished run verified, for their Events.
 // It never looks at the Runner's own actor: the reconcile that asks (operator.ts) passes what the actor holds, for
 // the probes, which are asked only when the machine's own rule says a run is due.
-import type { Runner } from '../api/runner.ts';
+import type { LastRunStatus, Runner } from '../api/runner.ts';
 import { assess, gateOnProbes, type Assessment, type SelectedWorkload } from '../runner/assess.ts';
 import type { WatchScope } from '../k8s/watch-scope.ts';
 import { problemsInScope, validateRunnerSpec } from '../runner/spec/spec.ts';
 import type { RunnerContext } from '../../machines/runner.ts';
-import type { LastRunStatus } from '../api/runner.ts';
 import type { CachedRunner } from './cached-objects.ts';
 import type { Caches } from './caches.ts';
 import type { ProbeGates } from './probe-gates.ts';
