@@ -48,10 +48,14 @@ async function start(env: NodeJS.ProcessEnv = {}): Promise<OperatorProcess> {
   return p;
 }
 
-/** Everything the operator sent since `since`, once it has gone quiet. */
+/**
+ * Everything the operator sent about this file's Runners since `since`, once it has gone quiet. Only this
+ * namespace: the Runners of an earlier file whose namespace is still terminating rightly get status writes (the
+ * servers their probes asked went with that file), whichever operator process is running.
+ */
 async function writesSince(since: Date): Promise<Record<string, number>> {
-  await waitUntilQuiet(OPERATOR_USER, since, 3000);
-  return summarise(writes(requestsBy(OPERATOR_USER, since)).filter(notLease));
+  await waitUntilQuiet(OPERATOR_USER, since, 3000, ns);
+  return summarise(writes(requestsBy(OPERATOR_USER, since, ns)).filter(notLease));
 }
 
 beforeAll(async () => {
@@ -91,7 +95,7 @@ describe('a restart writes nothing that did not change', () => {
     const first = await start();
     await first.ready();
     const before = fingerprint(await settled());
-    await waitUntilQuiet(OPERATOR_USER, new Date(Date.now() - 2000), 3000);
+    await waitUntilQuiet(OPERATOR_USER, new Date(Date.now() - 2000), 3000, ns);
 
     await first.kill('SIGKILL');
     const since = new Date();
@@ -108,7 +112,7 @@ describe('a restart writes nothing that did not change', () => {
     await a.ready();
     const b = await start({ ...lease, POD_NAME: 'replica-b' });
     const before = fingerprint(await settled());
-    await waitUntilQuiet(OPERATOR_USER, new Date(Date.now() - 2000), 3000);
+    await waitUntilQuiet(OPERATOR_USER, new Date(Date.now() - 2000), 3000, ns);
 
     await a.kill('SIGKILL');
     const since = new Date();
