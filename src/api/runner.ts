@@ -14,6 +14,8 @@ export const LABEL_AGGREGATE = 'runner.stakater.com/aggregate-to-hestia';
 export const LABEL_RUNNER_NAME = 'runner.stakater.com/name';
 export const LABEL_RUNNER_NAMESPACE = 'runner.stakater.com/namespace';
 export const LABEL_REVISION = 'runner.stakater.com/revision';
+/** On each Job the operator creates, its own name: the history limits delete several at once by it. */
+export const LABEL_JOB_NAME = 'runner.stakater.com/job';
 export const ANNOTATION_TRIGGER = 'runner.stakater.com/trigger';
 
 export type ConcurrencyPolicy = 'Forbid' | 'Replace';

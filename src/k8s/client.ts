@@ -98,6 +98,15 @@ function parseStatus(body: string): { message?: string; reason?: string } | unde
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/**
+ * The Accept of a write whose answer is read for its metadata at most: the API server answers with the object's
+ * metadata (a Job without its pod template, a Runner without its status), which it serialises and sends, and the
+ * operator reads, in a fraction of the bytes. A deletecollection answers with a list: METADATA_LIST_ONLY, as the
+ * server refuses (406, after deleting) a list asked for as one object.
+ */
+export const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+export const METADATA_LIST_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
 export interface RequestArgs {
   query?: Query;
   body?: unknown;
@@ -163,12 +172,17 @@ export class KubeClient {
     return this.request<T>('DELETE', path, query ? { query } : {});
   }
 
-  patch<T>(path: string, body: unknown, contentType: 'application/json-patch+json' | 'application/merge-patch+json'): Promise<T> {
-    return this.request<T>('PATCH', path, { body, contentType });
+  patch<T>(path: string, body: unknown, contentType: 'application/json-patch+json' | 'application/merge-patch+json', accept?: string): Promise<T> {
+    return this.request<T>('PATCH', path, { body, contentType, ...(accept ? { accept } : {}) });
   }
 
   replace<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('PUT', path, { body });
+  }
+
+  /** A write whose answer is not read beyond its status: asked for as metadata alone, and not parsed. */
+  async send(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, args: RequestArgs = {}): Promise<void> {
+    await this.body(method, path, { accept: METADATA_ONLY, ...args });
   }
 
   async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {

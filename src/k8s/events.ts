@@ -46,7 +46,7 @@ export function eventRecorder(client: KubeClient, queue: WriteQueue, log: Logger
         count: 1,
       };
       queue
-        .run('event', () => client.create(collectionPath('v1', 'events', namespace), body))
+        .run('event', () => client.send('POST', collectionPath('v1', 'events', namespace), { body }))
         .catch((err: unknown) => log.warn({ err: errorText(err), reason, regarding: keyOf(namespace, regarding.name ?? '') }, 'could not record Event'));
     },
   };

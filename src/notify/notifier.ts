@@ -443,7 +443,7 @@ export class Notifier {
 
   private writeStatus(plural: string, key: string, status: Record<string, unknown>): Promise<void> {
     const { namespace, name } = parseKey(key);
-    return this.deps.queue.run('status', () => this.deps.client.patch(objectPath(NOTIFY_API_VERSION, plural, namespace, name, 'status'), { status }, 'application/merge-patch+json')).then(() => undefined);
+    return this.deps.queue.run('status', () => this.deps.client.send('PATCH', objectPath(NOTIFY_API_VERSION, plural, namespace, name, 'status'), { body: { status }, contentType: 'application/merge-patch+json' }));
   }
 
   private event(destination: string, type: 'Normal' | 'Warning', reason: string, message: string): void {

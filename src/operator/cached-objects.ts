@@ -3,7 +3,7 @@
 // KiB, its readiness and template hash a few dozen bytes. Pure functions, applied by the watch
 // caches before an object is stored.
 import type { KubernetesObject, V1Job, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
-import { ANNOTATION_TRIGGER, LABEL_REVISION, type Runner, type RunnerStatus } from '../api/runner.ts';
+import { ANNOTATION_TRIGGER, LABEL_JOB_NAME, LABEL_REVISION, type Runner, type RunnerStatus } from '../api/runner.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
 import { ANNOTATION_RUN_KEY } from '../runner/job.ts';
 import { shortHash } from '../runner/job-name.ts';
@@ -65,6 +65,9 @@ export function slimJob(o: KubernetesObject): V1Job {
   const m = j.metadata;
   const runKey = m?.annotations?.[ANNOTATION_RUN_KEY];
   const revision = m?.labels?.[LABEL_REVISION];
+  // Whether the history limits may delete it by selector (src/operator/job-pruner.ts); the name itself is shared.
+  const named = m?.name !== undefined && m.labels?.[LABEL_JOB_NAME] === m.name;
+  const labels = { ...(revision !== undefined ? { [LABEL_REVISION]: revision } : {}), ...(named ? { [LABEL_JOB_NAME]: m.name! } : {}) };
   const s = j.status;
   return {
     metadata: {
@@ -72,7 +75,7 @@ export function slimJob(o: KubernetesObject): V1Job {
       creationTimestamp: m?.creationTimestamp,
       ...(m?.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
       ...(runKey !== undefined ? { annotations: { [ANNOTATION_RUN_KEY]: runKey } } : {}),
-      ...(revision !== undefined ? { labels: { [LABEL_REVISION]: revision } } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
       ownerReferences: (m?.ownerReferences ?? []).filter((ref) => ref.controller),
     },
     // The deadline and the attempts counted say how a run ended: an Error's words, a flaky success (run-outcome.ts).

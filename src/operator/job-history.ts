@@ -18,7 +18,8 @@ export interface JobHistoryDeps {
   jobEnded(uid: string, key: string, job: V1Job, outcome: Exclude<JobOutcome, { phase: 'Running' }>, ended: () => void): void;
   /** The Job of run `key` is about to fail (FailureTarget): its pods are read now, before they are stopped. */
   jobFailing(uid: string, key: string, job: V1Job): void;
-  deleteJob(runner: Runner, name: string): void;
+  /** Deletes a finished Job beyond its Runner's history limits (src/operator/job-pruner.ts). */
+  deleteJob(job: V1Job): void;
   now(): string;
 }
 
@@ -89,7 +90,7 @@ export class JobHistory {
       seen[phase] += 1;
       if (seen[phase] > keep[phase]) {
         this.deps.log.info({ runner: objectKey(runner), job: job.metadata?.name }, 'deleting Job beyond the history limit');
-        this.deps.deleteJob(runner, job.metadata!.name!);
+        this.deps.deleteJob(job);
       }
     }
   }

@@ -20,6 +20,7 @@ import { Caches } from './caches.ts';
 import { runEndReporter } from './run-end.ts';
 import { HeldEvents } from './held-events.ts';
 import { JobHistory } from './job-history.ts';
+import { JobPruner, jobToDelete } from './job-pruner.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
 import { historyFromJobs } from '../runner/runs-from-jobs.ts';
 import { lastRunStatus } from '../runner/status.ts';
@@ -45,6 +46,8 @@ export interface OperatorOptions {
   statusCoalesceMs?: number;
   /** How long its other status changes are gathered (a rollout, then the run it starts: one write). */
   statusSettleMs?: number;
+  /** How long the history limits' Job deletes of one namespace are gathered into one request (default 1 s). */
+  jobPruneWindowMs?: number;
   /** Writes in flight at most (status writes, Job creates, Events); the write queue's default if absent. */
   writeConcurrency?: number;
   recorder?: Recorder;
@@ -65,6 +68,9 @@ export interface OperatorOptions {
 /** How long a status change that is not a run's start or end waits for more (src/operator/status-writer.ts). */
 const STATUS_SETTLE_MS = 1_000;
 
+/** How long the history limits' deletes in one namespace are gathered: not urgent, and Runners often finish together. */
+const JOB_PRUNE_WINDOW_MS = 1_000;
+
 /** How long a stopping operator waits for the statuses it still has to write. */
 const STOP_DRAIN_MS = 5_000;
 
@@ -78,6 +84,7 @@ export class Operator {
   private readonly selections: Selections;
   private readonly actors: RunnerActors;
   private readonly jobHistory: JobHistory;
+  private readonly pruner: JobPruner;
   private readonly statusWriter: StatusWriter;
   private readonly effects: ReturnType<typeof runnerEffects>;
   private readonly scope: WatchScope;
@@ -163,6 +170,7 @@ export class Operator {
       keyOfUid: (uid) => this.caches.runnerKeyOfUid(uid),
       enqueue: send,
     });
+    this.pruner = new JobPruner({ client, queue: this.queue, log, windowMs: options.jobPruneWindowMs ?? JOB_PRUNE_WINDOW_MS });
     this.jobHistory = new JobHistory({
       log,
       job: (key) => this.caches.job(key),
@@ -170,7 +178,7 @@ export class Operator {
       send,
       jobEnded: runEnd.jobEnded,
       jobFailing: runEnd.jobFailing,
-      deleteJob: (runner, name) => void this.effects.deleteJobNamed(runner, name),
+      deleteJob: (job) => void this.pruner.delete(jobToDelete(job)),
       now: () => this.now(),
     });
     this.statusWriter = new StatusWriter({
@@ -291,7 +299,8 @@ export class Operator {
     // Nothing more reaches the actors (a run started now would have no Job); the next leader reads what it missed.
     this.work.stop();
     this.stopping = 'status writes';
-    await this.statusWriter.drain(STOP_DRAIN_MS);
+    await Promise.all([this.statusWriter.drain(STOP_DRAIN_MS), this.pruner.drain(STOP_DRAIN_MS)]);
+    this.pruner.stop();
     this.stopping = 'notifications';
     await this.notifier.stop();
     this.statusWriter.stop();
@@ -358,6 +367,7 @@ export class Operator {
   private runnerDeleted(runner: Runner): void {
     const key = runnerKey(runner);
     this.actors.remove(key, runner.metadata.uid!);
+    this.effects.forget(runner.metadata.uid!);
     this.work.forget(key);
     this.changedItself.delete(key);
     this.runMarks.delete(key);

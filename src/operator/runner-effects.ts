@@ -94,7 +94,7 @@ export function runnerEffects(deps: EffectDeps) {
       ...(settings.deadlineSeconds !== undefined ? { deadlineSeconds: settings.deadlineSeconds } : {}),
     });
     try {
-      await queue.run('job', () => client.create(jobsPath(namespace), job));
+      await queue.run('job', () => client.send('POST', jobsPath(namespace), { body: job }));
       log.info('created Job');
       deps.metrics.jobCreated(namespace, run.reason, (deps.now().getTime() - Date.parse(run.startedAt)) / 1000);
     } catch (err) {
@@ -138,7 +138,7 @@ export function runnerEffects(deps: EffectDeps) {
 
   async function deleteJobNamed(runner: Runner, name: string): Promise<void> {
     await queue
-      .run('job', () => client.delete(`${jobsPath(runner.metadata.namespace!)}/${encodeURIComponent(name)}`, { propagationPolicy: 'Background' }))
+      .run('job', () => client.send('DELETE', `${jobsPath(runner.metadata.namespace!)}/${encodeURIComponent(name)}`, { query: { propagationPolicy: 'Background' } }))
       .catch((err: unknown) => {
         if ((err as { code?: number }).code !== 404) deps.log.warn({ job: name, err: errorText(err) }, 'could not delete Job');
       });
@@ -178,6 +178,9 @@ export function runnerEffects(deps: EffectDeps) {
     },
   });
 
+  /** Runner uid → the revision and verdict last told on the workloads it verified. */
+  const verdictTold = new Map<string, string>();
+
   function reportFinished(uid: string, context: RunnerContext): void {
     const runner = deps.runnerByUid(uid);
     // The name its Job has (the prefix may have changed since the run began): the one its status will show.
@@ -189,6 +192,11 @@ export function runnerEffects(deps: EffectDeps) {
     event(runner, type, reason, message);
     deps.runHappened(runner, run);
     const ok = run.result === 'Succeeded';
+    // On a workload a check's verdict is news once per revision: a scheduled Runner that passes the same revision
+    // every minute says so once, and again when its verdict changes (its own Events still record every run).
+    const verdict = `${run.revision}/${ok}`;
+    if (verdictTold.get(uid) === verdict) return;
+    verdictTold.set(uid, verdict);
     const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
     for (const target of deps.verifiedObjects(uid)) {
       deps.recorder.record(
@@ -206,5 +214,8 @@ export function runnerEffects(deps: EffectDeps) {
     retries.clear();
   };
 
-  return { machine, ensureJob, deleteJob, deleteJobNamed, stop };
+  /** The Runner is gone: nothing of it is kept. */
+  const forget = (uid: string) => verdictTold.delete(uid);
+
+  return { machine, ensureJob, deleteJob, forget, stop };
 }

@@ -10,8 +10,7 @@
 import type { Logger } from 'pino';
 import { API_VERSION, PLURAL, type RunnerStatus } from '../api/runner.ts';
 import { objectPath } from '../k8s/api-paths.ts';
-import type { KubeClient } from '../k8s/client.ts';
-import { ApiError } from '../k8s/client.ts';
+import { ApiError, METADATA_ONLY, type KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { parseKey } from '../k8s/object-key.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
@@ -168,7 +167,8 @@ export class StatusWriter {
     ];
     const path = objectPath(API_VERSION, PLURAL, namespace, name, 'status');
     try {
-      const answer = await this.options.client.patch<{ metadata?: { resourceVersion?: string } }>(path, patch, 'application/json-patch+json');
+      // Only the new resourceVersion is read from the answer: the server sends the metadata, not the status again.
+      const answer = await this.options.client.patch<{ metadata?: { resourceVersion?: string } }>(path, patch, 'application/json-patch+json', METADATA_ONLY);
       this.writes += 1;
       this.written.set(key, desired);
       const version = answer.metadata?.resourceVersion;

@@ -3,6 +3,7 @@ import type { V1Job, V1OwnerReference } from '@kubernetes/client-node';
 import {
   API_VERSION,
   KIND,
+  LABEL_JOB_NAME,
   LABEL_REVISION,
   LABEL_RUNNER_NAME,
   LABEL_RUNNER_NAMESPACE,
@@ -81,7 +82,8 @@ export function buildJob(runner: Runner, run: { key: string; revision: string },
       name: jobName,
       // Always the Runner's own namespace (SPEC §6): the template cannot move it elsewhere.
       namespace: runner.metadata.namespace!,
-      labels,
+      // A Job name is a valid label value (at most 63 characters, DNS-1123); only the Job carries it, not its pods.
+      labels: { ...labels, [LABEL_JOB_NAME]: jobName },
       annotations: { [ANNOTATION_RUN_KEY]: run.key },
       ownerReferences: [ownerReferenceTo(runner)],
     },

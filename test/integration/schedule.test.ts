@@ -105,4 +105,23 @@ describe('scheduled Runners', () => {
     expect(r.status?.lastRun?.reason).toBe('Manual');
     expect(condition(r, 'Ready')?.status).toBe('True');
   });
+
+  it('records every run on the Runner, and a verdict on its workload once per revision', async () => {
+    await createDeployment(ns, 'steady', { app: 'sched-steady', ...ENABLE });
+    await waitFor('steady available', () => deploymentAvailable(ns, 'steady'));
+    await createRunner(runnerManifest(ns, 'repeats', { schedule: '* * * * *', workloadSelector: { matchLabels: { app: 'sched-steady' } } }));
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const due = await waitForRunner(ns, 'repeats', 'Scheduled with a next run', (r) => r.status?.state === 'Scheduled' && !!r.status.nextScheduleTime && !runs.includes(r.status.nextScheduleTime));
+      const tick = due.status!.nextScheduleTime!;
+      clock.set(new Date(tick));
+      await waitForRunner(ns, 'repeats', `ran the ${tick} tick`, (r) => r.status?.lastRun?.trigger === `schedule (tick ${tick})` && r.status.lastRun.result === 'Succeeded');
+      runs.push(tick);
+    }
+    await waitFor('a RunSucceeded Event per run', async () => (await events('repeats', 'RunSucceeded')).length === 2);
+    await waitFor('the first verdict on the workload', async () => (await events('steady', 'CheckSucceeded')).length > 0);
+    await stays('a second verdict on the workload for the same revision', async () => (await events('steady', 'CheckSucceeded')).length !== 1, 2000);
+    const [told] = await events('steady', 'CheckSucceeded');
+    expect(told!.message).toContain(`check ${ns}/repeats succeeded for this revision`);
+  });
 });

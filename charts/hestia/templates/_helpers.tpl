@@ -61,9 +61,10 @@ through Events.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]
+# deletecollection: the history limits delete the finished Jobs of one namespace in one request, by a selector naming them.
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [get, list, watch, create, delete]
+  verbs: [get, list, watch, create, delete, deletecollection]
 # The pods of a finished Job, listed once per failed run or run with spec.testResults: the failed container's
 # termination message, whether the infrastructure ended the run (result Error), a report in the termination message.
 - apiGroups: [""]

@@ -15,6 +15,8 @@ export interface TestEnvironment {
 
 export interface EnvironmentOptions {
   clock?: Clock;
+  /** How long the operator gathers the history limits' Job deletes of a namespace (its default if absent). */
+  jobPruneWindowMs?: number;
   /** Runs after the CRD and namespace exist, before the operator starts. */
   beforeStart?: () => Promise<void>;
 }
@@ -25,7 +27,8 @@ export function operatorEnvironment(prefix: string, options: EnvironmentOptions 
     await installCrd();
     env.ns = await createNamespace(prefix);
     await options.beforeStart?.();
-    env.operator = await startOperator(options.clock ? { clock: options.clock } : {});
+    const { beforeStart: _, ...operatorOptions } = options;
+    env.operator = await startOperator(operatorOptions);
   });
   afterAll(async () => {
     await env.operator?.stop();
