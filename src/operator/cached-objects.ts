@@ -65,7 +65,8 @@ export function slimJob(o: KubernetesObject): V1Job {
   const m = j.metadata;
   const runKey = m?.annotations?.[ANNOTATION_RUN_KEY];
   const revision = m?.labels?.[LABEL_REVISION];
-  // Whether the history limits may delete it by selector (src/operator/job-pruner.ts); the name itself is shared.
+  // Whether the history limits may delete it by selector (src/operator/job-pruner.ts). The label's value is the
+  // name string the cache holds anyway, so keeping it costs no memory but the entry.
   const named = m?.name !== undefined && m.labels?.[LABEL_JOB_NAME] === m.name;
   const labels = { ...(revision !== undefined ? { [LABEL_REVISION]: revision } : {}), ...(named ? { [LABEL_JOB_NAME]: m.name! } : {}) };
   const s = j.status;

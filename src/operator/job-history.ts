@@ -88,10 +88,7 @@ export class JobHistory {
     for (const { job, outcome } of finished) {
       const phase = outcome.phase as 'Succeeded' | 'Failed';
       seen[phase] += 1;
-      if (seen[phase] > keep[phase]) {
-        this.deps.log.info({ runner: objectKey(runner), job: job.metadata?.name }, 'deleting Job beyond the history limit');
-        this.deps.deleteJob(job);
-      }
+      if (seen[phase] > keep[phase]) this.deps.deleteJob(job);
     }
   }
 }

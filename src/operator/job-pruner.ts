@@ -59,22 +59,27 @@ export class JobPruner {
   private readonly inFlight = new Set<string>();
   /** Namespaces where deletecollection was refused (403): their Jobs are deleted by name. */
   private readonly byNameOnly = new Set<string>();
+  /** Requests sent and not yet answered, for a drain to wait for. */
+  private readonly sending = new Set<Promise<void>>();
+  /** Stopping: nothing more is sent. */
+  private closed = false;
 
   constructor(deps: JobPrunerDeps) {
     this.deps = deps;
   }
 
   /** Deletes this Job soon; asking again before it is gone changes nothing. */
-  delete(job: JobToDelete): Promise<void> {
+  delete(job: JobToDelete): void {
     const { namespace, name } = job;
-    if (this.inFlight.has(`${namespace}/${name}`)) return Promise.resolve();
-    if (!job.labelled || this.byNameOnly.has(namespace)) return this.deleteNamed(namespace, name);
+    const key = `${namespace}/${name}`;
+    if (this.closed || this.inFlight.has(key) || this.pending.get(namespace)?.has(name)) return;
+    this.deps.log.info({ job: key }, 'deleting Job beyond the history limit');
+    if (!job.labelled || this.byNameOnly.has(namespace)) return this.track(this.deleteNamed(namespace, name));
     let names = this.pending.get(namespace);
     if (!names) this.pending.set(namespace, (names = new Set()));
     names.add(name);
     // The window starts at a namespace's first name, so no delete waits longer than it however many follow.
-    if (!this.timers.has(namespace)) this.timers.set(namespace, setTimeout(() => void this.flush(namespace), this.deps.windowMs));
-    return Promise.resolve();
+    if (!this.timers.has(namespace)) this.timers.set(namespace, setTimeout(() => this.track(this.flush(namespace)), this.deps.windowMs));
   }
 
   /** Sends what is gathered for `namespace` now; resolves when its requests are answered. */
@@ -86,35 +91,49 @@ export class JobPruner {
     await Promise.all(batches(names).map((batch) => this.deleteBatch(namespace, batch)));
   }
 
-  /** Sends every batch now and waits for the answers, `timeoutMs` at most (the operator is stopping). */
+  /**
+   * The operator is stopping: sends every batch gathered, takes no more, and waits for every delete still
+   * unanswered, `timeoutMs` at most. A Job left over is deleted at its Runner's next prune, by whichever
+   * operator runs then.
+   */
   async drain(timeoutMs: number): Promise<void> {
+    for (const namespace of [...this.pending.keys()]) this.track(this.flush(namespace));
+    this.closed = true;
     let timer: NodeJS.Timeout | undefined;
-    const sent = Promise.all([...this.pending.keys()].map((namespace) => this.flush(namespace)));
-    await Promise.race([sent, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([Promise.allSettled([...this.sending]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
 
+  private track(sent: Promise<void>): void {
+    this.sending.add(sent);
+    void sent.finally(() => this.sending.delete(sent));
+  }
+
   private async deleteBatch(namespace: string, names: string[]): Promise<void> {
-    if (names.length === 1) return this.deleteNamed(namespace, names[0]!);
+    if (names.length === 1 || this.byNameOnly.has(namespace)) {
+      await Promise.all(names.map((name) => this.deleteNamed(namespace, name)));
+      return;
+    }
     const keys = names.map((name) => `${namespace}/${name}`);
     for (const key of keys) this.inFlight.add(key);
+    let refused = false;
     try {
       await this.deps.queue.run('job', () =>
         this.deps.client.send('DELETE', collectionPath('batch/v1', 'jobs', namespace), { query: { labelSelector: batchSelector(names), ...BACKGROUND }, accept: METADATA_LIST_ONLY }),
       );
       this.deps.log.debug({ namespace, jobs: names.length }, 'deleted Jobs beyond the history limits');
     } catch (err) {
-      if (codeOf(err) === 403) {
+      refused = true;
+      if (codeOf(err) !== 403) {
+        this.deps.log.warn({ namespace, jobs: names, err: errorText(err) }, 'could not delete Jobs beyond the history limits; deleting them one by one');
+      } else if (!this.byNameOnly.has(namespace)) {
         this.byNameOnly.add(namespace);
         this.deps.log.warn({ namespace, err: errorText(err) }, 'may not delete Jobs by selector here (deletecollection on jobs): deleting them one by one');
-      } else {
-        this.deps.log.warn({ namespace, jobs: names, err: errorText(err) }, 'could not delete Jobs beyond the history limits; deleting them one by one');
       }
+    } finally {
       for (const key of keys) this.inFlight.delete(key);
-      await Promise.all(names.map((name) => this.deleteNamed(namespace, name)));
-      return;
     }
-    for (const key of keys) this.inFlight.delete(key);
+    if (refused) await Promise.all(names.map((name) => this.deleteNamed(namespace, name)));
   }
 
   private async deleteNamed(namespace: string, name: string): Promise<void> {
@@ -129,8 +148,9 @@ export class JobPruner {
     }
   }
 
-  /** Cancels the gathering windows (the operator is stopping). */
+  /** Cancels the gathering windows (the operator has stopped). */
   stop(): void {
+    this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.pending.clear();

@@ -71,7 +71,7 @@ const STATUS_SETTLE_MS = 1_000;
 /** How long the history limits' deletes in one namespace are gathered: not urgent, and Runners often finish together. */
 const JOB_PRUNE_WINDOW_MS = 1_000;
 
-/** How long a stopping operator waits for the statuses it still has to write. */
+/** How long a stopping operator waits for the statuses it still has to write, and for its Job deletes. */
 const STOP_DRAIN_MS = 5_000;
 
 export class Operator {
@@ -178,7 +178,7 @@ export class Operator {
       send,
       jobEnded: runEnd.jobEnded,
       jobFailing: runEnd.jobFailing,
-      deleteJob: (job) => void this.pruner.delete(jobToDelete(job)),
+      deleteJob: (job) => this.pruner.delete(jobToDelete(job)),
       now: () => this.now(),
     });
     this.statusWriter = new StatusWriter({
@@ -298,7 +298,7 @@ export class Operator {
     this.effects.stop();
     // Nothing more reaches the actors (a run started now would have no Job); the next leader reads what it missed.
     this.work.stop();
-    this.stopping = 'status writes';
+    this.stopping = 'status writes and Job deletes';
     await Promise.all([this.statusWriter.drain(STOP_DRAIN_MS), this.pruner.drain(STOP_DRAIN_MS)]);
     this.pruner.stop();
     this.stopping = 'notifications';

@@ -47,6 +47,23 @@ export interface EffectDeps {
   runHappened(runner: Runner, run: LastRunStatus): void;
 }
 
+/** A verdict told on the workloads a Runner verified: its revision and result, and when (ms). */
+export interface ToldVerdict {
+  verdict: string;
+  at: number;
+}
+
+/** How long a verdict told on a workload stands: half the API server's default Event TTL (1 h), so one is always there. */
+export const VERDICT_RETOLD_AFTER_MS = 30 * 60_000;
+
+/**
+ * Whether a run's verdict is news on the workloads it verified: on a workload a verdict is told once per revision and
+ * result — a scheduled Runner that passes the same revision every minute says so once (its own Events still record
+ * every run) — and told again after VERDICT_RETOLD_AFTER_MS, before the Event that said it expires.
+ */
+export const verdictIsNews = (told: ToldVerdict | undefined, verdict: string, at: number): boolean =>
+  !told || told.verdict !== verdict || at - told.at >= VERDICT_RETOLD_AFTER_MS;
+
 /** What a Job create needs of its run. */
 export type RunToCreate = Pick<RunRecord, 'key' | 'revision' | 'reason' | 'startedAt'>;
 
@@ -178,8 +195,8 @@ export function runnerEffects(deps: EffectDeps) {
     },
   });
 
-  /** Runner uid → the revision and verdict last told on the workloads it verified. */
-  const verdictTold = new Map<string, string>();
+  /** Runner uid → the revision and result last told on the workloads it verified, and when. */
+  const verdictTold = new Map<string, ToldVerdict>();
 
   function reportFinished(uid: string, context: RunnerContext): void {
     const runner = deps.runnerByUid(uid);
@@ -192,13 +209,13 @@ export function runnerEffects(deps: EffectDeps) {
     event(runner, type, reason, message);
     deps.runHappened(runner, run);
     const ok = run.result === 'Succeeded';
-    // On a workload a check's verdict is news once per revision: a scheduled Runner that passes the same revision
-    // every minute says so once, and again when its verdict changes (its own Events still record every run).
-    const verdict = `${run.revision}/${ok}`;
-    if (verdictTold.get(uid) === verdict) return;
-    verdictTold.set(uid, verdict);
+    const verdict = `${run.revision}/${run.result}`;
+    const at = deps.now().getTime();
+    const targets = deps.verifiedObjects(uid);
+    if (targets.length === 0 || !verdictIsNews(verdictTold.get(uid), verdict, at)) return;
+    verdictTold.set(uid, { verdict, at });
     const check = `${runner.metadata.namespace}/${runner.metadata.name}`;
-    for (const target of deps.verifiedObjects(uid)) {
+    for (const target of targets) {
       deps.recorder.record(
         { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, name: target.name, ...(target.uid ? { uid: target.uid } : {}) },
         ok ? 'Normal' : 'Warning',

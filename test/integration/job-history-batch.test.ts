@@ -35,8 +35,11 @@ describe('the history limits at a rollout five Runners check', () => {
       return left.every((jobs) => jobs.length === 1 && !first.get(jobs[0]!.metadata!.labels!['runner.stakater.com/name']!)!.includes(jobs[0]!.metadata!.name!));
     }, 30_000);
 
+    // A lone name in a window goes by name: none did, so the five went together (a prune that runs again before the
+    // server's DELETE events arrive may send one more batch, which deletes nothing).
     const deletes = summarise(requestsBy(OPERATOR_USER, since, env.ns).filter((e) => e.objectRef?.resource === 'jobs' && e.verb.startsWith('delete')));
-    expect(deletes).toEqual({ 'deletecollection jobs': 1 });
+    expect(deletes['delete jobs']).toBeUndefined();
+    expect(deletes['deletecollection jobs']).toBeGreaterThanOrEqual(1);
     expect((await jobsOf(env.ns, 'bystander')).map((j) => j.metadata!.name)).toEqual([bystanderJob!.metadata!.name]);
   }, 120_000);
 });

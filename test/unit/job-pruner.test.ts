@@ -2,7 +2,7 @@
 // by name for a Job without the label, and one by one where deletecollection is refused. The API server's side
 // (the selector as it parses it, the shipped RBAC) is tested on the control plane: test/integration/job-history-batch.test.ts.
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { KubeClient, Query } from '../../src/k8s/client.ts';
 import { WriteQueue } from '../../src/k8s/write-queue.ts';
 import { batches, batchSelector, JobPruner, jobToDelete, NAMES_PER_REQUEST } from '../../src/operator/job-pruner.ts';
@@ -31,6 +31,10 @@ function harness(answer: (sent: Sent) => unknown = () => ({})) {
 const refused = (code: number) => Object.assign(new Error(`HTTP ${code}`), { code });
 const labelled = (namespace: string, name: string) => ({ namespace, name, labelled: true });
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('JobPruner', () => {
   it('sends the names of one namespace in one deletecollection, each namespace apart, each name once', async () => {
     const h = harness();
@@ -58,23 +62,70 @@ describe('JobPruner', () => {
     const h = harness((s) => (s.query?.labelSelector ? refused(403) : {}));
     await h.pruner.delete(labelled('qa', 'a'));
     await h.pruner.delete(labelled('qa', 'b'));
-    await h.pruner.drain(1000);
+    await h.pruner.flush('qa');
     expect(h.sent.map((s) => s.path)).toEqual(['/apis/batch/v1/namespaces/qa/jobs', '/apis/batch/v1/namespaces/qa/jobs/a', '/apis/batch/v1/namespaces/qa/jobs/b']);
     await h.pruner.delete(labelled('qa', 'c'));
     expect(h.sent.at(-1)?.path).toBe('/apis/batch/v1/namespaces/qa/jobs/c');
   });
 
-  it('takes a Job already gone (404) as deleted, and tries one by one after another failure', async () => {
+  it('after a batch fails, deletes its Jobs one by one (a 404: already gone), and batches again next time', async () => {
     const h = harness((s) => (s.query?.labelSelector ? refused(500) : s.path.endsWith('/a') ? refused(404) : {}));
     await h.pruner.delete(labelled('qa', 'a'));
     await h.pruner.delete(labelled('qa', 'b'));
-    await h.pruner.drain(1000);
+    await h.pruner.flush('qa');
     expect(h.sent.map((s) => s.path)).toEqual(['/apis/batch/v1/namespaces/qa/jobs', '/apis/batch/v1/namespaces/qa/jobs/a', '/apis/batch/v1/namespaces/qa/jobs/b']);
     // The 500 was that request's: the next batch is sent as a batch again.
     await h.pruner.delete(labelled('qa', 'c'));
     await h.pruner.delete(labelled('qa', 'd'));
-    await h.pruner.drain(1000);
+    await h.pruner.flush('qa');
     expect(h.sent.at(-3)?.query?.labelSelector).toBe('runner.stakater.com/job in (c,d)');
+  });
+
+  it('sends a Job whose delete is unanswered once, however often it is asked for meanwhile', async () => {
+    let answer: () => void = () => {};
+    const h = harness(() => new Promise<void>((resolve) => (answer = resolve)));
+    h.pruner.delete({ namespace: 'qa', name: 'old', labelled: false });
+    h.pruner.delete({ namespace: 'qa', name: 'old', labelled: false });
+    h.pruner.delete(labelled('qa', 'old'));
+    await h.pruner.flush('qa');
+    expect(h.sent).toHaveLength(1);
+    answer();
+    // Answered, it may be asked for again (a Job the API server had not yet deleted).
+    await vi.waitFor(() => {
+      h.pruner.delete({ namespace: 'qa', name: 'old', labelled: false });
+      expect(h.sent).toHaveLength(2);
+    });
+  });
+
+  it('sends the batch of a namespace when its window closes, counted from its first name', async () => {
+    vi.useFakeTimers();
+    const h = harness();
+    h.pruner.delete(labelled('qa', 'a'));
+    await vi.advanceTimersByTimeAsync(59_000);
+    h.pruner.delete(labelled('qa', 'b'));
+    expect(h.sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(h.sent.map((s) => s.query?.labelSelector)).toEqual(['runner.stakater.com/job in (a,b)']);
+  });
+
+  it('at a drain, sends what it gathered, waits for deletes still unanswered, and then takes no more', async () => {
+    const answers: (() => void)[] = [];
+    const h = harness(() => new Promise<void>((resolve) => answers.push(resolve)));
+    h.pruner.delete({ namespace: 'qa', name: 'by-name', labelled: false });
+    h.pruner.delete(labelled('shop', 'x'));
+    h.pruner.delete(labelled('shop', 'y'));
+    let drained = false;
+    const drain = h.pruner.drain(60_000).then(() => (drained = true));
+    await vi.waitFor(() => expect(h.sent).toHaveLength(2));
+    answers[0]!();
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    answers[1]!();
+    await drain;
+    h.pruner.delete(labelled('qa', 'late'));
+    h.pruner.delete({ namespace: 'qa', name: 'late-too', labelled: false });
+    await h.pruner.flush('qa');
+    expect(h.sent).toHaveLength(2);
   });
 
   it('splits a long batch so that no selector names more than NAMES_PER_REQUEST Jobs', () => {
