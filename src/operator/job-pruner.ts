@@ -3,12 +3,13 @@
 // finish together — a rollout that several check, the Runners of one schedule — cost one request, not one each.
 // Every Job the operator creates carries its own name in LABEL_JOB_NAME; a Job without it (created by an earlier
 // version) is deleted by name, and so is every Job of a namespace where deletecollection is refused (an install
-// whose RBAC predates it): the history limit holds either way, only the count of requests differs.
+// whose RBAC predates it): the history limit holds either way, only the count of requests differs. The one Job
+// that cannot wait — a run replaced (concurrencyPolicy Replace) — is deleted at once (deleteNow).
 import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LABEL_JOB_NAME } from '../api/runner.ts';
 import { METADATA_LIST_ONLY, type KubeClient } from '../k8s/client.ts';
-import { collectionPath } from '../k8s/api-paths.ts';
+import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import { errorText } from '../k8s/informer.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
 
@@ -74,7 +75,7 @@ export class JobPruner {
     const key = `${namespace}/${name}`;
     if (this.closed || this.inFlight.has(key) || this.pending.get(namespace)?.has(name)) return;
     this.deps.log.info({ job: key }, 'deleting Job beyond the history limit');
-    if (!job.labelled || this.byNameOnly.has(namespace)) return this.track(this.deleteNamed(namespace, name));
+    if (!job.labelled || this.byNameOnly.has(namespace)) return this.track(this.deleteNow(namespace, name));
     let names = this.pending.get(namespace);
     if (!names) this.pending.set(namespace, (names = new Set()));
     names.add(name);
@@ -111,7 +112,7 @@ export class JobPruner {
 
   private async deleteBatch(namespace: string, names: string[]): Promise<void> {
     if (names.length === 1 || this.byNameOnly.has(namespace)) {
-      await Promise.all(names.map((name) => this.deleteNamed(namespace, name)));
+      await Promise.all(names.map((name) => this.deleteNow(namespace, name)));
       return;
     }
     const keys = names.map((name) => `${namespace}/${name}`);
@@ -133,14 +134,15 @@ export class JobPruner {
     } finally {
       for (const key of keys) this.inFlight.delete(key);
     }
-    if (refused) await Promise.all(names.map((name) => this.deleteNamed(namespace, name)));
+    if (refused) await Promise.all(names.map((name) => this.deleteNow(namespace, name)));
   }
 
-  private async deleteNamed(namespace: string, name: string): Promise<void> {
+  /** Deletes a Job by name, at once (the history limits' fallback; a run replaced). */
+  async deleteNow(namespace: string, name: string): Promise<void> {
     const key = `${namespace}/${name}`;
     this.inFlight.add(key);
     try {
-      await this.deps.queue.run('job', () => this.deps.client.send('DELETE', `${collectionPath('batch/v1', 'jobs', namespace)}/${encodeURIComponent(name)}`, { query: BACKGROUND }));
+      await this.deps.queue.run('job', () => this.deps.client.send('DELETE', objectPath('batch/v1', 'jobs', namespace, name), { query: BACKGROUND }));
     } catch (err) {
       if (codeOf(err) !== 404) this.deps.log.warn({ job: key, err: errorText(err) }, 'could not delete Job');
     } finally {

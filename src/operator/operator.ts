@@ -136,6 +136,7 @@ export class Operator {
       isActiveRun,
       send,
     });
+    this.pruner = new JobPruner({ client, queue: this.queue, log, windowMs: options.jobPruneWindowMs ?? JOB_PRUNE_WINDOW_MS });
     this.effects = runnerEffects({
       client,
       queue: this.queue,
@@ -147,6 +148,7 @@ export class Operator {
       jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
       isActiveRun,
       jobEnded: runEnd.jobEnded,
+      deleteJobNow: (namespace, name) => this.pruner.deleteNow(namespace, name),
       verifiedObjects: (uid) => verifiedObjects(this.caches.runnerByUid(uid), this.inputSources),
       blockedMessage: (uid) => this.actors.runtime(this.caches.runnerKeyOfUid(uid) ?? '')?.assessment.blockedMessage ?? null,
       send,
@@ -170,7 +172,6 @@ export class Operator {
       keyOfUid: (uid) => this.caches.runnerKeyOfUid(uid),
       enqueue: send,
     });
-    this.pruner = new JobPruner({ client, queue: this.queue, log, windowMs: options.jobPruneWindowMs ?? JOB_PRUNE_WINDOW_MS });
     this.jobHistory = new JobHistory({
       log,
       job: (key) => this.caches.job(key),

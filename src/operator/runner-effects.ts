@@ -36,6 +36,8 @@ export interface EffectDeps {
   isActiveRun(uid: string, runKey: string): boolean;
   /** Tells the Runner's actor that the Job of run `runKey` finished, with what it said (src/operator/run-end.ts). */
   jobEnded(uid: string, runKey: string, job: V1Job, outcome: FinishedOutcome): void;
+  /** Deletes a Job by name at once (a run replaced: src/operator/job-pruner.ts). */
+  deleteJobNow(namespace: string, name: string): Promise<void>;
   /** Workloads and upstreams the Runner's current run verifies, for Events on each of them. */
   verifiedObjects(uid: string): { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }[];
   /** Why the Runner cannot run right now (for a skipped tick). */
@@ -148,19 +150,6 @@ export function runnerEffects(deps: EffectDeps) {
   const jobNameOf = (runner: Runner, runKey: string): string =>
     deps.jobOfRun(runner.metadata.uid!, runKey)?.metadata?.name ?? jobNameForRun(runner, runKey);
 
-  async function deleteJob(uid: string, runKey: string): Promise<void> {
-    const runner = deps.runnerByUid(uid);
-    if (runner) await deleteJobNamed(runner, jobNameOf(runner, runKey));
-  }
-
-  async function deleteJobNamed(runner: Runner, name: string): Promise<void> {
-    await queue
-      .run('job', () => client.send('DELETE', `${jobsPath(runner.metadata.namespace!)}/${encodeURIComponent(name)}`, { query: { propagationPolicy: 'Background' } }))
-      .catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 404) deps.log.warn({ job: name, err: errorText(err) }, 'could not delete Job');
-      });
-  }
-
   const runnerOf = (self: { id: string }) => deps.runnerByUid(self.id);
 
   const machine = runnerMachine.provide({
@@ -171,8 +160,9 @@ export function runnerEffects(deps: EffectDeps) {
       stopJob: ({ context, self }) => {
         const runner = runnerOf(self);
         if (!context.run || !runner) return;
-        event(runner, 'Normal', 'RunReplaced', `Job ${jobNameOf(runner, context.run.key)} replaced by a new run (concurrencyPolicy Replace)`);
-        void deleteJob(self.id, context.run.key);
+        const name = jobNameOf(runner, context.run.key);
+        event(runner, 'Normal', 'RunReplaced', `Job ${name} replaced by a new run (concurrencyPolicy Replace)`);
+        void deps.deleteJobNow(runner.metadata.namespace!, name);
       },
       runStarted: ({ context, self }) => {
         const runner = runnerOf(self);
@@ -234,5 +224,5 @@ export function runnerEffects(deps: EffectDeps) {
   /** The Runner is gone: nothing of it is kept. */
   const forget = (uid: string) => verdictTold.delete(uid);
 
-  return { machine, ensureJob, deleteJob, forget, stop };
+  return { machine, ensureJob, forget, stop };
 }
