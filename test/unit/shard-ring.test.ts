@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { assignSlots, assignmentCache, fnv1a64, LOAD_FACTOR, slotBound, slotOf, SLOTS, viewKey, viewOf } from '../../src/shard/ring.ts';
+
+/** FNV-1a 64 by the book, in BigInt: what the two-halves version must equal. */
+function fnvReference(text: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
+}
+const asBigInt = ([hi, lo]: [number, number]) => (BigInt(hi) << 32n) | BigInt(lo);
+
+/** Pod names as a Deployment's ReplicaSet gives them. */
+const pods = (n: number) => Array.from({ length: n }, (_, i) => `hestia-operator-6f7c9d8b5-${'bcdfghjklm'[i]}${i}x7q`);
+
+/** uids as the API server makes them (random UUIDs), from a seeded generator so that the test is the same every run. */
+function uids(count: number, seed = 7): string[] {
+  let s = seed;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s);
+  const hex = (n: number) => Array.from({ length: n }, () => (next() >>> 28).toString(16)).join('');
+  return Array.from({ length: count }, () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
+}
+
+const moved = (a: readonly string[], b: readonly string[]) => a.filter((owner, slot) => owner !== b[slot]).length / SLOTS;
+
+describe('fnv1a64', () => {
+  it('is FNV-1a 64 (the published test vectors, and the BigInt definition on uids and non-ASCII text)', () => {
+    expect(fnv1a64('').map((x) => x.toString(16))).toEqual(['cbf29ce4', '84222325']);
+    expect(asBigInt(fnv1a64('a'))).toBe(0xaf63dc4c8601ec8cn);
+    expect(asBigInt(fnv1a64('foobar'))).toBe(0x85944171f73967e8n);
+    for (const text of [...uids(200), 'é', 'qa/smoke-ünïcode', 'x'.repeat(300)]) expect(asBigInt(fnv1a64(text))).toBe(fnvReference(text));
+  });
+});
+
+describe('slotOf', () => {
+  it('is the top bits of the hash, and spreads uids evenly over the slots', () => {
+    const all = uids(20_000);
+    for (const uid of all.slice(0, 50)) expect(slotOf(uid)).toBe(Number(fnvReference(uid) >> 54n));
+    const perSlot = new Array<number>(SLOTS).fill(0);
+    for (const uid of all) perSlot[slotOf(uid)]!++;
+    // ~19.5 a slot: Poisson, so none empty and none past three times the mean.
+    expect(Math.min(...perSlot)).toBeGreaterThan(0);
+    expect(Math.max(...perSlot)).toBeLessThan(3 * (20_000 / SLOTS));
+  });
+});
+
+describe('assignSlots', () => {
+  it('gives every slot to one of the members, the same for any order of their names', () => {
+    const members = pods(5);
+    const owners = assignSlots(members);
+    expect(owners).toHaveLength(SLOTS);
+    expect(new Set(owners)).toEqual(new Set(members));
+    expect(assignSlots([...members].reverse())).toEqual(owners);
+    expect(assignSlots([...members, members[0]!])).toEqual(owners);
+  });
+
+  it('gives one member everything, and no members nothing', () => {
+    expect(new Set(assignSlots(['only']))).toEqual(new Set(['only']));
+    expect(new Set(assignSlots([]))).toEqual(new Set(['']));
+  });
+
+  it(`holds every member to ${LOAD_FACTOR}× the mean number of slots, and within 15% under it, for 1 to 12 members`, () => {
+    for (let n = 1; n <= 12; n++) {
+      const loads = new Map<string, number>();
+      for (const owner of assignSlots(pods(n))) loads.set(owner, (loads.get(owner) ?? 0) + 1);
+      expect(loads.size).toBe(n);
+      expect(Math.max(...loads.values())).toBeLessThanOrEqual(slotBound(n));
+      expect(Math.min(...loads.values())).toBeGreaterThanOrEqual(Math.floor(0.85 * (SLOTS / n)));
+    }
+  });
+
+  it('moves about 1/N of the slots when a member joins or leaves, not all of them', () => {
+    for (let n = 2; n <= 8; n++) {
+      const before = assignSlots(pods(n));
+      const joined = assignSlots(pods(n + 1));
+      const left = assignSlots(pods(n).slice(1));
+      // Ideal: 1/(n+1) of the slots move to a newcomer, 1/n leave with a member; the bound costs a little more.
+      expect(moved(before, joined)).toBeLessThan(1.4 / (n + 1));
+      expect(moved(before, left)).toBeLessThan(1.4 / n);
+      // A join moves slots only to the newcomer, or on from a member that the bound pushed: never between two others in bulk.
+      const newcomer = pods(n + 1)[n]!;
+      const toOthers = before.filter((owner, slot) => joined[slot] !== owner && joined[slot] !== newcomer).length;
+      expect(toOthers / SLOTS).toBeLessThan(0.4 / (n + 1));
+    }
+  });
+
+  it('shares 20,000 Runners over 4 members within 12% of 5,000 each', () => {
+    const owners = assignSlots(pods(4));
+    const per = new Map<string, number>();
+    for (const uid of uids(20_000)) per.set(owners[slotOf(uid)]!, (per.get(owners[slotOf(uid)]!) ?? 0) + 1);
+    for (const count of per.values()) expect(Math.abs(count - 5_000)).toBeLessThan(600);
+  });
+});
+
+describe('views', () => {
+  it('has one canonical text per set of members', () => {
+    expect(viewKey(['b', 'a', 'b'])).toBe('a,b');
+    expect(viewOf(viewKey(['b', 'a']))).toEqual(['a', 'b']);
+    expect(viewOf('')).toEqual([]);
+  });
+  it('remembers assignments per view, whatever the order asked in', () => {
+    const assign = assignmentCache(2);
+    const first = assign(['x', 'y']);
+    expect(assign(['y', 'x'])).toBe(first);
+    assign(['a']);
+    assign(['b']);
+    expect(assign(['x', 'y'])).not.toBe(first);
+    expect(assign(['x', 'y'])).toEqual(first);
+  });
+});
