@@ -1,0 +1,244 @@
+// The replicas that share the Runners: each holds a member Lease in the operator's namespace and publishes in it
+// the view (the live members) it acts on; the slots it acts on follow from the ring (src/shard/ring.ts) and the
+// fence (src/shard/fence.ts). One loop per replica, every retry period, on the timing of leader election
+// (src/k8s/leader.ts): read every member Lease (a LIST, never a cache, as the fence requires), stop the slots the
+// new view takes away, renew the Lease with the view it now acts on, read again, and take the slots no live peer
+// still claims. A replica that cannot renew within its renew deadline is told `lost` and must stop acting at once;
+// peers count its Lease live until its whole duration has passed unrenewed, on their own monotonic clocks.
+import type { V1Lease } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { collectionPath, objectPath } from '../k8s/api-paths.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { errorText } from '../k8s/informer.ts';
+import { leaseState, observeLease, type LeaseObservation, type LeaseSettings } from '../k8s/leader.ts';
+import { liveView, slotsToActOn, slotsToRelease, type MemberClaim } from './fence.ts';
+import { assignmentCache, viewKey, viewOf } from './ring.ts';
+
+/** The label that files a member Lease under its ring (the value: the ring's name, HESTIA_LEASE_NAME). */
+export const MEMBER_OF_LABEL = 'hestia.stakater.com/member-of';
+/** The annotation in which a member publishes the view it acts on (names, sorted, comma-separated). */
+export const VIEW_ANNOTATION = 'hestia.stakater.com/view';
+
+/** A member Lease left unrenewed this long is deleted by any member (a pod gone for good, with its name). */
+const FORGET_AFTER_MS = 60 * 60_000;
+
+export interface MembershipHooks {
+  /** Stop acting on the Runners of these slots; resolve once nothing of theirs is in flight. */
+  release(slots: number[]): Promise<void>;
+  /** Start acting on the Runners of these slots. */
+  gain(slots: number[]): void;
+  /** The member Lease was not renewed within the renew deadline: stop acting on everything, at once. */
+  lost(why: string): void;
+}
+
+/** The name of a member's Lease: the ring's name and the member's, made a valid object name. */
+export function memberLeaseName(ring: string, identity: string): string {
+  const name = `${ring}-member-${identity}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return name.slice(0, 253);
+}
+
+/** Lease times are MicroTime: RFC 3339 with microseconds. */
+const microTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+const monotonicNow = (): number => performance.now();
+
+/** What one member Lease claims, as this reader observed it. */
+export function claimOf(lease: V1Lease, observation: LeaseObservation, me: string, now: number): MemberClaim {
+  const identity = lease.spec?.holderIdentity ?? '';
+  return {
+    identity,
+    view: viewOf(lease.metadata?.annotations?.[VIEW_ANNOTATION] ?? ''),
+    live: identity === me || leaseState(observation, me, now) === 'held',
+  };
+}
+
+export class Membership {
+  private readonly client: KubeClient;
+  private readonly settings: LeaseSettings;
+  private readonly log: Logger;
+  private readonly hooks: MembershipHooks;
+  private readonly assign = assignmentCache();
+  private readonly ownName: string;
+  private readonly acting = new Set<number>();
+  private published: string[] = [];
+  /** Every member Lease as last observed, by name: liveness is measured from when its record last changed. */
+  private observed = new Map<string, LeaseObservation>();
+  private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private renewedAt: number | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private isLost = false;
+
+  constructor(client: KubeClient, settings: LeaseSettings, log: Logger, hooks: MembershipHooks) {
+    this.client = client;
+    this.settings = settings;
+    this.hooks = hooks;
+    this.ownName = memberLeaseName(settings.name, settings.identity);
+    this.log = log.child({ memberLease: `${settings.namespace}/${this.ownName}` });
+  }
+
+  /** A request that hangs (a partition) is given up within the renew deadline, so that the rounds go on. */
+  private get requestLimitMs(): number {
+    return this.settings.renewDeadlineSeconds * 1000;
+  }
+
+  /** The slots this replica acts on now. */
+  get slots(): ReadonlySet<number> {
+    return this.acting;
+  }
+
+  /** The members of the view it last published. */
+  get view(): readonly string[] {
+    return this.published;
+  }
+
+  start(): void {
+    this.timer = setTimeout(() => void this.loop(), 0);
+  }
+
+  private async loop(): Promise<void> {
+    if (this.stopped) return;
+    this.running = this.round().catch((err: unknown) => this.log.warn({ err: errorText(err) }, 'membership round failed; trying again'));
+    await this.running;
+    if (!this.stopped) this.timer = setTimeout(() => void this.loop(), this.settings.retrySeconds * 1000);
+  }
+
+  /** One round: read, release, publish, read again, gain. */
+  private async round(): Promise<void> {
+    const me = this.settings.identity;
+    let leases = await this.list();
+    const view = viewKey([...liveView(this.claims(leases)), me]);
+    if (view !== viewKey(this.published)) {
+      const lost = slotsToRelease(this.assign, this.acting, viewOf(view), me);
+      if (lost.length > 0) {
+        await this.hooks.release(lost);
+        for (const slot of lost) this.acting.delete(slot);
+        this.log.info({ slots: lost.length, view }, 'released slots to a new view');
+      }
+    }
+    if (!(await this.renew(leases.find((l) => l.metadata?.name === this.ownName), view)) || this.stopped) return;
+    if (view !== viewKey(this.published)) {
+      this.published = viewOf(view);
+      this.log.info({ view, acting: this.acting.size }, 'acting on a new view');
+      leases = await this.list(); // the fence: what peers publish, read after our own view was written
+    }
+    const allowed = slotsToActOn(this.assign, me, this.published, this.claims(leases));
+    const gained = [...allowed].filter((slot) => !this.acting.has(slot));
+    if (gained.length > 0 && !this.stopped && !this.isLost) {
+      for (const slot of gained) this.acting.add(slot);
+      this.log.info({ slots: gained.length, acting: this.acting.size }, 'took slots');
+      this.hooks.gain(gained);
+    }
+    await this.forgetLongGone(leases);
+  }
+
+  private claims(leases: V1Lease[]): MemberClaim[] {
+    const now = monotonicNow();
+    const seen = new Map<string, LeaseObservation>();
+    const claims: MemberClaim[] = [];
+    for (const lease of leases) {
+      const name = lease.metadata?.name ?? '';
+      const observation = observeLease(this.observed.get(name), lease, now);
+      if (!observation) continue;
+      seen.set(name, observation);
+      if (observation.holder) claims.push(claimOf(lease, observation, this.settings.identity, now));
+    }
+    this.observed = seen;
+    return claims;
+  }
+
+  private async list(): Promise<V1Lease[]> {
+    const { namespace, name } = this.settings;
+    const list = await this.client.request<{ items?: V1Lease[] }>('GET', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { query: { labelSelector: `${MEMBER_OF_LABEL}=${name}` }, timeoutMs: this.requestLimitMs });
+    return list.items ?? [];
+  }
+
+  /** Renews (or creates) this member's Lease with `view` published; false when the write failed. */
+  private async renew(own: V1Lease | undefined, view: string): Promise<boolean> {
+    const { namespace, name, identity, durationSeconds } = this.settings;
+    const sentAt = monotonicNow();
+    const now = microTime(new Date());
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        ...(own?.metadata ?? {}),
+        name: this.ownName,
+        namespace,
+        labels: { ...(own?.metadata?.labels ?? {}), [MEMBER_OF_LABEL]: name },
+        annotations: { ...(own?.metadata?.annotations ?? {}), [VIEW_ANNOTATION]: view },
+      },
+      spec: {
+        holderIdentity: identity,
+        leaseDurationSeconds: durationSeconds,
+        acquireTime: own?.spec?.holderIdentity === identity && own.spec.acquireTime ? own.spec.acquireTime : now,
+        renewTime: now,
+      },
+    };
+    try {
+      const timeoutMs = this.requestLimitMs;
+      if (own) await this.client.send('PUT', objectPath('coordination.k8s.io/v1', 'leases', namespace, this.ownName), { body, timeoutMs });
+      else await this.client.send('POST', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { body, timeoutMs });
+    } catch (err) {
+      this.log.warn({ err: errorText(err) }, 'member Lease not renewed');
+      return false;
+    }
+    this.renewedAt = Math.max(this.renewedAt ?? 0, sentAt);
+    this.armWatchdog();
+    return true;
+  }
+
+  /** The renew deadline, counted from when the last renewal that succeeded was sent, on a timer of its own. */
+  private armWatchdog(): void {
+    clearTimeout(this.watchdog);
+    const left = (this.renewedAt ?? 0) + this.settings.renewDeadlineSeconds * 1000 - monotonicNow();
+    this.watchdog = setTimeout(() => {
+      if (this.stopped || this.isLost) return;
+      this.isLost = true;
+      this.stopped = true;
+      clearTimeout(this.timer);
+      this.acting.clear();
+      const why = `member Lease not renewed for ${this.settings.renewDeadlineSeconds} s (renew deadline)`;
+      this.log.error({ why }, 'lost the member Lease; stopping');
+      this.hooks.lost(why);
+    }, Math.max(0, left));
+  }
+
+  /** Deletes member Leases unrenewed for an hour: a pod gone with its name leaves one behind. */
+  private async forgetLongGone(leases: V1Lease[]): Promise<void> {
+    const now = monotonicNow();
+    for (const lease of leases) {
+      const name = lease.metadata?.name ?? '';
+      const seen = this.observed.get(name);
+      if (name === this.ownName || !seen || now - seen.observedAt < Math.max(FORGET_AFTER_MS, seen.durationSeconds * 1000)) continue;
+      const path = objectPath('coordination.k8s.io/v1', 'leases', this.settings.namespace, name);
+      // Only the Lease as read: one renewed meanwhile is kept.
+      await this.client
+        .send('DELETE', path, { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion: lease.metadata?.resourceVersion } } })
+        .then(() => this.log.info({ lease: name }, 'deleted a member Lease unrenewed for an hour'))
+        .catch((err: unknown) => this.log.debug({ lease: name, err: errorText(err) }, 'member Lease not deleted'));
+    }
+  }
+
+  /**
+   * Stops the rounds and gives the member Lease up, so that peers take its slots at their next round instead of
+   * waiting out its duration. Call it once nothing acts any more. Bounded in time; never throws.
+   */
+  async leave(limitMs = 5_000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((r) => (timeout = setTimeout(r, limitMs)))]);
+    clearTimeout(timeout);
+    this.acting.clear();
+    if (this.isLost) return;
+    const path = objectPath('coordination.k8s.io/v1', 'leases', this.settings.namespace, this.ownName);
+    const deleted = this.client.send('DELETE', path, { timeoutMs: limitMs }).then(
+      () => this.log.info('left the ring: member Lease deleted'),
+      (err: unknown) => this.log.warn({ err: errorText(err) }, 'member Lease not deleted; peers take its slots when it expires'),
+    );
+    await deleted;
+  }
+}
