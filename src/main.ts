@@ -8,6 +8,7 @@ import { KubeClient } from './k8s/client.ts';
 import { loadConnection } from './k8s/kubeconfig.ts';
 import { watchScopeFrom } from './k8s/watch-scope.ts';
 import { LeaderElector, leaseSettingsFrom } from './k8s/leader.ts';
+import { Membership, shardingSettingsFrom } from './shard/membership.ts';
 import { createLogger } from './process/log.ts';
 import { tuneHeap } from './process/memory.ts';
 import { createMetrics } from './process/metrics.ts';
@@ -38,11 +39,13 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   const scope = watchScopeFrom(process.env);
   const metrics = createMetrics();
   let leading = false;
+  // Replicas that share the Runners (HESTIA_SHARDING=true) each act on their own; otherwise one leads, the rest wait.
+  const sharding = shardingSettingsFrom(process.env);
   const probes = options.probes ?? probeOptionsFrom([], process.env);
   if (probes.allowLocal) log.warn('probes may reach loopback and link-local addresses (HESTIA_PROBE_ALLOW_LOCAL)');
   const notify = options.notify ?? notifyOptionsFrom([], process.env);
   if (notify.allowLocal) log.warn('notifications may go to loopback and link-local addresses (HESTIA_NOTIFY_ALLOW_LOCAL)');
-  const operator = new Operator({ client, log, scope, probes, notify, notifyMetrics: metrics.notify, clock: clockFromEnvironment(process.env), metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const operator = new Operator({ client, log, scope, probes, notify, notifyMetrics: metrics.notify, clock: clockFromEnvironment(process.env), metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}), sharded: sharding !== null });
 
   metrics.observe({ operator, isLeader: () => leading });
   const servers = serveEndpoints({
@@ -51,8 +54,16 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
     registry: metrics.registry,
   });
 
-  const lease = leaseSettingsFrom(process.env);
+  const lease = sharding ? null : leaseSettingsFrom(process.env);
   const elector = lease ? new LeaderElector(client, lease, log) : undefined;
+  const membership = sharding
+    ? new Membership(client, sharding, log, {
+        gain: (slots) => void operator.adoptSlots(slots).catch((err: unknown) => log.error({ err: String(err) }, 'adopting Runners failed')),
+        release: (slots) => operator.releaseSlots(slots),
+        // As a leader that lost its Lease: another replica may take these Runners at any moment, so stop at once.
+        lost: () => process.exit(1),
+      })
+    : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -66,10 +77,13 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
       log.error({ signal, waitingFor: operator.stopping, graceMs: STOP_GRACE_MS }, 'did not stop in time; exiting');
       process.exit(1);
     }, STOP_GRACE_MS).unref();
+    // No slot taken or given back while the actors stop; the member Lease goes once nothing acts.
+    await membership?.halt();
     await operator.stop();
     // Only once nothing acts: give the Lease up, so that the next leader (a rolling update's new
     // pod) takes over at its next retry instead of waiting out the lease duration.
     await elector?.release();
+    await membership?.leave();
     inspector?.stop();
     process.exit(0);
   };
@@ -85,6 +99,11 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   }
   leading = true;
   await operator.start();
+  // Only once the caches hold every Runner: the slots this replica takes are the Runners it finds in them.
+  if (membership) {
+    log.info({ ring: `${sharding!.namespace}/${sharding!.name}`, identity: sharding!.identity }, 'sharing Runners with the other replicas');
+    membership.start();
+  }
 }
 
 if (import.meta.main) {

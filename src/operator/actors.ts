@@ -159,6 +159,12 @@ export class RunnerActors {
     return rt;
   }
 
+  /** Stops the Runner's timers, so that nothing of its own starts a run: a replica giving it up to another. */
+  pause(key: string): void {
+    const rt = this.runtimes.get(key);
+    if (rt) this.disarm(rt);
+  }
+
   remove(key: string, uid: string): void {
     const rt = this.runtimes.get(key);
     if (rt && rt.uid === uid) {

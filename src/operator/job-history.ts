@@ -20,6 +20,8 @@ export interface JobHistoryDeps {
   jobFailing(uid: string, key: string, job: V1Job): void;
   /** Deletes a finished Job beyond its Runner's history limits (src/operator/job-pruner.ts). */
   deleteJob(job: V1Job): void;
+  /** Whether this replica acts on the Runner with this uid: the Jobs of others are indexed, never acted on. */
+  owns(uid: string): boolean;
   now(): string;
 }
 
@@ -50,7 +52,7 @@ export class JobHistory {
   changed(job: V1Job): void {
     this.index(job);
     const uid = controllingRunnerUid(job);
-    if (!uid) return;
+    if (!uid || !this.deps.owns(uid)) return;
     const outcome = jobOutcome(job);
     const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
     if (outcome.phase === 'Running') {
@@ -66,6 +68,7 @@ export class JobHistory {
     const uid = controllingRunnerUid(job);
     if (!uid) return;
     this.jobKeysOf.unlink(uid, objectKey(job));
+    if (!this.deps.owns(uid)) return;
     const key = job.metadata?.annotations?.[ANNOTATION_RUN_KEY];
     // Only the active run is affected; the machine ignores a key that is not its active run.
     if (key && jobOutcome(job).phase === 'Running') {

@@ -5,12 +5,13 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { RunnerContext, RunnerEvent } from '../../machines/runner.ts';
-import { runnerReference, type Runner } from '../api/runner.ts';
+import { API_VERSION, PLURAL, runnerReference, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { eventRecorder, type Recorder } from '../k8s/events.ts';
-import type { CacheHealth } from '../k8s/informer.ts';
+import { errorText, type CacheHealth } from '../k8s/informer.ts';
+import { objectPath } from '../k8s/api-paths.ts';
 import { WriteQueue } from '../k8s/write-queue.ts';
 import type { WorkloadKind, WorkloadView } from '../runner/readiness/readiness.ts';
 import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
@@ -37,6 +38,7 @@ import { statusFor } from './status-render.ts';
 import { StatusWriter } from './status-writer.ts';
 import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
 import { NO_NOTIFY_METRICS, Notifier, type NotifyMetrics, type NotifyOptions } from '../notify/notifier.ts';
+import { slotOf } from '../shard/ring.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -63,6 +65,11 @@ export interface OperatorOptions {
   notify?: NotifyOptions;
   /** Told of deliveries, failures and drops of notifications (src/process/metrics.ts). */
   notifyMetrics?: NotifyMetrics;
+  /**
+   * Replicas share the Runners (src/shard/): this one acts on none until given slots (`adoptSlots`), and stops acting
+   * on those it gives back (`releaseSlots`). Without it, one replica acts on every Runner.
+   */
+  sharded?: boolean;
 }
 
 /** How long a status change that is not a run's start or end waits for more (src/operator/status-writer.ts). */
@@ -73,6 +80,9 @@ const JOB_PRUNE_WINDOW_MS = 1_000;
 
 /** How long a stopping operator waits for the statuses it still has to write, and for its Job deletes. */
 const STOP_DRAIN_MS = 5_000;
+
+/** Reads of adopted Runners in flight at most: a replica taking a quarter of 20,000 Runners reads 5,000. */
+const ADOPT_READS = 32;
 
 export class Operator {
   private readonly log: Logger;
@@ -97,10 +107,15 @@ export class Operator {
   /** The latest run (key and result) each Runner's status was asked to show. */
   private readonly runMarks = new Map<string, string>();
   private started = false;
+  /** The slots of Runners this replica acts on (src/shard/ring.ts); null: every Runner. */
+  private readonly ownedSlots: Set<number> | null;
+  private readonly client: KubeClient;
 
   constructor(options: OperatorOptions) {
     const { client, log } = options;
     this.log = log;
+    this.client = client;
+    this.ownedSlots = options.sharded ? new Set() : null;
     this.clock = options.clock ?? systemClock;
     this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
@@ -109,7 +124,9 @@ export class Operator {
     this.kinds = new WorkloadKinds(client, log, this.scope);
     this.work = new RunnerWork({
       reconcile: (key) => this.reconcile(key),
-      deliver: (uid, event) => this.actors.deliver(uid, event),
+      deliver: (uid, event) => {
+        if (this.owns(uid)) this.actors.deliver(uid, event);
+      },
       keyOf: (uid) => this.caches.runnerKeyOfUid(uid),
     });
     const send = (uid: string, event: RunnerEvent) => this.work.send(uid, event);
@@ -180,6 +197,7 @@ export class Operator {
       jobEnded: runEnd.jobEnded,
       jobFailing: runEnd.jobFailing,
       deleteJob: (job) => this.pruner.delete(jobToDelete(job)),
+      owns: (uid) => this.owns(uid),
       now: () => this.now(),
     });
     this.statusWriter = new StatusWriter({
@@ -200,7 +218,7 @@ export class Operator {
       now: () => this.clock.now(),
       options: options.notify ?? { allowLocal: false, crossNamespace: false },
       metrics: options.notifyMetrics ?? NO_NOTIFY_METRICS,
-      runners: () => this.caches.runners.list(),
+      runners: () => [...this.caches.runners.list()].filter((r) => this.owns(r.metadata.uid ?? '')),
     });
   }
 
@@ -279,12 +297,7 @@ export class Operator {
     await this.resources.settled();
     this.kinds.whenStarted((kind, cache) => this.watchWorkloads(kind, cache));
     for (const job of this.caches.jobs.list()) this.jobHistory.index(job);
-    const restored = this.actors.restore(runners);
-    for (const runner of runners) this.addActor(runner);
-    for (const runner of runners) recoverRun(runner, this.recoveryDeps());
-    // A run that ended while the operator was down is told before a missed tick may start the next.
-    this.work.drainNow();
-    for (const runner of runners) this.actors.catchUpMissedTick(runner);
+    const restored = this.adopt(runners.filter((r) => this.owns(r.metadata.uid ?? '')));
     this.caches.forgetSnapshots();
     const heldEvents = held.release();
     this.started = true;
@@ -322,6 +335,83 @@ export class Operator {
 
   // ---- Runners -----------------------------------------------------------------------------
 
+  /** Whether this replica acts on the Runner with this uid. */
+  private owns(uid: string): boolean {
+    return this.ownedSlots === null || this.ownedSlots.has(slotOf(uid));
+  }
+
+  /** Runners' actors restored from their snapshots, given their inputs, their runs recovered; returns how many resumed. */
+  private adopt(runners: Runner[]): number {
+    const restored = this.actors.restore(runners);
+    for (const runner of runners) this.addActor(runner);
+    for (const runner of runners) recoverRun(runner, this.recoveryDeps());
+    // A run that ended while no one acted on it is told before a missed tick may start the next.
+    this.work.drainNow();
+    for (const runner of runners) this.actors.catchUpMissedTick(runner);
+    return restored;
+  }
+
+  /** How many Runners this replica acts on. */
+  get ownedRunners(): number {
+    return this.actors.size;
+  }
+
+  /**
+   * This replica now acts on the Runners of these slots, which no other replica acts on any more (src/shard/fence.ts).
+   * Each is read afresh, not taken from the cache: the watch may not yet have brought the last status its previous
+   * owner wrote, and its actor resumes from that status's snapshot, as after a restart.
+   */
+  async adoptSlots(slots: Iterable<number>): Promise<void> {
+    if (!this.ownedSlots) return;
+    const gained = new Set(slots);
+    for (const slot of gained) this.ownedSlots.add(slot);
+    const uids = [...this.caches.runners.list()].map((r) => r.metadata.uid ?? '').filter((uid) => gained.has(slotOf(uid)) && !this.actors.view(uid));
+    const fresh: Runner[] = [];
+    const read = async (uid: string) => {
+      const cached = this.caches.runnerByUid(uid);
+      if (!cached) return;
+      const runner = await this.client.get<Runner>(objectPath(API_VERSION, PLURAL, cached.metadata.namespace, cached.metadata.name!)).catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) this.log.warn({ runner: runnerKey(cached), err: errorText(err) }, 'adopted Runner not read; it is taken up when it next changes');
+        return undefined;
+      });
+      if (runner?.metadata.uid === uid) fresh.push(runner);
+    };
+    for (let i = 0; i < uids.length; i += ADOPT_READS) await Promise.all(uids.slice(i, i + ADOPT_READS).map(read));
+    // Given back meanwhile (a quick second change of members): not adopted after all.
+    const still = fresh.filter((r) => this.owns(r.metadata.uid!) && !this.actors.runtime(runnerKey(r)));
+    const restored = this.adopt(still);
+    this.log.info({ slots: gained.size, runners: still.length, restored, owned: this.actors.size }, 'adopted Runners');
+  }
+
+  /**
+   * This replica stops acting on the Runners of these slots: no event reaches their actors from here on, what their
+   * statuses still have to say is written (5 s at most), then their actors are removed. Resolves once nothing of
+   * theirs is in flight but the Job creates and Events already sent.
+   */
+  async releaseSlots(slots: Iterable<number>): Promise<void> {
+    if (!this.ownedSlots) return;
+    const lost = new Set(slots);
+    for (const slot of lost) this.ownedSlots.delete(slot);
+    const keys = new Set<string>();
+    for (const runner of this.caches.runners.list()) {
+      const uid = runner.metadata.uid ?? '';
+      if (lost.has(slotOf(uid)) && this.actors.runtime(runnerKey(runner))?.uid === uid) keys.add(runnerKey(runner));
+    }
+    for (const key of keys) this.actors.pause(key);
+    await this.statusWriter.drainKeys(keys, STOP_DRAIN_MS);
+    for (const key of keys) {
+      const uid = this.actors.runtime(key)!.uid;
+      this.actors.remove(key, uid);
+      this.effects.forget(uid);
+      this.work.forget(key);
+      this.changedItself.delete(key);
+      this.runMarks.delete(key);
+      this.statusWriter.forget(key);
+      this.probes.forget(key);
+    }
+    this.log.info({ slots: lost.size, runners: keys.size, owned: this.actors.size }, 'released Runners');
+  }
+
   private addActor(runner: Runner): void {
     const key = runnerKey(runner);
     // A restored actor (start-up) already holds a context; a new Runner's has none yet.
@@ -337,8 +427,10 @@ export class Operator {
     if (!prev || prev.metadata.uid !== cur.metadata.uid) {
       const concerned = this.selections.runnerAdded(cur);
       this.resources.runnerChanged(cur);
-      this.addActor(cur);
-      this.notifier.observe(cur);
+      if (this.owns(cur.metadata.uid ?? '')) {
+        this.addActor(cur);
+        this.notifier.observe(cur);
+      }
       return this.reassess(concerned);
     }
     const key = runnerKey(cur);
@@ -356,7 +448,7 @@ export class Operator {
     }
     // Our own status writes come back here: they concern downstream Runners only when the
     // latest run's identity or result moved, and never this Runner itself.
-    if (prev.statusDigest !== cur.statusDigest) {
+    if (prev.statusDigest !== cur.statusDigest && this.actors.runtime(key)) {
       this.statusWriter.statusChanged(key, cur.metadata.resourceVersion);
       this.notifier.observe(cur);
     }
@@ -398,7 +490,7 @@ export class Operator {
   private reconcile(key: string): void {
     const runner = this.caches.runner(key);
     const rt = this.actors.runtime(key);
-    if (!runner || !rt) return;
+    if (!runner || !rt || !this.owns(rt.uid)) return;
     const assessment = assessRunner(runner, this.contextOf(rt.uid), this.inputSources);
     // A change of the actor's snapshot arms its timers and schedules its status by itself (`changed`); here only
     // what else the status shows: the assessment's own part, and the Runner's spec.

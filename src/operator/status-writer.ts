@@ -121,6 +121,26 @@ export class StatusWriter {
     clearTimeout(timer);
   }
 
+  /**
+   * Writes at once what waits to be written for these Runners, and resolves once their writes are done (or after
+   * `timeoutMs`): a replica handing Runners over to another leaves their statuses behind it, as a stopping one does.
+   */
+  async drainKeys(keys: ReadonlySet<string>, timeoutMs: number): Promise<void> {
+    const now = performance.now();
+    for (const key of keys) if (this.dirty.has(key)) this.dirty.set(key, now);
+    this.flush(now);
+    const writes = () => [...keys].flatMap((key) => (this.pending.has(key) ? [this.pending.get(key)!] : []));
+    const deadline = now + timeoutMs;
+    // A write in flight when asked may leave its Runner dirty again (it changed meanwhile): that one is sent too.
+    for (let left = writes(); left.length > 0 && performance.now() < deadline; left = writes()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(left), new Promise((resolve) => (timer = setTimeout(resolve, deadline - performance.now())))]);
+      clearTimeout(timer);
+      for (const key of keys) if (this.dirty.has(key) && !this.pending.has(key)) this.dirty.set(key, performance.now());
+      this.flush();
+    }
+  }
+
   /** Sends the writes due by `until` (all of them at a drain); arms the timer for the next. */
   private flush(until = performance.now()): void {
     this.timer = undefined;

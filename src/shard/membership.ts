@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
-import { leaseState, observeLease, type LeaseObservation, type LeaseSettings } from '../k8s/leader.ts';
+import { leaseSettingsFrom, leaseState, observeLease, type LeaseObservation, type LeaseSettings } from '../k8s/leader.ts';
 import { liveView, slotsToActOn, slotsToRelease, type MemberClaim } from './fence.ts';
 import { assignmentCache, viewKey, viewOf } from './ring.ts';
 
@@ -29,6 +29,16 @@ export interface MembershipHooks {
   gain(slots: number[]): void;
   /** The member Lease was not renewed within the renew deadline: stop acting on everything, at once. */
   lost(why: string): void;
+}
+
+/**
+ * Sharing is on with HESTIA_SHARDING=true (the chart sets it with more than one replica): then there is no leader,
+ * and the leader-election timing (HESTIA_LEASE_SECONDS, …_RENEW_DEADLINE_SECONDS, …_RETRY_SECONDS) is the member
+ * Leases', HESTIA_LEASE_NAME the ring's name (every replica's must be the same).
+ */
+export function shardingSettingsFrom(env: NodeJS.ProcessEnv): LeaseSettings | null {
+  if (env.HESTIA_SHARDING !== 'true') return null;
+  return leaseSettingsFrom({ ...env, HESTIA_LEADER_ELECTION: 'true' });
 }
 
 /** The name of a member's Lease: the ring's name and the member's, made a valid object name. */
@@ -193,8 +203,9 @@ export class Membership {
   private armWatchdog(): void {
     clearTimeout(this.watchdog);
     const left = (this.renewedAt ?? 0) + this.settings.renewDeadlineSeconds * 1000 - monotonicNow();
+    // Armed while the process may still act, rounds halted or not: only leaving (nothing acts) disarms it.
     this.watchdog = setTimeout(() => {
-      if (this.stopped || this.isLost) return;
+      if (this.isLost) return;
       this.isLost = true;
       this.stopped = true;
       clearTimeout(this.timer);
@@ -222,16 +233,24 @@ export class Membership {
   }
 
   /**
-   * Stops the rounds and gives the member Lease up, so that peers take its slots at their next round instead of
-   * waiting out its duration. Call it once nothing acts any more. Bounded in time; never throws.
+   * Ends the rounds: no slot is taken or given back from here on (a stopping replica, before it stops its actors).
+   * The renew deadline still holds. Bounded in time; never throws.
    */
-  async leave(limitMs = 5_000): Promise<void> {
+  async halt(limitMs = 5_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.watchdog);
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([this.running, new Promise((r) => (timeout = setTimeout(r, limitMs)))]);
     clearTimeout(timeout);
+  }
+
+  /**
+   * Halts, and gives the member Lease up, so that peers take its slots at their next round instead of waiting out
+   * its duration. Call it once nothing acts any more. Bounded in time; never throws.
+   */
+  async leave(limitMs = 5_000): Promise<void> {
+    await this.halt(limitMs);
+    clearTimeout(this.watchdog);
     this.acting.clear();
     if (this.isLost) return;
     const path = objectPath('coordination.k8s.io/v1', 'leases', this.settings.namespace, this.ownName);

@@ -1,0 +1,142 @@
+// Operator replicas that share the Runners (HESTIA_SHARDING=true, src/shard/): each runs the Runners of its own
+// slots, every Runner runs once, and when a replica is killed, joins or is stopped, its Runners go on at another
+// without running again — checked on the Jobs the API server holds and on which replica's log created each.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignSlots, slotOf, viewKey } from '../../src/shard/ring.ts';
+import { operatorKubeConfig, OPERATOR_NAMESPACE } from './support/identity.ts';
+import { createNamespace, createRunner, deleteNamespace, getRunner, installCrd, jobsOf, kc, runnerManifest, waitFor } from './support/kube.ts';
+import { operatorEntry } from './support/operator-entry.ts';
+
+const TIMING = { HESTIA_LEASE_SECONDS: '4', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '2.5', HESTIA_LEASE_RETRY_SECONDS: '0.5' };
+const ring = `hestia-shard-${process.pid}`;
+const coordination = kc.makeApiClient(CoordinationV1Api);
+
+let ns: string;
+let kubeconfigFile: string;
+const replicas = new Map<string, Replica>();
+
+interface Replica {
+  proc: ChildProcess;
+  /** Its log so far, one JSON object a line. */
+  lines(): { msg?: string; runner?: string; view?: string }[];
+  exited: Promise<number | null>;
+}
+
+function startReplica(identity: string): Replica {
+  const proc = spawn(process.execPath, [operatorEntry()], {
+    env: {
+      ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: 'info',
+      HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: ring, ...TIMING,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const replica: Replica = { proc, exited, lines: () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as never) };
+  replicas.set(identity, replica);
+  return replica;
+}
+
+/** Every member Lease of the ring says it acts on exactly these members. */
+async function viewsAre(members: string[]): Promise<boolean> {
+  const leases = await coordination.listNamespacedLease({ namespace: OPERATOR_NAMESPACE, labelSelector: `hestia.stakater.com/member-of=${ring}` });
+  const live = leases.items.filter((l) => members.includes(l.spec?.holderIdentity ?? ''));
+  return live.length === members.length && live.every((l) => l.metadata?.annotations?.['hestia.stakater.com/view'] === viewKey(members));
+}
+
+/** Which replica's log says it created the Job of each Runner (runner key → replicas). */
+function creators(): Map<string, string[]> {
+  const byRunner = new Map<string, string[]>();
+  for (const [identity, r] of replicas) {
+    for (const line of r.lines()) if (line.msg === 'created Job' && line.runner) byRunner.set(line.runner, [...(byRunner.get(line.runner) ?? []), identity]);
+  }
+  return byRunner;
+}
+
+/** `count` new Runners named `prefix-i`; resolves with their uids once each has succeeded. */
+async function runnersThatRun(prefix: string, count: number): Promise<Map<string, string>> {
+  const uids = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const created = await createRunner(runnerManifest(ns, `${prefix}-${i}`, {}));
+    uids.set(`${ns}/${prefix}-${i}`, created.metadata.uid!);
+  }
+  await waitFor(`the ${prefix} Runners to succeed`, async () => {
+    for (const key of uids.keys()) if ((await getRunner(ns, key.split('/')[1]!)).status?.state !== 'Succeeded') return false;
+    return true;
+  }, 60_000);
+  return uids;
+}
+
+async function jobCounts(keys: Iterable<string>): Promise<number[]> {
+  return Promise.all([...keys].map(async (key) => (await jobsOf(ns, key.split('/')[1]!)).length));
+}
+
+beforeAll(async () => {
+  await installCrd();
+  ns = await createNamespace('sharding');
+  kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'hestia-sharding-')), 'kubeconfig');
+  writeFileSync(kubeconfigFile, (await operatorKubeConfig()).exportConfig());
+});
+
+afterAll(async () => {
+  for (const r of replicas.values()) r.proc.kill('SIGKILL');
+  await deleteNamespace(ns);
+});
+
+describe('replicas that share the Runners', () => {
+  it('run each Runner at the replica the ring gives it, once, through a kill, a join and a stop', async () => {
+    for (const id of ['replica-a', 'replica-b', 'replica-c']) startReplica(id);
+    await waitFor('three replicas to act on one view', () => viewsAre(['replica-a', 'replica-b', 'replica-c']), 30_000);
+
+    // Each Runner's Job is created by the replica that owns its slot, and by no other.
+    const first = await runnersThatRun('first', 24);
+    const owners = assignSlots(['replica-a', 'replica-b', 'replica-c']);
+    const made = creators();
+    for (const [key, uid] of first) expect(made.get(key), key).toEqual([owners[slotOf(uid)]]);
+    expect(new Set([...first.values()].map((uid) => owners[slotOf(uid)])).size).toBeGreaterThan(1);
+
+    // Killed: its member Lease expires (4 s), and the others take its Runners — new ones run, old ones do not run again.
+    const b = replicas.get('replica-b')!;
+    b.proc.kill('SIGKILL');
+    await b.exited;
+    const killedAt = Date.now();
+    const second = await runnersThatRun('second', 24);
+    await waitFor('two replicas to act on one view', () => viewsAre(['replica-a', 'replica-c']), 30_000);
+    const tookOverIn = Date.now() - killedAt;
+    console.log(`sharding: a killed replica's Runners ran again at the others ${(tookOverIn / 1000).toFixed(1)} s after the kill (member Lease 4 s)`);
+    expect(tookOverIn).toBeLessThan(4_000 + 10_000);
+    const afterKill = assignSlots(['replica-a', 'replica-c']);
+    const madeAfterKill = creators();
+    for (const [key, uid] of second) expect(madeAfterKill.get(key), key).toEqual([afterKill[slotOf(uid)]]);
+    expect(await jobCounts(first.keys())).toEqual([...first.keys()].map(() => 1));
+
+    // A replica joins: it takes about a third, and what it takes does not run again.
+    startReplica('replica-d');
+    await waitFor('three replicas to act on one view', () => viewsAre(['replica-a', 'replica-c', 'replica-d']), 30_000);
+    const third = await runnersThatRun('third', 24);
+    const withD = assignSlots(['replica-a', 'replica-c', 'replica-d']);
+    const madeWithD = creators();
+    for (const [key, uid] of third) expect(madeWithD.get(key), key).toEqual([withD[slotOf(uid)]]);
+
+    // Stopped (SIGTERM): it writes what it has, gives its member Lease up, and the others take over at once.
+    const a = replicas.get('replica-a')!;
+    const stoppedAt = Date.now();
+    a.proc.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(a.lines().some((l) => l.msg === 'left the ring: member Lease deleted')).toBe(true);
+    await waitFor('two replicas to act on one view', () => viewsAre(['replica-c', 'replica-d']), 30_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(4_000);
+    const fourth = await runnersThatRun('fourth', 12);
+    for (const key of fourth.keys()) expect(creators().get(key)?.length, key).toBe(1);
+
+    // Through all of it: one Job per Runner.
+    const all = [...first.keys(), ...second.keys(), ...third.keys(), ...fourth.keys()];
+    expect(await jobCounts(all)).toEqual(all.map(() => 1));
+  }, 180_000);
+});
