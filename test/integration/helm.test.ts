@@ -9,6 +9,7 @@ import { loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDeploySources, REPO_DIR } from '../../scripts/deploy-sources.ts';
 import { moduleDir, toolPath } from '../support/tools.ts';
+import { operatorKubeConfig } from './support/identity.ts';
 import { createNamespace, deleteNamespace, waitFor } from './support/kube.ts';
 
 const kubectl = process.env.HESTIA_KUBECTL ?? 'kubectl';
@@ -139,6 +140,22 @@ describe('the Helm chart', () => {
     expect(applied).toContainEqual(expect.stringMatching(/^servicemonitor\.monitoring\.coreos\.com\/hestia (created|configured) \(server dry run\)$/));
   });
 
+  it('renders sharded replicas: every replica acts on its share, no leader election, the Leases Role kept', async () => {
+    const ns = await namespace('helm-sharded');
+    const { text, objects } = template(ns, '--set', 'replicaCount=3', '--set', 'sharding.enabled=true');
+    const [deployment] = byKind(objects, 'Deployment') as unknown as V1Deployment[];
+    expect(deployment!.spec!.replicas).toBe(3);
+    const env = deployment!.spec!.template.spec!.containers[0]!.env!;
+    expect(env).toContainEqual({ name: 'HESTIA_SHARDING', value: 'true' });
+    expect(env).toContainEqual({ name: 'HESTIA_LEADER_ELECTION', value: 'false' });
+    expect(env).toContainEqual({ name: 'HESTIA_LEASE_NAME', value: 'hestia' });
+    expect(byKind(objects, 'Role')[0]!.rules).toEqual((deploy.leaderElectionRole as V1Role).rules);
+    // Sharding without leader election is not refused: the member Leases keep replicas apart.
+    expect(template(ns, '--set', 'replicaCount=3', '--set', 'sharding.enabled=true', '--set', 'leaderElection.enabled=false').objects).toHaveLength(objects.length);
+    const applied = serverDryRun(text, '-f', '-');
+    expect(applied).toHaveLength(objects.length);
+  });
+
   it('refuses bad values with a message naming the value', () => {
     const refusal = (...args: string[]) => {
       const result = run(helm, ['template', 'hestia', chart, ...args]);
@@ -151,7 +168,24 @@ describe('the Helm chart', () => {
       .toContain("additional properties 'verbs' not allowed");
     expect(refusal('--set', 'metrics.serviceMonitor.enabled=true')).toContain('metrics.serviceMonitor.enabled needs metrics.enabled');
     expect(refusal('--set', 'logLevel=loud')).toContain("at '/logLevel'");
-    expect(refusal('--set', 'replicaCount=2', '--set', 'leaderElection.enabled=false')).toContain('replicaCount above 1 needs leaderElection.enabled');
+    expect(refusal('--set', 'replicaCount=2', '--set', 'leaderElection.enabled=false')).toContain('replicaCount above 1 needs leaderElection.enabled: true or sharding.enabled: true');
+    expect(refusal('--set', 'sharding.enabled=yes')).toContain("at '/sharding/enabled'");
+  });
+});
+
+describe('deploy/sharded', () => {
+  it('installs deploy/default with three replicas that share the Runners, and the API server accepts it', async () => {
+    await operatorKubeConfig(); // the namespace hestia-system exists: a dry run creates no namespace for what follows it
+    const built = run(kubectl, ['kustomize', join(REPO_DIR, 'deploy/sharded')]);
+    expect(built.status, built.err).toBe(0);
+    const objects = (loadAll(built.out) as (Rendered | null)[]).filter((o): o is Rendered => o !== null);
+    const [deployment] = byKind(objects, 'Deployment') as unknown as V1Deployment[];
+    expect(deployment!.spec!.replicas).toBe(3);
+    const env = deployment!.spec!.template.spec!.containers[0]!.env!;
+    expect(env).toContainEqual({ name: 'HESTIA_SHARDING', value: 'true' });
+    expect(env.filter((e) => e.name === 'HESTIA_LEADER_ELECTION')).toEqual([{ name: 'HESTIA_LEADER_ELECTION', value: 'false' }]);
+    expect(objects.map((o) => o.kind).sort()).toEqual((loadAll(run(kubectl, ['kustomize', join(REPO_DIR, 'deploy/default')]).out) as (Rendered | null)[]).filter((o): o is Rendered => o !== null).map((o) => o.kind).sort());
+    expect(serverDryRun(built.out, '-f', '-')).toHaveLength(objects.length);
   });
 });
 
