@@ -47,7 +47,6 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   if (notify.allowLocal) log.warn('notifications may go to loopback and link-local addresses (HESTIA_NOTIFY_ALLOW_LOCAL)');
   const operator = new Operator({ client, log, scope, probes, notify, notifyMetrics: metrics.notify, clock: clockFromEnvironment(process.env), metrics: metrics.runs, ...(writeConcurrency ? { writeConcurrency } : {}), ...(inspector ? { inspect: inspector.inspect } : {}), sharded: sharding !== null });
 
-  metrics.observe({ operator, isLeader: () => leading });
   const servers = serveEndpoints({
     ports: [Number(process.env.HESTIA_HEALTH_PORT ?? 8081), Number(process.env.HESTIA_METRICS_PORT ?? 8080)],
     ready: () => operator.ready,
@@ -58,12 +57,23 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   const elector = lease ? new LeaderElector(client, lease, log) : undefined;
   const membership = sharding
     ? new Membership(client, sharding, log, {
-        gain: (slots) => void operator.adoptSlots(slots).catch((err: unknown) => log.error({ err: String(err) }, 'adopting Runners failed')),
-        release: (slots) => operator.releaseSlots(slots),
+        gain: (slots) => {
+          const from = performance.now();
+          operator.adoptSlots(slots).then(
+            () => metrics.shard.adopted(slots.length, (performance.now() - from) / 1000),
+            (err: unknown) => log.error({ err: String(err) }, 'adopting Runners failed'),
+          );
+        },
+        release: async (slots) => {
+          const from = performance.now();
+          await operator.releaseSlots(slots);
+          metrics.shard.released(slots.length, (performance.now() - from) / 1000);
+        },
         // As a leader that lost its Lease: another replica may take these Runners at any moment, so stop at once.
         lost: () => process.exit(1),
       })
     : undefined;
+  metrics.observe({ operator, isLeader: () => leading, ...(membership ? { slots: () => membership.slots.size } : {}) });
 
   let stopping = false;
   const stop = async (signal: string) => {

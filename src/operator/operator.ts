@@ -5,13 +5,12 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { RunnerContext, RunnerEvent } from '../../machines/runner.ts';
-import { API_VERSION, PLURAL, runnerReference, type Runner } from '../api/runner.ts';
+import { runnerReference, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { eventRecorder, type Recorder } from '../k8s/events.ts';
-import { errorText, type CacheHealth } from '../k8s/informer.ts';
-import { objectPath } from '../k8s/api-paths.ts';
+import type { CacheHealth } from '../k8s/informer.ts';
 import { WriteQueue } from '../k8s/write-queue.ts';
 import type { WorkloadKind, WorkloadView } from '../runner/readiness/readiness.ts';
 import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
@@ -38,7 +37,7 @@ import { statusFor } from './status-render.ts';
 import { StatusWriter } from './status-writer.ts';
 import { WorkloadKinds, type WorkloadCache } from './workload-kinds.ts';
 import { NO_NOTIFY_METRICS, Notifier, type NotifyMetrics, type NotifyOptions } from '../notify/notifier.ts';
-import { slotOf } from '../shard/ring.ts';
+import { Handover } from './handover.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -81,8 +80,6 @@ const JOB_PRUNE_WINDOW_MS = 1_000;
 /** How long a stopping operator waits for the statuses it still has to write, and for its Job deletes. */
 const STOP_DRAIN_MS = 5_000;
 
-/** Reads of adopted Runners in flight at most: a replica taking a quarter of 20,000 Runners reads 5,000. */
-const ADOPT_READS = 32;
 
 export class Operator {
   private readonly log: Logger;
@@ -107,15 +104,12 @@ export class Operator {
   /** The latest run (key and result) each Runner's status was asked to show. */
   private readonly runMarks = new Map<string, string>();
   private started = false;
-  /** The slots of Runners this replica acts on (src/shard/ring.ts); null: every Runner. */
-  private readonly ownedSlots: Set<number> | null;
-  private readonly client: KubeClient;
+  /** Which Runners this replica acts on, when replicas share them; none: every Runner. */
+  private readonly handover: Handover | undefined;
 
   constructor(options: OperatorOptions) {
     const { client, log } = options;
     this.log = log;
-    this.client = client;
-    this.ownedSlots = options.sharded ? new Set() : null;
     this.clock = options.clock ?? systemClock;
     this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
@@ -220,6 +214,17 @@ export class Operator {
       metrics: options.notifyMetrics ?? NO_NOTIFY_METRICS,
       runners: () => [...this.caches.runners.list()].filter((r) => this.owns(r.metadata.uid ?? '')),
     });
+    if (options.sharded) {
+      this.handover = new Handover({
+        client,
+        log,
+        runners: () => this.caches.runners.list(),
+        actors: this.actors,
+        statusWriter: this.statusWriter,
+        adopt: (runners) => this.adopt(runners),
+        forget: (key, uid) => this.forgetActor(key, uid),
+      });
+    }
   }
 
   /** What the actor of the Runner with this uid holds, for its assessment; null while it has none. */
@@ -337,7 +342,7 @@ export class Operator {
 
   /** Whether this replica acts on the Runner with this uid. */
   private owns(uid: string): boolean {
-    return this.ownedSlots === null || this.ownedSlots.has(slotOf(uid));
+    return this.handover?.owns(uid) ?? true;
   }
 
   /** Runners' actors restored from their snapshots, given their inputs, their runs recovered; returns how many resumed. */
@@ -356,60 +361,14 @@ export class Operator {
     return this.actors.size;
   }
 
-  /**
-   * This replica now acts on the Runners of these slots, which no other replica acts on any more (src/shard/fence.ts).
-   * Each is read afresh, not taken from the cache: the watch may not yet have brought the last status its previous
-   * owner wrote, and its actor resumes from that status's snapshot, as after a restart.
-   */
-  async adoptSlots(slots: Iterable<number>): Promise<void> {
-    if (!this.ownedSlots) return;
-    const gained = new Set(slots);
-    for (const slot of gained) this.ownedSlots.add(slot);
-    const uids = [...this.caches.runners.list()].map((r) => r.metadata.uid ?? '').filter((uid) => gained.has(slotOf(uid)) && !this.actors.view(uid));
-    const fresh: Runner[] = [];
-    const read = async (uid: string) => {
-      const cached = this.caches.runnerByUid(uid);
-      if (!cached) return;
-      const runner = await this.client.get<Runner>(objectPath(API_VERSION, PLURAL, cached.metadata.namespace, cached.metadata.name!)).catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 404) this.log.warn({ runner: runnerKey(cached), err: errorText(err) }, 'adopted Runner not read; it is taken up when it next changes');
-        return undefined;
-      });
-      if (runner?.metadata.uid === uid) fresh.push(runner);
-    };
-    for (let i = 0; i < uids.length; i += ADOPT_READS) await Promise.all(uids.slice(i, i + ADOPT_READS).map(read));
-    // Given back meanwhile (a quick second change of members): not adopted after all.
-    const still = fresh.filter((r) => this.owns(r.metadata.uid!) && !this.actors.runtime(runnerKey(r)));
-    const restored = this.adopt(still);
-    this.log.info({ slots: gained.size, runners: still.length, restored, owned: this.actors.size }, 'adopted Runners');
+  /** This replica now acts on the Runners of these slots (src/operator/handover.ts). */
+  adoptSlots(slots: Iterable<number>): Promise<void> {
+    return this.handover?.adopt(slots) ?? Promise.resolve();
   }
 
-  /**
-   * This replica stops acting on the Runners of these slots: no event reaches their actors from here on, what their
-   * statuses still have to say is written (5 s at most), then their actors are removed. Resolves once nothing of
-   * theirs is in flight but the Job creates and Events already sent.
-   */
-  async releaseSlots(slots: Iterable<number>): Promise<void> {
-    if (!this.ownedSlots) return;
-    const lost = new Set(slots);
-    for (const slot of lost) this.ownedSlots.delete(slot);
-    const keys = new Set<string>();
-    for (const runner of this.caches.runners.list()) {
-      const uid = runner.metadata.uid ?? '';
-      if (lost.has(slotOf(uid)) && this.actors.runtime(runnerKey(runner))?.uid === uid) keys.add(runnerKey(runner));
-    }
-    for (const key of keys) this.actors.pause(key);
-    await this.statusWriter.drainKeys(keys, STOP_DRAIN_MS);
-    for (const key of keys) {
-      const uid = this.actors.runtime(key)!.uid;
-      this.actors.remove(key, uid);
-      this.effects.forget(uid);
-      this.work.forget(key);
-      this.changedItself.delete(key);
-      this.runMarks.delete(key);
-      this.statusWriter.forget(key);
-      this.probes.forget(key);
-    }
-    this.log.info({ slots: lost.size, runners: keys.size, owned: this.actors.size }, 'released Runners');
+  /** This replica stops acting on the Runners of these slots, their statuses written (src/operator/handover.ts). */
+  releaseSlots(slots: Iterable<number>): Promise<void> {
+    return this.handover?.release(slots) ?? Promise.resolve();
   }
 
   private addActor(runner: Runner): void {
@@ -457,17 +416,22 @@ export class Operator {
     this.reassess(affected);
   }
 
-  private runnerDeleted(runner: Runner): void {
-    const key = runnerKey(runner);
-    this.actors.remove(key, runner.metadata.uid!);
-    this.effects.forget(runner.metadata.uid!);
+  /** The Runner's actor and all that this replica keeps for it while it acts on it, gone. */
+  private forgetActor(key: string, uid: string): void {
+    this.actors.remove(key, uid);
+    this.effects.forget(uid);
     this.work.forget(key);
     this.changedItself.delete(key);
     this.runMarks.delete(key);
     this.statusWriter.forget(key);
+    this.probes.forget(key);
+  }
+
+  private runnerDeleted(runner: Runner): void {
+    const key = runnerKey(runner);
+    this.forgetActor(key, runner.metadata.uid!);
     this.notifier.forget(runner);
     this.resources.runnerRemoved(key);
-    this.probes.forget(key);
     this.reassess(this.selections.runnerRemoved(key));
   }
 

@@ -10,6 +10,16 @@ import type { NotifyMetrics } from '../notify/notifier.ts';
 export interface OperatorView {
   operator: Operator;
   isLeader(): boolean;
+  /** The slots this replica holds, when replicas share the Runners (src/shard/membership.ts). */
+  slots?: () => number;
+}
+
+/** What a replica that shares the Runners tells of its hand-overs. */
+export interface ShardMetrics {
+  /** Slots taken; their Runners adopted in `seconds` (read afresh and resumed). */
+  adopted(slots: number, seconds: number): void;
+  /** Slots given back; their Runners stopped and their statuses written in `seconds`. */
+  released(slots: number, seconds: number): void;
 }
 
 /** A counter whose value the operator already keeps: read at scrape time. */
@@ -26,7 +36,7 @@ function readCounter(registry: Registry, name: string, help: string, labelNames:
   });
 }
 
-export function createMetrics(): { registry: Registry; runs: RunMetrics; notify: NotifyMetrics; observe(view: OperatorView): void } {
+export function createMetrics(): { registry: Registry; runs: RunMetrics; notify: NotifyMetrics; shard: ShardMetrics; observe(view: OperatorView): void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const started = new Counter({ name: 'hestia_runs_started_total', help: 'Runs started (a Job to create)', labelNames: ['namespace', 'reason'], registers: [registry] });
@@ -69,6 +79,25 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; notify:
     dropped: (destination, reason) => dropped.inc({ destination, reason }),
   };
 
+  const moved = new Counter({ name: 'hestia_shard_slots_moved_total', help: 'Slots of Runners this replica took (direction="in") or gave back (direction="out") as replicas came and went', labelNames: ['direction'], registers: [registry] });
+  const handOver = new Histogram({
+    name: 'hestia_shard_handover_seconds',
+    help: 'How long a hand-over of slots took this replica: step="out", stopping their Runners and writing their statuses; step="in", reading them afresh and resuming their actors',
+    labelNames: ['step'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const shard: ShardMetrics = {
+    adopted: (slots, seconds) => {
+      moved.inc({ direction: 'in' }, slots);
+      handOver.observe({ step: 'in' }, seconds);
+    },
+    released: (slots, seconds) => {
+      moved.inc({ direction: 'out' }, slots);
+      handOver.observe({ step: 'out' }, seconds);
+    },
+  };
+
   const runs: RunMetrics = {
     runStarted: (namespace, reason) => started.inc({ namespace, reason }),
     runFinished: (namespace, reason, result, { flaky, advisory }) => finished.inc({ namespace, reason, result, flaky: String(flaky), advisory: String(advisory) }),
@@ -76,7 +105,9 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; notify:
     tickSkipped: (namespace) => skipped.inc({ namespace }),
   };
 
-  const observe = ({ operator, isLeader }: OperatorView) => {
+  const observe = ({ operator, isLeader, slots }: OperatorView) => {
+    new Gauge({ name: 'hestia_owned_runners', help: 'Runners this replica acts on (all of them without sharding, while it leads)', registers: [registry], collect() { this.set(operator.ownedRunners); } });
+    if (slots) new Gauge({ name: 'hestia_shard_slots', help: 'Slots of the 1,024 this replica holds (replicas sharing the Runners)', registers: [registry], collect() { this.set(slots()); } });
     new Gauge({
       name: 'hestia_runners',
       help: 'Runners by the state of their machine',
@@ -117,5 +148,5 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; notify:
     new Gauge({ name: 'hestia_leader', help: '1 while this process holds the Lease (or runs without leader election)', registers: [registry], collect() { this.set(isLeader() ? 1 : 0); } });
   };
 
-  return { registry, runs, notify, observe };
+  return { registry, runs, notify, shard, observe };
 }

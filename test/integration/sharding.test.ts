@@ -2,6 +2,7 @@
 // slots, every Runner runs once, and when a replica is killed, joins or is stopped, its Runners go on at another
 // without running again — checked on the Jobs the API server holds and on which replica's log created each.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,15 +23,32 @@ const replicas = new Map<string, Replica>();
 
 interface Replica {
   proc: ChildProcess;
+  /** Its /metrics port. */
+  port: number;
   /** Its log so far, one JSON object a line. */
   lines(): { msg?: string; runner?: string; view?: string }[];
   exited: Promise<number | null>;
 }
 
-function startReplica(identity: string): Replica {
+const freePort = () => new Promise<number>((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const p = (server.address() as { port: number }).port;
+    server.close(() => resolve(p));
+  });
+});
+
+/** A metric's value on a replica's /metrics (0 when absent), e.g. `hestia_shard_slots` or `x{direction="in"}`. */
+async function metric(replica: Replica, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+async function startReplica(identity: string): Promise<Replica> {
+  const port = await freePort();
   const proc = spawn(process.execPath, [operatorEntry()], {
     env: {
-      ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: '0', HESTIA_LOG_LEVEL: 'info',
+      ...process.env, KUBECONFIG: kubeconfigFile, HESTIA_HEALTH_PORT: '0', HESTIA_METRICS_PORT: String(port), HESTIA_LOG_LEVEL: 'info',
       HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: ring, ...TIMING,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -38,7 +56,7 @@ function startReplica(identity: string): Replica {
   let output = '';
   proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const replica: Replica = { proc, exited, lines: () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as never) };
+  const replica: Replica = { proc, port, exited, lines: () => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as never) };
   replicas.set(identity, replica);
   return replica;
 }
@@ -91,7 +109,7 @@ afterAll(async () => {
 
 describe('replicas that share the Runners', () => {
   it('run each Runner at the replica the ring gives it, once, through a kill, a join and a stop', async () => {
-    for (const id of ['replica-a', 'replica-b', 'replica-c']) startReplica(id);
+    for (const id of ['replica-a', 'replica-b', 'replica-c']) await startReplica(id);
     await waitFor('three replicas to act on one view', () => viewsAre(['replica-a', 'replica-b', 'replica-c']), 30_000);
 
     // Each Runner's Job is created by the replica that owns its slot, and by no other.
@@ -117,7 +135,7 @@ describe('replicas that share the Runners', () => {
     expect(await jobCounts(first.keys())).toEqual([...first.keys()].map(() => 1));
 
     // A replica joins: it takes about a third, and what it takes does not run again.
-    startReplica('replica-d');
+    const d = await startReplica('replica-d');
     await waitFor('three replicas to act on one view', () => viewsAre(['replica-a', 'replica-c', 'replica-d']), 30_000);
     const third = await runnersThatRun('third', 24);
     const withD = assignSlots(['replica-a', 'replica-c', 'replica-d']);
@@ -138,5 +156,13 @@ describe('replicas that share the Runners', () => {
     // Through all of it: one Job per Runner.
     const all = [...first.keys(), ...second.keys(), ...third.keys(), ...fourth.keys()];
     expect(await jobCounts(all)).toEqual(all.map(() => 1));
+
+    // Each replica's /metrics: the slots and Runners it holds add up, and the newcomer counts what it took.
+    const live = [replicas.get('replica-c')!, d];
+    const slots = await Promise.all(live.map((r) => metric(r, 'hestia_shard_slots')));
+    expect(slots[0]! + slots[1]!).toBe(1024);
+    await waitFor('the two replicas to act on every Runner', async () => (await Promise.all(live.map((r) => metric(r, 'hestia_owned_runners')))).reduce((a, b) => a + b, 0) === all.length);
+    expect(await metric(d, 'hestia_shard_slots_moved_total{direction="in"}')).toBeGreaterThan(0);
+    expect(await metric(d, 'hestia_shard_handover_seconds_count{step="in"}')).toBeGreaterThan(0);
   }, 180_000);
 });
