@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignSlots, slotOf, viewKey } from '../../src/shard/ring.ts';
-import { operatorKubeConfig, OPERATOR_NAMESPACE } from './support/identity.ts';
-import { createNamespace, createRunner, deleteNamespace, getRunner, installCrd, jobsOf, kc, runnerManifest, waitFor } from './support/kube.ts';
+import { requestsBy } from './support/audit.ts';
+import { operatorKubeConfig, OPERATOR_NAMESPACE, OPERATOR_USER } from './support/identity.ts';
+import { createNamespace, createRunner, deleteNamespace, getRunner, installCrd, jobsOf, kc, patchRunner, runnerManifest, waitFor } from './support/kube.ts';
 import { operatorEntry } from './support/operator-entry.ts';
 
 const TIMING = { HESTIA_LEASE_SECONDS: '4', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '2.5', HESTIA_LEASE_RETRY_SECONDS: '0.5' };
@@ -77,11 +78,11 @@ function creators(): Map<string, string[]> {
   return byRunner;
 }
 
-/** `count` new Runners named `prefix-i`; resolves with their uids once each has succeeded. */
-async function runnersThatRun(prefix: string, count: number): Promise<Map<string, string>> {
+/** `count` new Runners named `prefix-i` (`spec` and `labels` of each by its index); resolves with their uids once each has succeeded. */
+async function runnersThatRun(prefix: string, count: number, spec: (i: number) => object = () => ({}), labels: (i: number) => Record<string, string> = () => ({})): Promise<Map<string, string>> {
   const uids = new Map<string, string>();
   for (let i = 0; i < count; i++) {
-    const created = await createRunner(runnerManifest(ns, `${prefix}-${i}`, {}));
+    const created = await createRunner(runnerManifest(ns, `${prefix}-${i}`, spec(i), labels(i)));
     uids.set(`${ns}/${prefix}-${i}`, created.metadata.uid!);
   }
   await waitFor(`the ${prefix} Runners to succeed`, async () => {
@@ -118,6 +119,33 @@ describe('replicas that share the Runners', () => {
     const made = creators();
     for (const [key, uid] of first) expect(made.get(key), key).toEqual([owners[slotOf(uid)]]);
     expect(new Set([...first.values()].map((uid) => owners[slotOf(uid)])).size).toBeGreaterThan(1);
+
+    // Chains: a downstream reacts to its upstream's verdict through the watch of Runners, whichever replica wrote it —
+    // from the upstream's status write (the API server's audit log) to the downstream's start (its status).
+    const ups = await runnersThatRun('up', 24, () => ({}), (i) => ({ chain: `c${i}` }));
+    const downs = await runnersThatRun('down', 24, (i) => ({ runnerSelector: { matchLabels: { chain: `c${i}` } } }));
+    // Each upstream run again by hand: its downstream runs a second time, after it.
+    const chainsFrom = new Date();
+    for (let i = 0; i < 24; i++) await patchRunner(ns, `up-${i}`, { metadata: { annotations: { 'runner.stakater.com/trigger': 'again' } } });
+    await waitFor('every downstream to run again', async () => (await jobCounts(downs.keys())).every((n) => n === 2), 60_000);
+    await waitFor('every downstream to succeed again', async () => {
+      for (const key of downs.keys()) if ((await getRunner(ns, key.split('/')[1]!)).status?.state !== 'Succeeded') return false;
+      return true;
+    });
+    const writes = requestsBy(OPERATOR_USER, chainsFrom, ns).filter((e) => e.verb === 'patch' && e.objectRef?.subresource === 'status');
+    const delays = { same: [] as number[], cross: [] as number[] };
+    for (let i = 0; i < 24; i++) {
+      const started = new Date((await getRunner(ns, `down-${i}`)).status!.lastRun!.startTime).getTime();
+      // Received, not answered: the watch may tell the downstream's replica of a write before its answer is complete.
+      const verdict = writes.filter((e) => e.objectRef?.name === `up-${i}` && new Date(e.requestReceivedTimestamp).getTime() <= started).at(-1)!;
+      const same = owners[slotOf(ups.get(`${ns}/up-${i}`)!)] === owners[slotOf(downs.get(`${ns}/down-${i}`)!)];
+      delays[same ? 'same' : 'cross'].push(started - new Date(verdict.requestReceivedTimestamp).getTime());
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    console.log(`sharding: upstream verdict to downstream start, median ${median(delays.same)} ms on one replica (${delays.same.length}), ${median(delays.cross)} ms across replicas (${delays.cross.length})`);
+    expect(delays.cross.length).toBeGreaterThan(0);
+    // No polling behind it: every downstream started within half a second of its upstream's verdict.
+    for (const ms of [...delays.same, ...delays.cross]) expect(ms).toBeLessThan(500);
 
     // Killed: its member Lease expires (4 s), and the others take its Runners — new ones run, old ones do not run again.
     const b = replicas.get('replica-b')!;
@@ -156,12 +184,13 @@ describe('replicas that share the Runners', () => {
     // Through all of it: one Job per Runner.
     const all = [...first.keys(), ...second.keys(), ...third.keys(), ...fourth.keys()];
     expect(await jobCounts(all)).toEqual(all.map(() => 1));
+    expect(await jobCounts([...ups.keys(), ...downs.keys()])).toEqual([...ups.keys(), ...downs.keys()].map(() => 2));
 
     // Each replica's /metrics: the slots and Runners it holds add up, and the newcomer counts what it took.
     const live = [replicas.get('replica-c')!, d];
     const slots = await Promise.all(live.map((r) => metric(r, 'hestia_shard_slots')));
     expect(slots[0]! + slots[1]!).toBe(1024);
-    await waitFor('the two replicas to act on every Runner', async () => (await Promise.all(live.map((r) => metric(r, 'hestia_owned_runners')))).reduce((a, b) => a + b, 0) === all.length);
+    await waitFor('the two replicas to act on every Runner', async () => (await Promise.all(live.map((r) => metric(r, 'hestia_owned_runners')))).reduce((a, b) => a + b, 0) === all.length + 48);
     expect(await metric(d, 'hestia_shard_slots_moved_total{direction="in"}')).toBeGreaterThan(0);
     expect(await metric(d, 'hestia_shard_handover_seconds_count{step="in"}')).toBeGreaterThan(0);
   }, 180_000);
