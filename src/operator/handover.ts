@@ -60,8 +60,9 @@ export class Handover {
       if (runner && runner.metadata.uid === cached.metadata.uid) fresh.push(runner);
     };
     for (let i = 0; i < wanted.length; i += ADOPT_READS) await Promise.all(wanted.slice(i, i + ADOPT_READS).map(read));
-    // Given back meanwhile (a quick second change of members), or taken up already: not adopted again.
-    const still = fresh.filter((r) => this.owns(r.metadata.uid!) && !actors.runtime(runnerKey(r)));
+    // Given back meanwhile (a quick second change of members), taken up already, or deleted since it was read: not adopted.
+    const present = new Set([...this.deps.runners()].map((r) => r.metadata.uid));
+    const still = fresh.filter((r) => this.owns(r.metadata.uid!) && present.has(r.metadata.uid) && !actors.runtime(runnerKey(r)));
     const restored = this.deps.adopt(still);
     log.info({ slots: gained.size, runners: still.length, restored, owned: actors.size }, 'adopted Runners');
   }

@@ -80,7 +80,6 @@ const JOB_PRUNE_WINDOW_MS = 1_000;
 /** How long a stopping operator waits for the statuses it still has to write, and for its Job deletes. */
 const STOP_DRAIN_MS = 5_000;
 
-
 export class Operator {
   private readonly log: Logger;
   private readonly clock: Clock;

@@ -94,6 +94,33 @@ describe('StatusWriter when the operator stops', () => {
     writer.stop();
   });
 
+  it('writes at once what waits for the Runners it is asked to drain, and only theirs (a replica giving them up)', async () => {
+    const written: string[] = [];
+    let answer: (() => void) | undefined;
+    const client = {
+      patch: async (path: string) => {
+        written.push(path.split('/')[7]!);
+        // The first write hangs a moment: drainKeys waits for it.
+        if (written.length === 1) await new Promise<void>((r) => (answer = r));
+        return { metadata: { resourceVersion: '2' } };
+      },
+    } as unknown as KubeClient;
+    const log = pino({ level: 'silent' });
+    const writer = new StatusWriter({
+      client, queue: new WriteQueue(log), log, coalesceMs: 60_000, onResult: () => {},
+      source: { render: () => ({ uid: 'u', desired: { state: 'Running' } as RunnerStatus, currentDigest: 'none' }) },
+    });
+    for (const key of ['ns/given-up', 'ns/given-up-too', 'ns/kept']) writer.schedule(key);
+    let drained = false;
+    const draining = writer.drainKeys(new Set(['ns/given-up', 'ns/given-up-too']), 5_000).then(() => (drained = true));
+    await vi.waitFor(() => expect(written).toEqual(['given-up', 'given-up-too']));
+    expect(drained).toBe(false);
+    answer!();
+    await draining;
+    expect(written).toEqual(['given-up', 'given-up-too']);
+    writer.stop();
+  });
+
   it('gives up waiting after its timeout when a write hangs', async () => {
     const client = { patch: () => new Promise(() => {}) } as unknown as KubeClient;
     const log = pino({ level: 'silent' });
