@@ -3,6 +3,7 @@
 // lists the commands, src/commands/help.ts holds every command's help.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeRunner } from './commands/describe.ts';
+import { ownershipOf } from './shard/owner.ts';
 import type { DiagramFormat } from './commands/diagram.ts';
 import { COMMANDS, HELP, type Command } from './commands/help.ts';
 import { apiErrorText, connect, UsageError } from './commands/kube.ts';
@@ -139,7 +140,8 @@ async function describe(flags: ReturnType<typeof connection>, name: string): Pro
   const runner = await conn.getRunner(name).catch((err: unknown) => {
     throw new Error(apiErrorText(err, `Runner ${conn.namespace}/${name}`));
   });
-  process.stdout.write(describeRunner(runner, await conn.jobsOf(runner)));
+  const [jobs, leases] = await Promise.all([conn.jobsOf(runner), conn.memberLeases()]);
+  process.stdout.write(describeRunner(runner, jobs, ownershipOf(runner.metadata.uid ?? '', leases, Date.now())));
   return 0;
 }
 

@@ -5,14 +5,17 @@ import type { Runner } from '../api/runner.ts';
 import { jobOutcome } from '../runner/job.ts';
 import { reportContainerOf } from '../runner/run-outcome.ts';
 import { failedTestLines, flakyWords, testsWords } from '../runner/run-words.ts';
+import { ownershipWords, type Ownership } from '../shard/owner.ts';
 
 const mark = (ready: boolean) => (ready ? 'ready    ' : 'not ready');
 
-export function describeRunner(runner: Runner, jobs: readonly V1Job[]): string {
+export function describeRunner(runner: Runner, jobs: readonly V1Job[], ownership: Ownership = { sharded: false }): string {
   const s = runner.status ?? {};
   const lines: string[] = [];
   lines.push(`Runner ${runner.metadata.namespace}/${runner.metadata.name}`);
   lines.push(`  State:     ${s.state ?? '(not yet seen by the operator)'}`);
+  const replica = ownershipWords(ownership);
+  if (replica) lines.push(`  Replica:   ${replica}`);
   if (s.message) lines.push(`  Why:       ${s.message}`);
   const stalled = s.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
   if (stalled) lines.push(`  Stalled:   ${stalled.reason}: ${stalled.message}`);

@@ -102,8 +102,9 @@ Exit codes:
 `,
   describe: `hestia describe RUNNER [flags] — why a Runner did or did not run (kubectl hestia describe …)
 
-Prints its state, what it waits for, each selected workload, resource and upstream with its readiness,
-what each probe answered last, its latest run and the Jobs kept.
+Prints its state, which replica acts on it (when replicas share the Runners: read from their member
+Leases, if you may list Leases), what it waits for, each selected workload, resource and upstream with
+its readiness, what each probe answered last, its latest run and the Jobs kept.
 
 Flags:
 ${CONNECTION}

@@ -1,8 +1,9 @@
 // The CLI's connection to the cluster: kubeconfig (KUBECONFIG, --kubeconfig, --context) and the
 // namespace (-n, else the context's, else "default"), as kubectl resolves them.
-import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Job } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Job, type V1Lease } from '@kubernetes/client-node';
 import { ANNOTATION_TRIGGER, GROUP, PLURAL, VERSION, type Runner } from '../api/runner.ts';
 import { controllingRunnerUid, identityOf, runnerJobsSelector } from '../runner/job.ts';
+import { MEMBER_OF_LABEL } from '../shard/labels.ts';
 
 export interface ConnectionFlags {
   namespace?: string | undefined;
@@ -54,6 +55,18 @@ export function connectWith(kc: KubeConfig, namespaceFlag?: string) {
     /** The Events about the Runner (the API server keeps them for an hour by default). */
     eventsOf: async (runner: Runner): Promise<CoreV1Event[]> =>
       (await core.listNamespacedEvent({ namespace: runner.metadata.namespace!, fieldSelector: `involvedObject.uid=${runner.metadata.uid}` })).items,
+    /**
+     * The member Leases of replicas that share the Runners (docs/operate.md, "Several replicas"): of every namespace,
+     * else of hestia-system when only that may be read; none when neither may (describe then says nothing of them).
+     */
+    memberLeases: async (): Promise<V1Lease[]> => {
+      const coordination = kc.makeApiClient(CoordinationV1Api);
+      const labelSelector = MEMBER_OF_LABEL;
+      return coordination
+        .listLeaseForAllNamespaces({ labelSelector })
+        .catch(() => coordination.listNamespacedLease({ namespace: 'hestia-system', labelSelector }))
+        .then((list) => list.items, () => []);
+    },
     /** Requests one run: a new value of the trigger annotation, merge-patched with the user's own credentials. */
     requestRun: async (namespace: string, name: string, value: string): Promise<void> => {
       await custom.patchNamespacedCustomObject(

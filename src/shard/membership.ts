@@ -12,12 +12,9 @@ import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { leaseSettingsFrom, leaseState, observeLease, type LeaseObservation, type LeaseSettings } from '../k8s/leader.ts';
 import { liveView, slotsToActOn, slotsToRelease, type MemberClaim } from './fence.ts';
+import { MEMBER_OF_LABEL, VIEW_ANNOTATION } from './labels.ts';
 import { assignmentCache, viewKey, viewOf } from './ring.ts';
 
-/** The label that files a member Lease under its ring (the value: the ring's name, HESTIA_LEASE_NAME). */
-export const MEMBER_OF_LABEL = 'hestia.stakater.com/member-of';
-/** The annotation in which a member publishes the view it acts on (names, sorted, comma-separated). */
-export const VIEW_ANNOTATION = 'hestia.stakater.com/view';
 
 /** A member Lease left unrenewed this long is deleted by any member (a pod gone for good, with its name). */
 const FORGET_AFTER_MS = 60 * 60_000;

@@ -10,6 +10,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignSlots, slotOf, viewKey } from '../../src/shard/ring.ts';
 import { requestsBy } from './support/audit.ts';
+import { hestiaIn } from './support/cli.ts';
 import { operatorKubeConfig, OPERATOR_NAMESPACE, OPERATOR_USER } from './support/identity.ts';
 import { createNamespace, createRunner, deleteNamespace, getRunner, installCrd, jobsOf, kc, patchRunner, runnerManifest, waitFor } from './support/kube.ts';
 import { operatorEntry } from './support/operator-entry.ts';
@@ -119,6 +120,10 @@ describe('replicas that share the Runners', () => {
     const made = creators();
     for (const [key, uid] of first) expect(made.get(key), key).toEqual([owners[slotOf(uid)]]);
     expect(new Set([...first.values()].map((uid) => owners[slotOf(uid)])).size).toBeGreaterThan(1);
+    // `hestia describe` says which replica acts on a Runner, from its uid and the member Leases.
+    const [someKey, someUid] = [...first][0]!;
+    const described = await hestiaIn(ns, 'describe', someKey.split('/')[1]!);
+    expect(described.stdout).toContain(`  Replica:   ${owners[slotOf(someUid)]} (slot ${slotOf(someUid)}, one of 3 replicas of ${ring})\n`);
 
     // Chains: a downstream reacts to its upstream's verdict through the watch of Runners, whichever replica wrote it —
     // from the upstream's status write (the API server's audit log) to the downstream's start (its status).
