@@ -10,7 +10,7 @@ IMG ?= hestia:dev
 olm-image = $(or $($(1)_IMG),$(shell $(NODE_BIN)/node scripts/olm.ts image $(2)))
 HELM = $(shell test/tools/build.sh helm | tail -1)
 
-.PHONY: all deps build prereqs tools browser typecheck test test-unit test-dev test-integration test-browser test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build \
+.PHONY: all deps build prereqs tools browser typecheck test test-unit test-dev test-integration test-browser test-throttled test-disruptive test-chaos test-cluster chaos dev cluster-build bench-sharded \
         bench bench-full bench-limit bench-notify bench-compare diagram crd-schema install uninstall deploy undeploy run docker-build bundle bundle-build catalog \
         catalog-build helm-lint chart-crds
 
@@ -104,6 +104,15 @@ bench-limit: build
 	@mkdir -p .cache/bench
 	test/cluster/with-cluster.sh node bench/run.ts --sizes 10000 --floor false --out .cache/bench/limit-1.json
 	node bench/report.ts
+
+## Replicas that share the Runners beside one replica, on the same Runners (docs/operate.md, "Several replicas"):
+## memory of each, the time to take the slots up, trigger latency. SHARDED_RUNNERS=20000 SHARDED_REPLICAS=4 for the
+## size sharding is aimed at (not yet run).
+SHARDED_RUNNERS ?= 2000
+SHARDED_REPLICAS ?= 4
+bench-sharded: build
+	@mkdir -p .cache/bench
+	test/cluster/with-cluster.sh node bench/sharded.ts --runners $(SHARDED_RUNNERS) --replicas $(SHARDED_REPLICAS) --out .cache/bench/sharded-$(SHARDED_RUNNERS)x$(SHARDED_REPLICAS).json
 
 ## The same runs at 1,000 Runners and the cron storm with other operators in this one's place, for the "Before and
 ## after" table of BENCHMARKS.md: the commit before the work on a lean run (BEFORE), and this operator with V8's heap

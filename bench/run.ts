@@ -9,14 +9,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeClient } from '../src/k8s/client.ts';
-import { fromKubeconfigFile } from '../src/k8s/kubeconfig.ts';
-import { OPERATOR_USER, operatorKubeConfig } from '../test/integration/support/identity.ts';
-import { installCrd } from '../test/integration/support/kube.ts';
-import { AuditLog } from './audit-log.ts';
 import { createDeployments, createRunners, range, waitForStates } from './population.ts';
 import { cpuProfile, stop } from './processes.ts';
-import { cronStorm, floor, footprint, idle, jobCounter, quiet, restart, rollouts, runnerFinished, startOperator, type Context } from './scenarios.ts';
+import { benchContext, cronStorm, floor, footprint, idle, jobCounter, quiet, restart, rollouts, runnerFinished, startOperator } from './scenarios.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,21 +39,10 @@ const sizes = values.sizes === '' ? [] : values.sizes.split(',').map(Number);
 const triggers = Number(values.triggers);
 const log = (...args: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
-const admin = new KubeClient(await fromKubeconfigFile(process.env.KUBECONFIG!));
-await installCrd();
-const ns = 'bench';
-await admin.create('/api/v1/namespaces', { metadata: { name: ns } });
-const kubeconfig = `${process.env.HESTIA_AUDIT_LOG!.replace(/audit\.log$/, '')}operator-kubeconfig.yaml`;
-writeFileSync(kubeconfig, (await operatorKubeConfig()).exportConfig());
 const operatorEnv = Object.fromEntries(values['operator-env'].map((kv) => kv.split('=', 2) as [string, string]));
-const ctx: Context = {
-  admin,
-  audit: new AuditLog(process.env.HESTIA_AUDIT_LOG!),
-  ns,
-  user: OPERATOR_USER,
-  env: { KUBECONFIG: kubeconfig, ...operatorEnv },
-  operatorMain: join(values['operator-dir'], values['operator-main'] || (existsSync(join(values['operator-dir'], 'dist/src/main.js')) ? 'dist/src/main.js' : 'src/main.ts')),
-};
+const operatorMain = join(values['operator-dir'], values['operator-main'] || (existsSync(join(values['operator-dir'], 'dist/src/main.js')) ? 'dist/src/main.js' : 'src/main.ts'));
+const ctx = await benchContext(operatorEnv, operatorMain);
+const { admin, ns } = ctx;
 
 const results: Record<string, unknown>[] = [];
 let op = await startOperator(ctx);

@@ -1,7 +1,11 @@
 // The measurements of one size in one run: trigger latency and requests per trigger, requests
 // while idle, a restart, the same rollouts under the floor, and the cron storm. Each returns plain
 // numbers for bench/report.ts.
-import type { KubeClient } from '../src/k8s/client.ts';
+import { writeFileSync } from 'node:fs';
+import { KubeClient } from '../src/k8s/client.ts';
+import { fromKubeconfigFile } from '../src/k8s/kubeconfig.ts';
+import { OPERATOR_USER, operatorKubeConfig } from '../test/integration/support/identity.ts';
+import { installCrd } from '../test/integration/support/kube.ts';
 import { AuditLog, countByKind, isWatch, isWrite, median, percentile, triggerLatencies, type TriggerLatency } from './audit-log.ts';
 import { createDeployments, deploymentName, pool, range, rollOut, runnerName, waitForStates } from './population.ts';
 import { cpuSeconds, heapAfterGcMiB, rssMiB, startNode, stop, waitReady, type Measured } from './processes.ts';
@@ -16,6 +20,20 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   /** The operator's entry point: this checkout's src/main.ts, or another's (to compare versions). */
   operatorMain: string;
+}
+
+/**
+ * The frame of a benchmark run on the control plane of test/cluster/with-cluster.sh: the admin client, the CRD, the
+ * namespace `bench`, and a kubeconfig of the operator's ServiceAccount for the processes measured.
+ */
+export async function benchContext(operatorEnv: Record<string, string>, operatorMain: string): Promise<Context> {
+  const admin = new KubeClient(await fromKubeconfigFile(process.env.KUBECONFIG!));
+  await installCrd();
+  const ns = 'bench';
+  await admin.create('/api/v1/namespaces', { metadata: { name: ns } });
+  const kubeconfig = `${process.env.HESTIA_AUDIT_LOG!.replace(/audit\.log$/, '')}operator-kubeconfig.yaml`;
+  writeFileSync(kubeconfig, (await operatorKubeConfig()).exportConfig());
+  return { admin, audit: new AuditLog(process.env.HESTIA_AUDIT_LOG!), ns, user: OPERATOR_USER, env: { KUBECONFIG: kubeconfig, ...operatorEnv }, operatorMain };
 }
 
 export interface Footprint {
@@ -49,7 +67,8 @@ export async function quiet(ctx: Context, quietMs = 3000, timeoutMs = 600_000): 
   let last = -1;
   let since = Date.now();
   for (;;) {
-    const n = ctx.audit.by(ctx.user, start - 1000).filter((r) => !isWatch(r)).length;
+    // Lease renewals go on while all is quiet (leader election, the member Leases of sharing replicas).
+    const n = ctx.audit.by(ctx.user, start - 1000).filter((r) => !isWatch(r) && r.resource !== 'leases').length;
     if (n !== last) [last, since] = [n, Date.now()];
     else if (Date.now() - since >= quietMs) return;
     if (Date.now() - start > timeoutMs) throw new Error('the operator did not go quiet');
