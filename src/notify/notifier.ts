@@ -203,6 +203,11 @@ export class Notifier {
     this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), true));
   }
 
+  /** A Runner this replica now acts on (taken over from another): what it did lately is considered as at start-up. */
+  adopted(runner: Runner): void {
+    this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), false));
+  }
+
   /** A run started or ended (told by the Runner's actor, before any status shows it). */
   runHappened(runner: Runner, run: LastRunStatus): void {
     const view: Runner = { ...runner, status: { ...runner.status, lastRun: run } };

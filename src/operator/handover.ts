@@ -7,6 +7,7 @@ import { objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { slotOf } from '../shard/ring.ts';
+import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import type { RunnerActors } from './actors.ts';
 import { runnerKey } from './selections.ts';
 import type { StatusWriter } from './status-writer.ts';
@@ -16,6 +17,9 @@ const ADOPT_READS = 32;
 
 /** How long giving Runners back waits for their statuses to be written. */
 const RELEASE_DRAIN_MS = 5_000;
+
+/** A Runner whose fresh read failed (a timeout, a 5xx) is read again: after 0.5 s, doubling to 30 s. */
+const READ_RETRY_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
 
 export interface HandoverDeps {
   client: KubeClient;
@@ -34,6 +38,11 @@ export class Handover {
   private readonly deps: HandoverDeps;
   private readonly slots = new Set<number>();
 
+  /** Each slot's hand-overs so far: a read made for one adoption is not used after the slot moved again. */
+  private readonly epochs = new Map<number, number>();
+  private stopped = false;
+  private readonly retries = new Set<NodeJS.Timeout>();
+
   constructor(deps: HandoverDeps) {
     this.deps = deps;
   }
@@ -42,29 +51,63 @@ export class Handover {
     return this.slots.has(slotOf(uid));
   }
 
+  private moved(slot: number): void {
+    this.epochs.set(slot, (this.epochs.get(slot) ?? 0) + 1);
+  }
+
   /**
    * This replica now acts on the Runners of these slots. Each is read afresh, not taken from the cache: the watch may
    * not yet have brought the last status its previous owner wrote, and its actor resumes from that status's snapshot.
    */
   async adopt(slots: Iterable<number>): Promise<void> {
     const gained = new Set(slots);
-    for (const slot of gained) this.slots.add(slot);
+    for (const slot of gained) {
+      this.slots.add(slot);
+      this.moved(slot);
+    }
+    const epochs = new Map([...gained].map((slot) => [slot, this.epochs.get(slot)!]));
+    const wanted = [...this.deps.runners()].filter((r) => gained.has(slotOf(r.metadata.uid ?? '')) && !this.deps.actors.view(r.metadata.uid ?? ''));
+    await this.take(wanted, epochs, 0);
+  }
+
+  /** Reads `wanted` afresh and resumes their actors; those not read are tried again, with backoff, while still ours. */
+  private async take(wanted: Runner[], epochs: ReadonlyMap<number, number>, attempt: number): Promise<void> {
     const { actors, client, log } = this.deps;
-    const wanted = [...this.deps.runners()].filter((r) => gained.has(slotOf(r.metadata.uid ?? '')) && !actors.view(r.metadata.uid ?? ''));
+    // Still this adoption's: the slot has not been given back (or given back and taken again) since it began.
+    const current = (uid: string) => !this.stopped && epochs.get(slotOf(uid)) === this.epochs.get(slotOf(uid)) && this.owns(uid);
     const fresh: Runner[] = [];
+    const unread: Runner[] = [];
     const read = async (cached: Runner) => {
+      if (!current(cached.metadata.uid ?? '')) return;
       const runner = await client.get<Runner>(objectPath(API_VERSION, PLURAL, cached.metadata.namespace, cached.metadata.name!)).catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 404) log.warn({ runner: runnerKey(cached), err: errorText(err) }, 'adopted Runner not read; it is taken up when it next changes');
+        if ((err as { code?: number }).code !== 404) {
+          unread.push(cached);
+          log.warn({ runner: runnerKey(cached), err: errorText(err), attempt }, 'adopted Runner not read; trying again');
+        }
         return undefined;
       });
       if (runner && runner.metadata.uid === cached.metadata.uid) fresh.push(runner);
     };
     for (let i = 0; i < wanted.length; i += ADOPT_READS) await Promise.all(wanted.slice(i, i + ADOPT_READS).map(read));
-    // Given back meanwhile (a quick second change of members), taken up already, or deleted since it was read: not adopted.
+    // Given back meanwhile, taken up already, or deleted since it was read: not adopted.
     const present = new Set([...this.deps.runners()].map((r) => r.metadata.uid));
-    const still = fresh.filter((r) => this.owns(r.metadata.uid!) && present.has(r.metadata.uid) && !actors.runtime(runnerKey(r)));
+    const still = fresh.filter((r) => current(r.metadata.uid!) && present.has(r.metadata.uid) && !actors.runtime(runnerKey(r)));
     const restored = this.deps.adopt(still);
-    log.info({ slots: gained.size, runners: still.length, restored, owned: actors.size }, 'adopted Runners');
+    log.info({ slots: epochs.size, runners: still.length, restored, owned: actors.size }, 'adopted Runners');
+    if (unread.length > 0 && !this.stopped) {
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        void this.take(unread, epochs, attempt + 1);
+      }, backoffDelay(READ_RETRY_BACKOFF, attempt));
+      this.retries.add(timer);
+    }
+  }
+
+  /** No adoption completes from here on (the operator stops). */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
   }
 
   /**
@@ -73,7 +116,10 @@ export class Handover {
    */
   async release(slots: Iterable<number>): Promise<void> {
     const lost = new Set(slots);
-    for (const slot of lost) this.slots.delete(slot);
+    for (const slot of lost) {
+      this.slots.delete(slot);
+      this.moved(slot);
+    }
     const { actors } = this.deps;
     const keys = new Map<string, string>();
     for (const runner of this.deps.runners()) {

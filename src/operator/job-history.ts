@@ -79,7 +79,8 @@ export class JobHistory {
   /** Deletes finished Jobs beyond the Runner's history limits (SPEC §4), newest kept. */
   private prune(uid: string): void {
     const runner = this.deps.runnerByUid(uid);
-    if (!runner) return;
+    // Given to another replica while its run's end was being read: the history is that replica's to keep.
+    if (!runner || !this.deps.owns(uid)) return;
     const settings = withDefaults(runner.spec);
     const finished = this.jobsOf(uid)
       .filter((j) => !j.metadata?.deletionTimestamp)

@@ -153,7 +153,9 @@ export class Operator {
       log,
       recorder: this.recorder,
       now: () => this.clock.now(),
-      runnerByUid: (uid) => this.caches.runnerByUid(uid),
+      // Effects of a Runner another replica acts on (an actor given back while a restart of it replayed its events)
+      // find no Runner: no Job, no Event.
+      runnerByUid: (uid) => (this.owns(uid) ? this.caches.runnerByUid(uid) : undefined),
       cachedJob: (ns, name) => this.caches.jobs.get(ns, name),
       jobOfRun: (uid, runKey) => this.jobHistory.jobOfRun(uid, runKey),
       isActiveRun,
@@ -312,6 +314,7 @@ export class Operator {
 
   async stop(): Promise<void> {
     this.started = false;
+    this.handover?.stop();
     // No new Job from here on; what the actors did so far is written before the writes stop (5 s at most).
     this.effects.stop();
     // Nothing more reaches the actors (a run started now would have no Job); the next leader reads what it missed.
@@ -352,6 +355,9 @@ export class Operator {
     // A run that ended while no one acted on it is told before a missed tick may start the next.
     this.work.drainNow();
     for (const runner of runners) this.actors.catchUpMissedTick(runner);
+    // Taken over from another replica: news its previous owner may not have sent (before start-up, the notifier is not
+    // active yet, and its start considers every Runner).
+    for (const runner of runners) this.notifier.adopted(runner);
     return restored;
   }
 

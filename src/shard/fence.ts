@@ -8,7 +8,7 @@
 // stopped acting at its renew deadline, which is shorter than the duration after which others deem it expired
 // (src/k8s/leader.ts holds the same rule for the leader). Two members can then never act on one slot: each
 // publishes before it reads, and of two reads one comes after the other's write. Deterministic Job names stay a
-// second guard, and status writes carry the resourceVersion they were rendered from.
+// second guard. (Status writes are guarded by the Runner's uid, not yet by a resourceVersion.)
 import { SLOTS } from './ring.ts';
 
 /** What one member's Lease says, as a reader has it. */

@@ -10,10 +10,10 @@ import type { Logger } from 'pino';
 import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
-import { leaseSettingsFrom, leaseState, observeLease, type LeaseObservation, type LeaseSettings } from '../k8s/leader.ts';
+import { leaseSettingsFrom, leaseState, observeLease, releasedLeaseSpec, type LeaseObservation, type LeaseSettings } from '../k8s/leader.ts';
 import { liveView, slotsToActOn, slotsToRelease, type MemberClaim } from './fence.ts';
 import { MEMBER_OF_LABEL, VIEW_ANNOTATION } from './labels.ts';
-import { assignmentCache, viewKey, viewOf } from './ring.ts';
+import { assignmentCache, fnv1a64, viewKey, viewOf } from './ring.ts';
 
 
 /** A member Lease left unrenewed this long is deleted by any member (a pod gone for good, with its name). */
@@ -38,10 +38,14 @@ export function shardingSettingsFrom(env: NodeJS.ProcessEnv): LeaseSettings | nu
   return leaseSettingsFrom({ ...env, HESTIA_LEADER_ELECTION: 'true' });
 }
 
-/** The name of a member's Lease: the ring's name and the member's, made a valid object name. */
+/**
+ * The name of a member's Lease: the ring's name and the member's, made a valid object name, and a hash of the member's
+ * name as given, so that two names that read alike once made valid ("Pod_A", "pod-a"), or that are cut short alike,
+ * never share a Lease.
+ */
 export function memberLeaseName(ring: string, identity: string): string {
-  const name = `${ring}-member-${identity}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-  return name.slice(0, 253);
+  const readable = `${ring}-member-${identity}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 240).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return `${readable}-${fnv1a64(identity)[0].toString(16).padStart(8, '0')}`;
 }
 
 /** Lease times are MicroTime: RFC 3339 with microseconds. */
@@ -75,7 +79,12 @@ export class Membership {
   private renewedAt: number | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Stopping: renewing only (halt). */
+  private halted = false;
   private isLost = false;
+  /** The Lease of a leader of the same name, as last observed (a switch from leader election). */
+  private leader: LeaseObservation | undefined;
+  private waitingForLeader = false;
 
   constructor(client: KubeClient, settings: LeaseSettings, log: Logger, hooks: MembershipHooks) {
     this.client = client;
@@ -115,16 +124,33 @@ export class Membership {
   private async round(): Promise<void> {
     const me = this.settings.identity;
     let leases = await this.list();
-    const view = viewKey([...liveView(this.claims(leases)), me]);
+    const claims = this.claims(leases);
+    const own = leases.find((l) => l.metadata?.name === this.ownName);
+    // Deleted once we held it (by hand, or by a peer that saw it unrenewed for an hour): peers may act on our slots now.
+    if (!own && this.renewedAt !== undefined) return this.lose('the member Lease was deleted by someone else');
+    const holder = own?.spec?.holderIdentity;
+    if (holder && holder !== me && claims.some((c) => c.identity === holder && c.live)) {
+      this.log.error({ holder }, 'another replica holds a member Lease of this name; acting on nothing until it is gone');
+      return;
+    }
+    if (this.halted) {
+      await this.renew(own, viewKey(this.published));
+      return;
+    }
+    const view = viewKey([...liveView(claims), me]);
     if (view !== viewKey(this.published)) {
       const lost = slotsToRelease(this.assign, this.acting, viewOf(view), me);
       if (lost.length > 0) {
-        await this.hooks.release(lost);
-        for (const slot of lost) this.acting.delete(slot);
+        try {
+          await this.hooks.release(lost);
+        } finally {
+          // Given back even if the hook failed part-way: the operator stopped acting on them before anything else.
+          for (const slot of lost) this.acting.delete(slot);
+        }
         this.log.info({ slots: lost.length, view }, 'released slots to a new view');
       }
     }
-    if (!(await this.renew(leases.find((l) => l.metadata?.name === this.ownName), view)) || this.stopped) return;
+    if (!(await this.renew(own, view)) || this.stopped || this.halted) return;
     if (view !== viewKey(this.published)) {
       this.published = viewOf(view);
       this.log.info({ view, acting: this.acting.size }, 'acting on a new view');
@@ -132,7 +158,8 @@ export class Membership {
     }
     const allowed = slotsToActOn(this.assign, me, this.published, this.claims(leases));
     const gained = [...allowed].filter((slot) => !this.acting.has(slot));
-    if (gained.length > 0 && !this.stopped && !this.isLost) {
+    if (gained.length > 0 && (await this.leaderActs())) return;
+    if (gained.length > 0 && !this.stopped && !this.halted && !this.isLost) {
       for (const slot of gained) this.acting.add(slot);
       this.log.info({ slots: gained.length, acting: this.acting.size }, 'took slots');
       this.hooks.gain(gained);
@@ -201,16 +228,43 @@ export class Membership {
     clearTimeout(this.watchdog);
     const left = (this.renewedAt ?? 0) + this.settings.renewDeadlineSeconds * 1000 - monotonicNow();
     // Armed while the process may still act, rounds halted or not: only leaving (nothing acts) disarms it.
-    this.watchdog = setTimeout(() => {
-      if (this.isLost) return;
-      this.isLost = true;
-      this.stopped = true;
-      clearTimeout(this.timer);
-      this.acting.clear();
-      const why = `member Lease not renewed for ${this.settings.renewDeadlineSeconds} s (renew deadline)`;
-      this.log.error({ why }, 'lost the member Lease; stopping');
-      this.hooks.lost(why);
-    }, Math.max(0, left));
+    this.watchdog = setTimeout(() => this.lose(`member Lease not renewed for ${this.settings.renewDeadlineSeconds} s (renew deadline)`), Math.max(0, left));
+  }
+
+  /** Others may act on our slots from now on: stop everything, at once, and say why. */
+  private lose(why: string): void {
+    if (this.isLost) return;
+    this.isLost = true;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    this.acting.clear();
+    this.log.error({ why }, 'lost the member Lease; stopping');
+    this.hooks.lost(why);
+  }
+
+  /**
+   * Whether a leader of the same name still acts (its Lease held, and renewed within its duration as we observed it):
+   * replicas switched from leader election to sharding by a rolling update take no slot while the old leader acts
+   * on every Runner.
+   */
+  private async leaderActs(): Promise<boolean> {
+    const { namespace, name, identity } = this.settings;
+    const lease = await this.client.get<V1Lease>(objectPath('coordination.k8s.io/v1', 'leases', namespace, name), {}).catch((err: unknown) => {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    });
+    this.leader = observeLease(this.leader, lease, monotonicNow());
+    const acts = leaseState(this.leader, identity, monotonicNow()) === 'held';
+    // Expired as we saw it, yet still naming a holder (a leader killed, not stopped): given up here, so that the next
+    // replica to start need not wait out its duration again. Only the Lease as read: one renewed meanwhile stays.
+    if (!acts && lease?.spec?.holderIdentity) {
+      const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: lease.metadata, spec: releasedLeaseSpec(lease.spec, new Date()) };
+      await this.client.send('PUT', objectPath('coordination.k8s.io/v1', 'leases', namespace, name), { body }).catch(() => undefined);
+    }
+    if (acts && !this.waitingForLeader) this.log.warn({ leader: this.leader?.holder }, 'a leader of the same name still acts on every Runner; taking no slot until its Lease is released or expires');
+    this.waitingForLeader = acts;
+    return acts;
   }
 
   /** Deletes member Leases unrenewed for an hour: a pod gone with its name leaves one behind. */
@@ -230,23 +284,28 @@ export class Membership {
   }
 
   /**
-   * Ends the rounds: no slot is taken or given back from here on (a stopping replica, before it stops its actors).
-   * The renew deadline still holds. Bounded in time; never throws.
+   * No slot is taken or given back from here on (a stopping replica, before it stops its actors); the rounds go on
+   * renewing the member Lease with the view it acts on, so that it stays fenced while the actors stop. Resolves once a
+   * round under way has ended (5 s at most); never throws.
    */
   async halt(limitMs = 5_000): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.halted = true;
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([this.running, new Promise((r) => (timeout = setTimeout(r, limitMs)))]);
     clearTimeout(timeout);
   }
 
   /**
-   * Halts, and gives the member Lease up, so that peers take its slots at their next round instead of waiting out
-   * its duration. Call it once nothing acts any more. Bounded in time; never throws.
+   * Ends the rounds and gives the member Lease up, so that peers take its slots at their next round instead of waiting
+   * out its duration. Call it once nothing acts any more. Bounded in time; never throws.
    */
   async leave(limitMs = 5_000): Promise<void> {
-    await this.halt(limitMs);
+    this.halted = true;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((r) => (timeout = setTimeout(r, limitMs)))]);
+    clearTimeout(timeout);
     clearTimeout(this.watchdog);
     this.acting.clear();
     if (this.isLost) return;

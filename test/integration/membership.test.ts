@@ -12,7 +12,7 @@ import { slotsOf } from '../../src/shard/fence.ts';
 import { Membership, memberLeaseName } from '../../src/shard/membership.ts';
 import { assignmentCache, SLOTS } from '../../src/shard/ring.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
-import { createNamespace, deleteNamespace, kc, waitFor } from './support/kube.ts';
+import { createNamespace, deleteNamespace, kc, stays, waitFor } from './support/kube.ts';
 
 const TIMING = { durationSeconds: 3, renewDeadlineSeconds: 2, retrySeconds: 0.5 };
 const assign = assignmentCache();
@@ -151,6 +151,47 @@ describe('member Leases', () => {
     const taken = held.filter((h) => h.member !== 'replica-b' && h.from > leftAt).map((h) => h.from - leftAt);
     expect(Math.max(...taken)).toBeLessThan(TIMING.durationSeconds * 1000);
     expect(overlaps()).toEqual([]);
+  });
+
+  it('takes no slot while a leader of the same name acts (a switch from leader election), and all once it has released', async () => {
+    ns = await createNamespace('members');
+    // The old leader's Lease, renewed as a leader renews it (MicroTime: six digits of fraction).
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
+    const micro = () => new Date().toISOString().replace(/Z$/, '000Z');
+    type Lease = { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+    let current = await client.create<Lease>(path, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'hestia-test' }, spec: { holderIdentity: 'old-leader', leaseDurationSeconds: 3, renewTime: micro() } });
+    const write = (spec: Record<string, unknown>) => client.replace<Lease>(`${path}/hestia-test`, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: current.metadata, spec: { ...current.spec, ...spec } }).then((l) => (current = l));
+    const renewing = setInterval(() => void write({ renewTime: micro() }).catch(() => undefined), 500);
+    try {
+      const a = await join('replica-a');
+      await waitFor('replica-a to publish its view', () => a.membership.view.join(',') === 'replica-a', 10_000);
+      await stays('replica-a takes a slot while the leader renews', () => a.membership.slots.size > 0, 4_000);
+    } finally {
+      clearInterval(renewing);
+    }
+    // Released, as a leader stopped with SIGTERM releases it.
+    await waitFor('the release to be written', () => write({ holderIdentity: '' }).then(() => true, () => false));
+    await waitFor('replica-a to take every slot', () => members[0]!.membership.slots.size === SLOTS, 10_000);
+    expect(overlaps()).toEqual([]);
+  });
+
+  it('takes the slots once a dead leader\'s Lease has expired, and gives that Lease up for the next replica', async () => {
+    ns = await createNamespace('members');
+    const micro = () => new Date().toISOString().replace(/Z$/, '000Z');
+    await client.create(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'hestia-test' }, spec: { holderIdentity: 'killed-leader', leaseDurationSeconds: 3, renewTime: micro() } });
+    const a = await join('replica-a');
+    await stays('replica-a takes a slot before the leader\'s Lease expired', () => a.membership.slots.size > 0, 2_000);
+    await waitFor('replica-a to take every slot', () => a.membership.slots.size === SLOTS, 10_000);
+    expect((await coordination.readNamespacedLease({ namespace: ns, name: 'hestia-test' })).spec?.holderIdentity).toBe('');
+  });
+
+  it('stops when its member Lease is deleted under it: others may act on its slots from then on', async () => {
+    ns = await createNamespace('members');
+    const a = await join('replica-a');
+    await waitFor('replica-a to take every slot', () => a.membership.slots.size === SLOTS, 10_000);
+    await coordination.deleteNamespacedLease({ namespace: ns, name: memberLeaseName('hestia-test', 'replica-a') });
+    await waitFor('replica-a to stop', () => a.lostAt !== undefined, 10_000);
+    expect(a.membership.slots.size).toBe(0);
   });
 
   it('lets a member cut off from the API server stop at its renew deadline, and only then hands its slots on', async () => {

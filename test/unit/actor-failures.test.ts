@@ -214,7 +214,7 @@ describe('hestia_actor_failures_total', () => {
   it('counts the operator\'s actor failures', async () => {
     const { registry, observe } = createMetrics();
     const stats = { statusWrites: 0, statusWritesSkipped: 0, statusWriteErrors: 0, writesThrottled: 0, writeBacklog: {}, actorFailures: 3 };
-    observe({ operator: { stats, runnersByState: () => new Map(), notificationBacklog: () => new Map(), watchCaches: [], ready: true } as unknown as Operator, isLeader: () => true });
+    observe({ operator: { stats, ownedRunners: 0, runnersByState: () => new Map(), notificationBacklog: () => new Map(), watchCaches: [], ready: true } as unknown as Operator, isLeader: () => true });
     const text = await registry.metrics();
     expect(text).toContain('# TYPE hestia_actor_failures_total counter');
     expect(text).toMatch(/^hestia_actor_failures_total 3$/m);

@@ -107,3 +107,17 @@ describe('views', () => {
     expect(assign(['x', 'y'])).toEqual(first);
   });
 });
+
+describe('memberLeaseName', () => {
+  it('is a valid object name, and tells apart names that read alike once made valid or cut short', async () => {
+    const { memberLeaseName } = await import('../../src/shard/membership.ts');
+    const dns = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+    const names = [memberLeaseName('hestia-operator', 'Pod_A'), memberLeaseName('hestia-operator', 'pod-a'), memberLeaseName('hestia-operator', `${'x'.repeat(300)}-1`), memberLeaseName('hestia-operator', `${'x'.repeat(300)}-2`)];
+    for (const name of names) {
+      expect(name).toMatch(dns);
+      expect(name.length).toBeLessThanOrEqual(253);
+    }
+    expect(new Set(names).size).toBe(4);
+    expect(memberLeaseName('hestia-operator', 'hestia-operator-6f7c9d8b5-x2k4p')).toMatch(/^hestia-operator-member-hestia-operator-6f7c9d8b5-x2k4p-[0-9a-f]{8}$/);
+  });
+});
