@@ -3,6 +3,7 @@
 // strikes: a replica SIGKILLed, one cut off from the API server (it stops at its renew deadline and exits) — each back
 // after the round, its Runners run meanwhile by the others —, two more started (3 → 5), two stopped with SIGTERM (5 → 3). Every
 // trigger of every Runner runs exactly once: 0 duplicates, 0 missed, and every status matches its Jobs.
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ANNOTATION_TRIGGER } from '../../src/api/runner.ts';
 import { operatorKubeConfig, OPERATOR_NAMESPACE } from '../integration/support/identity.ts';
@@ -54,9 +55,13 @@ async function join(identity: string): Promise<Member> {
     kubeconfig,
     env: { HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: RING, ...TIMING },
   });
+  const tookBefore = existsSync(process.logFile) ? process.logLines('"msg":"took slots"').length : 0;
   await process.start();
   const member = { process, proxy };
   members.set(identity, member);
+  // A member once its Lease is renewed and it holds slots: only then can a fault take anything from it (one cut off
+  // before its first renewal holds nothing, has nothing to stop, and waits for the API server as a standby does).
+  await waitFor(`${identity} to take its slots`, () => process.logLines('"msg":"took slots"').length > tookBefore, 60_000);
   return member;
 }
 
@@ -69,7 +74,8 @@ function leave(identity: string): Member {
 
 describe('replicas that share the Runners, under faults', () => {
   it('run every trigger once through kills, a partition and scaling 3 → 5 → 3', async () => {
-    const random = seededRandom(chaosSeed());
+    const seed = chaosSeed();
+    const random = seededRandom(seed);
     const names = Array.from({ length: size.runners }, (_, i) => `shard-${i}`);
     for (const name of names) await createRunner(runnerManifest(env.ns, name, KEEP_EVERY_JOB));
     book = new JobBook(env.ns);
@@ -123,6 +129,7 @@ describe('replicas that share the Runners, under faults', () => {
     const counts = countEventRuns(await listJobs(env.ns), expected);
     const sum = totals(counts);
     recordFigures('sharded-replicas', {
+      seed,
       rounds: rounds.map((r) => `${r.fault} → ${r.replicas.length} replicas, all of the burst ran ${r.allRanSeconds.toFixed(1)} s after`),
       runsChecked: sum.jobs,
       runsExpected: sum.expected,
