@@ -8,8 +8,10 @@ export interface AuditEntry {
   verb: string;
   user: { username: string; extra?: Record<string, string[]> };
   requestURI: string;
-  /** The answer's HTTP status (403: forbidden by RBAC). */
-  responseStatus?: { code?: number };
+  /** The answer's HTTP status (403: forbidden by RBAC, or by admission, e.g. a namespace being deleted). */
+  responseStatus?: { code?: number; reason?: string; message?: string };
+  /** Among them `authorization.k8s.io/decision` (allow or forbid) and `authorization.k8s.io/reason`. */
+  annotations?: Record<string, string>;
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
   requestReceivedTimestamp: string;
   /** When the request was answered (its ResponseComplete stage). */
@@ -45,6 +47,9 @@ export function requestsBy(username: string, since: Date, namespace?: string): A
   }
   return [...seen.values()];
 }
+
+/** Requests that authorization refused: what a role would have to be widened for. */
+export const forbiddenByRbac = (entries: AuditEntry[]) => entries.filter((e) => e.annotations?.['authorization.k8s.io/decision'] === 'forbid');
 
 /** Requests other than watches: a watch that re-opens is a connection, not work per event. */
 export const nonWatch = (entries: AuditEntry[]) => entries.filter((e) => e.verb !== 'watch');
