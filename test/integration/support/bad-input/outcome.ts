@@ -127,8 +127,26 @@ async function acceptedOutcome(namespace: string, runner: Runner): Promise<Outco
     const job = await batch.readNamespacedJob({ namespace, name: jobName }).catch(() => undefined);
     return job?.metadata?.ownerReferences?.some((o) => o.uid === runner.metadata.uid && o.controller) ? { refusedBy: null } : undefined;
   }, SETTLE_MS).catch(() => undefined);
-  if (!ending) return { kind: 'wrong', why: `its Job ${jobName} never appeared (state ${state})` };
+  if (!ending) {
+    const last = await getRunner(namespace, runner.metadata.name!).catch(() => undefined);
+    if (last && jobRemovedAfterItEnded(last, Date.now())) return { kind: 'accepted', state: `${shown}, its Job removed once ended` };
+    return { kind: 'wrong', why: `its Job ${jobName} never appeared (state ${state}): ${statusText(last)}` };
+  }
   return ending.refusedBy ? jobRefusedOutcome(namespace, ending.refusedBy) : { kind: 'accepted', state: shown };
+}
+
+/**
+ * A run's Job may be gone by the time it is looked for, rightly: the operator saw it end (lastRun has its completion
+ * time and result) and then the TTL controller deleted it (ttlSecondsAfterFinished elapsed, e.g. 0 with a
+ * deadlineSeconds of 0 that ends it at once), or the history limit for its result keeps none.
+ */
+function jobRemovedAfterItEnded(runner: Runner, now: number): boolean {
+  const run = runner.status?.lastRun;
+  if (!run?.completionTime || !run.result) return false;
+  const ttl = runner.spec.ttlSecondsAfterFinished;
+  const ttlElapsed = ttl !== undefined && Date.parse(run.completionTime) + ttl * 1000 <= now;
+  const limit = run.result === 'Succeeded' ? runner.spec.successfulRunsHistoryLimit : runner.spec.failedRunsHistoryLimit;
+  return ttlElapsed || limit === 0;
 }
 
 /**
