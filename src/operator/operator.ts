@@ -258,6 +258,7 @@ export class Operator {
       statusWrites: this.statusWriter.writes,
       statusWritesSkipped: this.statusWriter.skipped,
       statusWriteErrors: this.statusWriter.errors,
+      statusWriteConflicts: this.statusWriter.conflicts,
       watchRestarts: this.informers.reduce((n, i) => n + i.restarts, 0),
       writesInFlightMax: this.queue.maxInFlight,
       writesThrottled: this.queue.throttled,

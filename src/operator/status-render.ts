@@ -15,7 +15,7 @@ export interface StatusInputs {
   clock: Clock;
 }
 
-export function statusFor(key: string, { runner, actors, jobHistory, clock }: StatusInputs): { uid: string; desired: RunnerStatus; currentDigest: string } | null {
+export function statusFor(key: string, { runner, actors, jobHistory, clock }: StatusInputs): { uid: string; desired: RunnerStatus; currentDigest: string; resourceVersion?: string } | null {
   const rt = actors.runtime(key);
   const view = rt ? actors.view(rt.uid) : null;
   if (!runner || !rt || !view) return null;
@@ -25,6 +25,7 @@ export function statusFor(key: string, { runner, actors, jobHistory, clock }: St
   return {
     uid: rt.uid,
     currentDigest: runner.statusDigest,
+    ...(runner.metadata.resourceVersion ? { resourceVersion: runner.metadata.resourceVersion } : {}),
     desired: renderStatus({
       runner,
       state: view.state,

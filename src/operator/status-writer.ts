@@ -1,6 +1,9 @@
 // Writes Runner statuses: coalesced per Runner, skipped when nothing would change, through the
-// status lane of the write queue, and as a JSON patch replacing the whole status (no
-// resourceVersion, so no conflicts to retry; a `test` of the uid instead). Not a merge patch:
+// status lane of the write queue, and as a JSON patch replacing the whole status, onto the Runner it
+// was rendered for (a `test` of the uid) and only over the newest version of it this replica has seen
+// (its resourceVersion as a precondition): a replica whose view lags — a deposed leader, an old owner
+// after a hand-over, a cache behind another client's write — is answered 409 and writes again once its
+// cache caught up, instead of putting back a status it never saw replaced. Not a merge patch:
 // there a null deletes, and the snapshot holds nulls. The status is rendered when its write is
 // sent, not when it is asked for, so a Runner that changes while its write waits is written once.
 // Two delays: a run that started or ended is news a reader waits for (kstatus, `hestia wait`, a CI step) and is
@@ -13,18 +16,26 @@ import { objectPath } from '../k8s/api-paths.ts';
 import { ApiError, METADATA_ONLY, type KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import { parseKey } from '../k8s/object-key.ts';
+import { compareResourceVersions } from '../k8s/resource-version.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import { statusDigest } from './cached-objects.ts';
 
 const WRITE_RETRY_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
+/** A conflict is answered as soon as the watch brings the newer version, usually within milliseconds. */
+const CONFLICT_RETRY_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 30_000 };
+/** Conflicts in a row before the Runner's status says its writes fail. */
+const CONFLICTS_BEFORE_ERROR = 3;
 
 /** Enough for the echoes of writes in quick succession whose watch events arrive after the next write returned. */
 const OWN_VERSIONS_KEPT = 4;
 
 export interface StatusSource {
-  /** The status to write for this Runner now, with the digest of the status the cache has; null if gone. */
-  render(key: string): { uid: string; desired: RunnerStatus; currentDigest: string } | null;
+  /**
+   * The status to write for this Runner now, with the digest of the status the cache has and the cache's
+   * resourceVersion of the Runner; null if gone.
+   */
+  render(key: string): { uid: string; desired: RunnerStatus; currentDigest: string; resourceVersion?: string } | null;
 }
 
 export interface StatusWriterOptions {
@@ -61,6 +72,7 @@ export class StatusWriter {
   writes = 0;
   skipped = 0;
   errors = 0;
+  conflicts = 0;
 
   constructor(options: StatusWriterOptions) {
     this.options = options;
@@ -166,6 +178,20 @@ export class StatusWriter {
     if (next < Infinity) this.arm(next);
   }
 
+  /**
+   * The newest version of the Runner known here: the cache's, or the one our own last write produced while its
+   * echo has not reached the cache yet (so two writes in quick succession do not conflict with each other).
+   */
+  private preconditionFor(key: string, cached: string | undefined): string | undefined {
+    const own = this.ownVersions.get(key);
+    const newestOwn = own?.[0];
+    if (cached === undefined || newestOwn === undefined) return cached ?? newestOwn;
+    const order = compareResourceVersions(newestOwn, cached);
+    if (order !== null) return order === 1 ? newestOwn : cached;
+    // Opaque versions: a cache that still shows one of our older writes lags behind our newest.
+    return own!.includes(cached) ? newestOwn : cached;
+  }
+
   private async write(key: string): Promise<void> {
     this.dirty.delete(key);
     if (this.stopped) return;
@@ -180,9 +206,12 @@ export class StatusWriter {
       return;
     }
     const { namespace, name } = parseKey(key);
-    // The whole status, and only onto the Runner it was rendered for (not a namesake created since).
+    const precondition = this.preconditionFor(key, rendered.resourceVersion);
+    // The whole status, only onto the Runner it was rendered for (not a namesake created since), and only over
+    // the version last seen: the server answers 409 if the Runner changed since.
     const patch = [
       { op: 'test', path: '/metadata/uid', value: rendered.uid },
+      ...(precondition ? [{ op: 'replace', path: '/metadata/resourceVersion', value: precondition }] : []),
       { op: 'add', path: '/status', value: rendered.desired },
     ];
     const path = objectPath(API_VERSION, PLURAL, namespace, name, 'status');
@@ -199,9 +228,19 @@ export class StatusWriter {
       if (err instanceof ApiError && err.code === 429) throw err; // the queue waits and sends it again
       const code = (err as { code?: number }).code;
       if (code === 404 || code === 422) return; // gone, or replaced by a namesake: its own events follow
-      this.errors += 1;
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
+      if (code === 409) {
+        // Changed since this replica last saw it: written again over the newer version, compared with what it holds.
+        this.conflicts += 1;
+        this.overwritten.add(key);
+        const retryMs = backoffDelay(CONFLICT_RETRY_BACKOFF, failures - 1);
+        this.options.log.info({ runner: key, resourceVersion: precondition, retryMs }, 'status write conflicted with a newer version of the Runner; will write over the newer one');
+        if (failures >= CONFLICTS_BEFORE_ERROR) this.options.onResult(key, `status write failed: ${failures} conflicts in a row: ${errorText(err)}`);
+        setTimeout(() => this.schedule(key, true), retryMs);
+        return;
+      }
+      this.errors += 1;
       const retryMs = backoffDelay(WRITE_RETRY_BACKOFF, failures - 1);
       this.options.log.warn({ runner: key, err: errorText(err), retryMs }, 'status write failed; will retry');
       this.options.onResult(key, `status write failed: ${errorText(err)}`);

@@ -121,6 +121,7 @@ export function createMetrics(): { registry: Registry; runs: RunMetrics; notify:
     readCounter(registry, 'hestia_status_writes_total', 'Status writes sent', [], () => [[{}, operator.stats.statusWrites]]);
     readCounter(registry, 'hestia_status_writes_skipped_total', 'Status writes not sent because nothing would change', [], () => [[{}, operator.stats.statusWritesSkipped]]);
     readCounter(registry, 'hestia_status_write_errors_total', 'Status writes that failed (each retried with backoff)', [], () => [[{}, operator.stats.statusWriteErrors]]);
+    readCounter(registry, 'hestia_status_write_conflicts_total', 'Status writes answered 409: the Runner had changed since this replica saw it (each written again over the newer version)', [], () => [[{}, operator.stats.statusWriteConflicts]]);
     readCounter(registry, 'hestia_actor_failures_total', 'Runner actors stopped by an action that threw (each restarted from its last snapshot, with backoff)', [], () => [[{}, operator.stats.actorFailures]]);
     readCounter(registry, 'hestia_writes_throttled_total', 'Writes the API server refused with 429 (API Priority and Fairness); sent again after Retry-After', [], () => [[{}, operator.stats.writesThrottled]]);
     readCounter(registry, 'hestia_watch_restarts_total', 'Watches re-established after an error, by kind', ['kind'], () => operator.watchCaches.map((c) => [{ kind: c.source.kind }, c.restarts]));

@@ -51,6 +51,25 @@ describe('answers to writes asked for as metadata', () => {
     expect(answer.metadata?.resourceVersion).toMatch(/^\d+$/);
   });
 
+  it('a status write as the operator sends it (JSON patch with the resourceVersion) is refused 409 over a newer version, and lands over the current one', async () => {
+    await createRunner(runnerManifest(ns, 'precondition', {}));
+    const path = objectPath(API_VERSION, PLURAL, ns, 'precondition', 'status');
+    const read = await client.request<Answer & { metadata: { uid: string; resourceVersion: string } }>('GET', objectPath(API_VERSION, PLURAL, ns, 'precondition'));
+    const write = (resourceVersion: string, state: string) => client.patch<Answer>(path, [
+      { op: 'test', path: '/metadata/uid', value: read.metadata.uid },
+      { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
+      { op: 'add', path: '/status', value: { state } },
+    ], 'application/json-patch+json', METADATA_ONLY);
+    const first = await write(read.metadata.resourceVersion, 'Running');
+    expect(BigInt(first.metadata!.resourceVersion!)).toBeGreaterThan(BigInt(read.metadata.resourceVersion));
+    const stale = await write(read.metadata.resourceVersion, 'Failed').catch((err: unknown) => err);
+    expect(stale).toBeInstanceOf(ApiError);
+    expect((stale as ApiError).code).toBe(409);
+    await write(first.metadata!.resourceVersion!, 'Succeeded');
+    const now = await client.request<{ status?: { state?: string } }>('GET', objectPath(API_VERSION, PLURAL, ns, 'precondition'));
+    expect(now.status?.state).toBe('Succeeded');
+  });
+
   it('a deletecollection comes back as the list of what it deleted; asked for as one object, it is refused', async () => {
     await client.send('POST', collectionPath('batch/v1', 'jobs', ns), { body: job('answers-2') });
     await client.send('POST', collectionPath('batch/v1', 'jobs', ns), { body: job('answers-3') });

@@ -3,7 +3,7 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunnerStatus } from '../../src/api/runner.ts';
-import type { KubeClient } from '../../src/k8s/client.ts';
+import { ApiError, type KubeClient } from '../../src/k8s/client.ts';
 import { WriteQueue } from '../../src/k8s/write-queue.ts';
 import { statusDigest } from '../../src/operator/cached-objects.ts';
 import { StatusWriter } from '../../src/operator/status-writer.ts';
@@ -75,6 +75,76 @@ describe('StatusWriter and another client', () => {
     h.rivalWrites({ state: 'Succeeded' });
     await vi.waitFor(() => expect(h.writer.skipped).toBe(1));
     expect(h.patches).toHaveLength(1);
+  });
+});
+
+describe('StatusWriter preconditions', () => {
+  /** A server that refuses a write whose resourceVersion is not its own (409), and a watch cache that lags. */
+  function versioned(cacheCatchesUpAfterConflicts = Infinity) {
+    let conflicts = 0;
+    const server = { status: {} as RunnerStatus, version: 10 };
+    const cache = { status: {} as RunnerStatus, version: '10' };
+    const sent: (string | undefined)[] = [];
+    const results: (string | null)[] = [];
+    let state = 'Running';
+    const client = {
+      patch: async (_path: string, ops: { op: string; path: string; value: unknown }[]) => {
+        const precondition = ops.find((o) => o.path === '/metadata/resourceVersion')?.value as string | undefined;
+        sent.push(precondition);
+        if (precondition !== String(server.version)) {
+          // The watch event of the change that made the write conflict reaches the cache meanwhile.
+          if (++conflicts >= cacheCatchesUpAfterConflicts) cacheCatchesUp();
+          throw new ApiError(409, JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'the object has been modified' }));
+        }
+        server.status = ops.find((o) => o.op === 'add')!.value as RunnerStatus;
+        server.version += 1;
+        return { metadata: { resourceVersion: String(server.version) } };
+      },
+    } as unknown as KubeClient;
+    const log = pino({ level: 'silent' });
+    const writer = new StatusWriter({
+      client, queue: new WriteQueue(log), log, coalesceMs: 1, onResult: (_key, error) => results.push(error),
+      source: { render: () => ({ uid: 'u', desired: { state } as RunnerStatus, currentDigest: statusDigest(cache.status), resourceVersion: cache.version }) },
+    });
+    /** Another client changes the Runner; the watch cache has not heard of it yet. */
+    const changedElsewhere = () => (server.version += 1);
+    function cacheCatchesUp() {
+      cache.version = String(server.version);
+      cache.status = server.status;
+    }
+    return { server, sent, results, writer, changedElsewhere, set: (s: string) => (state = s) };
+  }
+
+  it('writes over the version its cache holds, and over its own last write while that write’s echo is on its way', async () => {
+    const h = versioned();
+    h.writer.schedule(KEY, true);
+    await vi.waitFor(() => expect(h.server.status).toEqual({ state: 'Running' }));
+    h.set('Succeeded'); // the run ends before the watch brought the first write back
+    h.writer.schedule(KEY, true);
+    await vi.waitFor(() => expect(h.server.status).toEqual({ state: 'Succeeded' }));
+    expect(h.sent).toEqual(['10', '11']);
+    expect(h.writer.conflicts).toBe(0);
+    h.writer.stop();
+  });
+
+  it('is refused over a version it has not seen, and writes again once its cache caught up, without reporting an error', async () => {
+    const h = versioned(1);
+    h.changedElsewhere(); // e.g. a user edited the spec, or another replica wrote last
+    h.writer.schedule(KEY, true);
+    await vi.waitFor(() => expect(h.writer.conflicts).toBe(1));
+    await vi.waitFor(() => expect(h.server.status).toEqual({ state: 'Running' }));
+    expect(h.sent).toEqual(['10', '11']);
+    expect(h.results).toEqual([null]);
+    h.writer.stop();
+  });
+
+  it('says in the status once its writes conflict three times in a row', async () => {
+    const h = versioned();
+    h.changedElsewhere(); // and the cache never catches up
+    h.writer.schedule(KEY, true);
+    await vi.waitFor(() => expect(h.results.at(-1)).toMatch(/^status write failed: 3 conflicts in a row/), { timeout: 3_000 });
+    expect(h.server.status).toEqual({});
+    h.writer.stop();
   });
 });
 
