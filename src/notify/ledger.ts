@@ -60,12 +60,26 @@ export class Ledger {
     return book;
   }
 
-  /** What a Notification's status says it delivered (once, when it is first seen). */
-  load(notification: string, delivered: Record<string, DeliveredEntry> | undefined): void {
-    if (this.books.has(notification)) return;
+  /**
+   * What a Notification's status says was delivered, taken in whenever it is read: at first sight, and each time the
+   * status changes, since replicas that share the Runners each record their own deliveries there (a merge patch of
+   * the entries they changed) and one that takes a Runner over must know what its previous owner sent. A digest
+   * delivered by anyone counts as delivered; what this replica recorded and has not written yet is kept.
+   */
+  merge(notification: string, delivered: Record<string, DeliveredEntry> | undefined): void {
     const book = this.book(notification);
     for (const [runner, entry] of Object.entries(delivered ?? {})) {
-      if (entry && typeof entry.at === 'string' && Array.isArray(entry.ids)) book.entries.set(runner, { at: entry.at, ids: entry.ids.filter((i) => typeof i === 'string') });
+      if (!entry || typeof entry.at !== 'string' || !Array.isArray(entry.ids)) continue;
+      const ids = entry.ids.filter((i) => typeof i === 'string');
+      const mine = book.entries.get(runner);
+      if (!mine) {
+        book.entries.set(runner, { at: entry.at, ids });
+        continue;
+      }
+      if (ids.every((i) => mine.ids.includes(i)) && mine.at >= entry.at) continue;
+      // Theirs first, then ours: the newest IDS_KEPT are kept, and ours are the ones this replica may be asked about.
+      const merged = [...ids.filter((i) => !mine.ids.includes(i)), ...mine.ids].slice(-IDS_KEPT);
+      book.entries.set(runner, { at: mine.at > entry.at ? mine.at : entry.at, ids: merged });
     }
   }
 

@@ -63,8 +63,13 @@ export interface NotifierDeps {
   now: () => Date;
   options: NotifyOptions;
   metrics: NotifyMetrics;
-  /** Every Runner in the operator's cache (read once, when notifications start). */
+  /** Every Runner in the operator's cache that this replica acts on (read once, when notifications start). */
   runners(): Iterable<Runner>;
+  /**
+   * Whether this replica acts on the object of this uid (replicas sharing the Runners, src/shard/): it sends only its
+   * own Runners' notices, and writes the conditions of only its own Destinations and Notifications. Default: all.
+   */
+  owns?(uid: string): boolean;
 }
 
 /** How often the notifier looks again for its resources when the API server does not serve them yet. */
@@ -85,6 +90,9 @@ interface Queued extends Delivery {
   notification: string;
   /** The Notification's uid: one deleted and created again under its name does not send what the old one queued. */
   notificationUid: string;
+  runnerUid: string;
+  /** Not sent because its Runner moved to another replica, which sends it: not recorded as done. */
+  handedOver?: boolean;
 }
 
 const stripManaged = <T extends KubernetesObject>(o: KubernetesObject): T => {
@@ -203,9 +211,38 @@ export class Notifier {
     this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), true));
   }
 
-  /** A Runner this replica now acts on (taken over from another): what it did lately is considered as at start-up. */
-  adopted(runner: Runner): void {
-    this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), false));
+  /**
+   * Runners this replica now acts on (taken over from another): the Notifications that hear them are read afresh
+   * first — the watch may not yet have brought what their previous owner recorded as delivered just before it let
+   * them go — and then what they did lately is considered, as at start-up.
+   */
+  adopted(runners: readonly Runner[]): void {
+    if (!this.active || runners.length === 0) return;
+    const hearing = new Set<string>();
+    for (const r of runners) for (const key of this.byNamespace.get(r.metadata.namespace ?? '') ?? []) hearing.add(key);
+    void Promise.all([...hearing].map((key) => this.readRecords(key))).then(() => {
+      for (const runner of runners) if (this.owned(runner.metadata.uid)) this.guarded('Runner', () => this.consider(runner, occurrencesOf(runner), false));
+    });
+  }
+
+  /** What the Notification's status says was delivered, read from the API server, not the watch. */
+  private async readRecords(key: string): Promise<void> {
+    const { namespace, name } = parseKey(key);
+    try {
+      const n = await this.deps.client.get<Notification>(objectPath(NOTIFY_API_VERSION, NOTIFICATION_PLURAL, namespace, name));
+      if (n.metadata.uid === this.subscriptions.get(key)?.uid) this.ledger.merge(key, n.status?.delivered);
+    } catch (err) {
+      this.deps.log.warn({ notification: key, err: errorText(err) }, 'could not read what a Notification delivered; its watch tells it');
+    }
+  }
+
+  /** Writes at once what was recorded as delivered (a replica handing Runners over leaves that behind it). */
+  writeRecords(ms: number): Promise<void> {
+    return this.ledger.drain(ms);
+  }
+
+  private owned(uid: string | undefined): boolean {
+    return this.deps.owns?.(uid ?? '') ?? true;
   }
 
   /** A run started or ended (told by the Runner's actor, before any status shows it). */
@@ -249,7 +286,7 @@ export class Notifier {
       if (!happening || !(at >= s.usableSince) || now - at > DELIVERY_HORIZON_MS) continue;
       const notice = noticeOf(runner, o, happening);
       if (this.ledger.has(s.key, runnerKey, deliveredDigest(notice.id))) continue;
-      const delivery: Queued = { key: `${s.key}|${notice.id}`, destination: s.destination, runner: runnerKey, happenedAt: at, attempts: 0, notice, notification: s.key, notificationUid: s.uid };
+      const delivery: Queued = { key: `${s.key}|${notice.id}`, destination: s.destination, runner: runnerKey, runnerUid: runner.metadata.uid ?? '', happenedAt: at, attempts: 0, notice, notification: s.key, notificationUid: s.uid };
       const { namespace, name } = parseKey(s.destination);
       if (this.destinations.get(namespace, name)?.spec?.suspend) this.dropped(delivery, 'cancelled', 'its Destination is suspended');
       else this.deliveries.enqueue(delivery);
@@ -277,6 +314,10 @@ export class Notifier {
   private async send(d: Queued): Promise<Answer | 'cancelled'> {
     const s = this.subscriptions.get(d.notification);
     if (!s || s.uid !== d.notificationUid || !usable(s) || s.destination !== d.destination) return 'cancelled';
+    if (!this.owned(d.runnerUid)) {
+      d.handedOver = true;
+      return 'cancelled';
+    }
     const { namespace, name } = parseKey(d.destination);
     const destination = this.destinations.get(namespace, name);
     const state = this.states.get(d.destination);
@@ -318,7 +359,9 @@ export class Notifier {
     }
   }
 
-  private dropped(d: Queued, reason: DropReason, detail: string): void {
+  private dropped(d: Queued, given: DropReason, detail: string): void {
+    // Left to the replica that took its Runner over, as at a stop: not done, and not this Destination's fault.
+    const reason: DropReason = d.handedOver ? 'stopped' : given;
     this.deps.metrics.dropped(d.destination, reason);
     // Each at debug: a receiver that is down drops one per notice; the Warning Event below (and its log) sums them up.
     this.deps.log.debug({ notification: d.notification, destination: d.destination, id: d.notice.id, reason, detail }, 'notification dropped');
@@ -387,10 +430,11 @@ export class Notifier {
   private notificationChanged(prev: Notification | undefined, n: Notification): void {
     const key = objectKey(n);
     const old = this.subscriptions.get(key);
-    // Our own status writes come back here: only a new spec, a new object under the name, or a first sight count.
-    if (prev && old && old.uid === n.metadata.uid && old.generation === n.metadata.generation) return;
+    // Our own status writes come back here (and other replicas' records of their deliveries): besides those, only a
+    // new spec, a new object under the name, or a first sight count.
+    if (prev && old && old.uid === n.metadata.uid && old.generation === n.metadata.generation) return void this.ledger.merge(key, n.status?.delivered);
     if (old && old.uid !== n.metadata.uid) this.notificationDeleted(prev ?? n);
-    this.ledger.load(key, n.status?.delivered);
+    this.ledger.merge(key, n.status?.delivered);
     const s = subscriptionOf(n, this.deps.options.crossNamespace);
     const current = old && old.uid === n.metadata.uid ? old : undefined;
     const now = this.deps.now().getTime();
@@ -433,6 +477,8 @@ export class Notifier {
 
   /** `since`: the transition time a condition that moves gets, by type, when it is not now. */
   private writeConditions(plural: string, key: string, o: Destination | Notification, next: Condition[], since: Record<string, string> = {}): void {
+    // One replica writes each object's conditions (the owner of its uid's slot), so they do not flap between views.
+    if (!this.owned(o.metadata.uid)) return;
     if (next.every((c) => conditionsSay(o.status?.conditions, c, o.metadata.generation, o.status?.observedGeneration))) return;
     const now = this.deps.now().toISOString();
     const conditions = next.map((c) => keepTransitionTime(c, o.status?.conditions ?? [], since[c.type] ?? now));

@@ -10,6 +10,7 @@ import { slotOf } from '../shard/ring.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import type { RunnerActors } from './actors.ts';
 import { runnerKey } from './selections.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import type { StatusWriter } from './status-writer.ts';
 
 /** Reads of adopted Runners in flight at most: a replica taking a quarter of 20,000 Runners reads 5,000. */
@@ -28,6 +29,7 @@ export interface HandoverDeps {
   runners(): Iterable<Runner>;
   actors: Pick<RunnerActors, 'view' | 'runtime' | 'pause' | 'size'>;
   statusWriter: Pick<StatusWriter, 'drainKeys'>;
+  notifier: Pick<Notifier, 'writeRecords'>;
   /** Resumes these Runners' actors from their snapshots, as at start-up; returns how many resumed. */
   adopt(runners: Runner[]): number;
   /** Removes the Runner's actor and what is kept for it. */
@@ -112,7 +114,8 @@ export class Handover {
 
   /**
    * This replica stops acting on the Runners of these slots: no event reaches their actors from here on, their timers
-   * stop, what their statuses still have to say is written (5 s at most), then their actors are removed.
+   * stop, what their statuses still have to say and what was delivered for them are written (5 s at most), then their
+   * actors are removed.
    */
   async release(slots: Iterable<number>): Promise<void> {
     const lost = new Set(slots);
@@ -128,7 +131,11 @@ export class Handover {
       if (lost.has(slotOf(uid)) && actors.runtime(key)?.uid === uid) keys.set(key, uid);
     }
     for (const key of keys.keys()) actors.pause(key);
+    // Their statuses and what was delivered for them are left behind: the next owner resumes from the one and does
+    // not send again what the other says was sent.
+    const started = performance.now();
     await this.deps.statusWriter.drainKeys(new Set(keys.keys()), RELEASE_DRAIN_MS);
+    await this.deps.notifier.writeRecords(Math.max(0, RELEASE_DRAIN_MS - (performance.now() - started)));
     for (const [key, uid] of keys) this.deps.forget(key, uid);
     this.deps.log.info({ slots: lost.size, runners: keys.size, owned: actors.size }, 'released Runners');
   }

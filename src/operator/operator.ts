@@ -214,6 +214,7 @@ export class Operator {
       options: options.notify ?? { allowLocal: false, crossNamespace: false },
       metrics: options.notifyMetrics ?? NO_NOTIFY_METRICS,
       runners: () => [...this.caches.runners.list()].filter((r) => this.owns(r.metadata.uid ?? '')),
+      owns: (uid) => this.owns(uid),
     });
     if (options.sharded) {
       this.handover = new Handover({
@@ -222,6 +223,7 @@ export class Operator {
         runners: () => this.caches.runners.list(),
         actors: this.actors,
         statusWriter: this.statusWriter,
+        notifier: this.notifier,
         adopt: (runners) => this.adopt(runners),
         forget: (key, uid) => this.forgetActor(key, uid),
       });
@@ -358,7 +360,7 @@ export class Operator {
     for (const runner of runners) this.actors.catchUpMissedTick(runner);
     // Taken over from another replica: news its previous owner may not have sent (before start-up, the notifier is not
     // active yet, and its start considers every Runner).
-    for (const runner of runners) this.notifier.adopted(runner);
+    this.notifier.adopted(runners);
     return restored;
   }
 

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ANNOTATION_TRIGGER, GROUP, VERSION, type Runner } from '../../src/api/runner.ts';
 import { DESTINATION_PLURAL, HAPPENINGS, NOTIFICATION_PLURAL, type DestinationSpec, type Happening, type Notification, type NotificationSpec } from '../../src/notify/api.ts';
 import { deliveredDigest } from '../../src/notify/happenings.ts';
+import { assignSlots, slotOf } from '../../src/shard/ring.ts';
 import type { NotifyOptions } from '../../src/notify/notifier.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { connectionOf } from '../../src/k8s/kubeconfig.ts';
@@ -27,7 +28,7 @@ import { FaultProxy } from '../support/fault-proxy.ts';
 import { operatorClient, operatorKubeConfig, OPERATOR_NAMESPACE } from './support/identity.ts';
 import { endProcess } from './support/operator-process.ts';
 import {
-  condition, core, createDeployment, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, installCrd, kc, patchRunner,
+  condition, core, createDeployment, createNamespace, createRunner, custom, deleteNamespace, ENABLE, FAIL_LABEL, getRunner, installCrd, kc, patchRunner,
   rollOut, runnerManifest, stays, waitFor, waitForRunner,
 } from './support/kube.ts';
 import { POD_BEHAVIOUR, startFlakyAgent, withPods } from './support/pod-behaviour.ts';
@@ -627,6 +628,64 @@ describe.concurrent('a leader hand-over', () => {
     const last = await toldSuccess(ns, 'last', receiver);
     expect([receiver.acceptedCount(due), receiver.acceptedCount(later), receiver.acceptedCount(last)]).toEqual([1, 1, 1]);
     await c.kill('SIGTERM');
+  });
+});
+
+describe.concurrent('replicas that share the Runners (HESTIA_SHARDING)', () => {
+  it('send each notice once through a hand-over: what the stopped replica delivered is not sent again, what it could not is sent by the next owner', async () => {
+    const ns = await namespaceFor('notify-sharded');
+    const receiver = await started(startCloudEventsReceiver());
+    const ring = `hestia-notify-shard-${process.pid}`;
+    const replica = (identity: string) => operatorProcessIn([ns], {
+      HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: ring,
+      HESTIA_LEASE_SECONDS: '4', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '2.5', HESTIA_LEASE_RETRY_SECONDS: '0.5',
+    });
+    const views = async () => (await coordination.listNamespacedLease({ namespace: OPERATOR_NAMESPACE, labelSelector: `hestia.stakater.com/member-of=${ring}` })).items
+      .map((l) => l.metadata?.annotations?.['hestia.stakater.com/view']);
+    const a = await replica('replica-a');
+    const b = await replica('replica-b');
+    await waitFor('both replicas to act on one view', async () => {
+      const v = await views();
+      return v.length === 2 && v.every((x) => x !== undefined && x === v[0] && x.includes('replica-a') && x.includes('replica-b'));
+    }, 30_000);
+    await subscribe(ns, 'successes', { type: 'CloudEvents', address: receiver.url }, ['RunSucceeded']);
+
+    // Runs Runners named prefix-i, `ran` each, until `count` have run and one of them is replica-a's (whose Runners
+    // move): the ring says which replica owns each (src/shard/ring.ts).
+    const owners = assignSlots(['replica-a', 'replica-b']);
+    const ofReplicaA = async (name: string) => owners[slotOf((await getRunner(ns, name)).metadata.uid!)] === 'replica-a';
+    const runUntilOneOfA = async (prefix: string, count: number, ran: (name: string) => Promise<string>) => {
+      const ids: string[] = [];
+      let hasA = false;
+      for (let i = 0; ids.length < count || !hasA; i++) {
+        ids.push(await ran(`${prefix}-${i}`));
+        hasA ||= await ofReplicaA(`${prefix}-${i}`);
+      }
+      return ids;
+    };
+    // Delivered by whichever replica owns each Runner, and recorded by it.
+    const delivered = await runUntilOneOfA('told', 4, (name) => toldSuccess(ns, name, receiver));
+    for (let i = 0; i < delivered.length; i++) await deliveredRecorded(ns, 'successes', `told-${i}`, delivered[i]!);
+    // Due and not delivered (the receiver refuses; a failing Destination's notices wait behind its first): the next
+    // owner of replica-a's Runner sends it.
+    receiver.answer('unavailable');
+    const due = await runUntilOneOfA('due', 2, async (name) => {
+      await createRunner(runnerManifest(ns, name, {}));
+      return runNoticeId(await finished(ns, name), 'RunSucceeded');
+    });
+    await waitFor('the receiver to have refused a notice', () => receiver.answered(503).length > 0);
+
+    await a.kill('SIGTERM');
+    receiver.answer('accept');
+    await waitFor('replica-b to act on every slot', async () => {
+      const v = await views();
+      return v.length === 1 && v[0] === 'replica-b';
+    }, 30_000);
+    for (const id of due) await waitFor(`${id} delivered`, () => receiver.acceptedCount(id) > 0, 30_000);
+    // Whatever replica-b would send again of what replica-a delivered is queued before this one.
+    const last = await toldSuccess(ns, 'last', receiver);
+    expect([...delivered, ...due, last].map((id) => receiver.acceptedCount(id))).toEqual(new Array(delivered.length + due.length + 1).fill(1));
+    await b.kill('SIGTERM');
   });
 });
 

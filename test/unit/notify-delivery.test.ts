@@ -358,10 +358,24 @@ describe('the ledger of what was delivered', () => {
     await l.drain(1_000);
     expect(writes).toEqual([{ 'qa/smoke': { at: '2026-12-02T11:59:00Z', ids: ['aaa'] } }]);
     const again = ledger().l;
-    again.load('qa/n', writes[0] as Record<string, DeliveredEntry>);
+    again.merge('qa/n', writes[0] as Record<string, DeliveredEntry>);
     expect(again.has('qa/n', 'qa/smoke', 'aaa')).toBe(true);
     expect(again.has('qa/n', 'qa/smoke', 'bbb')).toBe(false);
     expect(again.has('qa/other', 'qa/smoke', 'aaa')).toBe(false);
+  });
+
+  it('takes in what another replica recorded each time the status is read, keeping what it has not written yet', async () => {
+    const { l, writes } = ledger();
+    l.record('qa/n', 'qa/mine', 'm1', '2026-12-02T11:59:00Z');
+    // Another replica's record, read from the Notification's status before this one's write came back.
+    l.merge('qa/n', { 'qa/theirs': { at: '2026-12-02T11:58:00Z', ids: ['t1'] }, 'qa/mine': { at: '2026-12-02T11:50:00Z', ids: ['old'] } });
+    expect(['t1', 'm1', 'old'].map((id) => l.has('qa/n', id === 't1' ? 'qa/theirs' : 'qa/mine', id))).toEqual([true, true, true]);
+    // Read again later: a Runner taken over from that replica, with what it sent since.
+    l.merge('qa/n', { 'qa/theirs': { at: '2026-12-02T11:59:30Z', ids: ['t1', 't2'] } });
+    expect(l.has('qa/n', 'qa/theirs', 't2')).toBe(true);
+    await l.drain(1_000);
+    // Only what this replica recorded is written by it: the other's entries are on the server already.
+    expect(writes).toEqual([{ 'qa/mine': { at: '2026-12-02T11:59:00Z', ids: ['m1'] } }]);
   });
 
   it('writes only what changed, and removes Runners whose news is older than the horizon', async () => {
