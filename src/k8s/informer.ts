@@ -24,6 +24,11 @@ export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
   fieldSelector?: string;
   /** What of an object is kept in the cache (default: all of it). */
   slim?: (object: KubernetesObject) => T;
+  /**
+   * Whether an object is cached at all (default: every one). What it says may change (a replica sharing the Runners
+   * keeps only its own Runners' Jobs): `resync` then takes in what is kept now, `dropUnkept` lets go of the rest.
+   */
+  keep?: (object: KubernetesObject) => boolean;
 }
 
 export type ChangeHandler<T> = (previous: T | undefined, current: T) => void;
@@ -70,6 +75,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   private stopped = true;
   private loop: Promise<void> | undefined;
   private syncWaiters: (() => void)[] = [];
+  /** Callers of `resync`, each waiting for a LIST begun after it asked. */
+  private resyncWaiters: (() => void)[] = [];
+  private relistWanted = false;
   /** Ends the wait before the next attempt (on stop or resync). */
   private wake: (() => void) | undefined;
   private readonly projection: Projection<T>;
@@ -111,12 +119,21 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
    */
   async resync(): Promise<void> {
     if (this.stopped) return;
-    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    // Resolved by a LIST that starts after this call, not by one already under way (it may have passed over
+    // objects that `slim` or `keep` now treat otherwise).
+    const listed = new Promise<void>((resolve) => this.resyncWaiters.push(resolve));
+    this.relistWanted = true;
     this.resyncing = true;
-    this.resourceVersion = undefined;
     this.abort?.abort();
     this.wake?.();
-    await synced;
+    await listed;
+  }
+
+  /** Objects `keep` no longer keeps leave the cache, each told as deleted (it is gone from what the cache serves). */
+  dropUnkept(): void {
+    const keep = this.source.keep;
+    if (!keep) return;
+    for (const [key, object] of [...this.store]) if (!keep(object)) this.deleted(key, object);
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -149,7 +166,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.stopped = true;
     this.abort?.abort();
     this.wake?.();
-    for (const resolve of this.syncWaiters.splice(0)) resolve();
+    for (const resolve of [...this.syncWaiters.splice(0), ...this.resyncWaiters.splice(0)]) resolve();
     await this.loop;
   }
 
@@ -159,7 +176,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
       const run: WatchRun = { opened: false, openMs: 0, events: 0 };
       let failure: { error: unknown } | undefined;
       try {
-        if (this.resourceVersion === undefined) await this.relist();
+        if (this.resourceVersion === undefined || this.relistWanted) await this.relist();
+        // Asked to list again while that LIST was under way: at once, before any watch.
+        if (this.relistWanted) continue;
         await this.watch(run);
       } catch (error) {
         failure = { error };
@@ -208,6 +227,18 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   /** A paged LIST; objects gone since the last one are told as deleted, changed ones as changed. */
   private async relist(): Promise<void> {
+    const waiting = this.resyncWaiters.splice(0);
+    this.relistWanted = false;
+    try {
+      await this.listAll();
+    } catch (err) {
+      this.resyncWaiters.unshift(...waiting); // answered by the LIST that succeeds
+      throw err;
+    }
+    for (const resolve of waiting) resolve();
+  }
+
+  private async listAll(): Promise<void> {
     this.resyncing = false;
     this.lists += 1;
     const fresh = new Map<string, T>();
@@ -221,6 +252,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         fieldSelector: this.source.fieldSelector,
       });
       for (const item of page.items ?? []) {
+        if (this.source.keep && !this.source.keep(item)) continue;
         const key = objectKey(item);
         // One that cannot be projected keeps its last projection: it is not gone, and must not be told as deleted.
         const slim = this.projection.of(key, item) ?? this.store.get(key);
@@ -270,6 +302,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
       case 'ADDED':
       case 'MODIFIED': {
         const key = objectKey(event.object);
+        if (this.source.keep && !this.source.keep(event.object)) {
+          const last = this.store.get(key);
+          if (last) this.deleted(key, last);
+          break;
+        }
         const slim = this.projection.of(key, event.object);
         if (slim) this.changed(key, slim);
         break;

@@ -30,6 +30,7 @@ export interface WatchCache<T extends KubernetesObject> extends CacheHealth {
   start(): Promise<void>;
   stop(): Promise<void>;
   resync(): Promise<void>;
+  dropUnkept(): void;
 }
 
 /** A watch cache of one kind in the scope: an Informer, or one per namespace behind one face. */
@@ -93,6 +94,10 @@ class NamespacedCaches<T extends KubernetesObject> implements WatchCache<T> {
 
   async resync(): Promise<void> {
     await Promise.all(this.all.map((i) => i.resync()));
+  }
+
+  dropUnkept(): void {
+    for (const i of this.all) i.dropUnkept();
   }
 
   async start(): Promise<void> {

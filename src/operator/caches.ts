@@ -19,9 +19,13 @@ export class Caches {
   private keepSnapshots = true;
   private readonly keyByUid = new Map<string, string>();
 
-  constructor(client: KubeClient, log: Logger, scope: WatchScope) {
+  /** `keepJob`: which Jobs are cached (replicas that share the Runners: those of their own Runners); default all. */
+  constructor(client: KubeClient, log: Logger, scope: WatchScope, keepJob?: (job: V1Job) => boolean) {
     this.runners = watchCache<CachedRunner>(client, { apiVersion: API_VERSION, kind: 'Runner', plural: PLURAL, slim: (o) => slimRunner(o, this.keepSnapshots) }, log, scope);
-    this.jobs = watchCache<V1Job>(client, { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', labelSelector: LABEL_RUNNER_NAME, slim: slimJob }, log, scope);
+    this.jobs = watchCache<V1Job>(client, {
+      apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', labelSelector: LABEL_RUNNER_NAME, slim: slimJob,
+      ...(keepJob ? { keep: (o: KubernetesObject) => keepJob(o as V1Job) } : {}),
+    }, log, scope);
     this.namespaces = scope.namespaces === null
       ? watchCache<V1Namespace>(client, { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', clusterScoped: true, slim: slimNamespace }, log, scope)
       : null;

@@ -1,11 +1,13 @@
 // Runners handed between replicas that share them (src/shard/): which ones this replica acts on, and how it takes a
 // slot's Runners up and gives them back. The slots come from the member Leases (src/shard/membership.ts), whose fence
 // ensures no other replica acts on a slot this one is told to adopt.
+import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, PLURAL, type Runner } from '../api/runner.ts';
 import { objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
+import type { WatchCache } from '../k8s/watch-scope.ts';
 import { slotOf } from '../shard/ring.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import type { RunnerActors } from './actors.ts';
@@ -30,6 +32,8 @@ export interface HandoverDeps {
   actors: Pick<RunnerActors, 'view' | 'runtime' | 'pause' | 'size'>;
   statusWriter: Pick<StatusWriter, 'drainKeys'>;
   notifier: Pick<Notifier, 'writeRecords'>;
+  /** The Jobs cache, which keeps only the Jobs of the Runners this replica acts on. */
+  jobs: Pick<WatchCache<V1Job>, 'resync' | 'dropUnkept'>;
   /** Resumes these Runners' actors from their snapshots, as at start-up; returns how many resumed. */
   adopt(runners: Runner[]): number;
   /** Removes the Runner's actor and what is kept for it. */
@@ -68,6 +72,9 @@ export class Handover {
       this.moved(slot);
     }
     const epochs = new Map([...gained].map((slot) => [slot, this.epochs.get(slot)!]));
+    // Their Jobs, which this replica did not cache while they were another's, before any of them resumes: its run
+    // is recovered from them.
+    await this.deps.jobs.resync();
     const wanted = [...this.deps.runners()].filter((r) => gained.has(slotOf(r.metadata.uid ?? '')) && !this.deps.actors.view(r.metadata.uid ?? ''));
     await this.take(wanted, epochs, 0);
   }
@@ -137,6 +144,7 @@ export class Handover {
     await this.deps.statusWriter.drainKeys(new Set(keys.keys()), RELEASE_DRAIN_MS);
     await this.deps.notifier.writeRecords(Math.max(0, RELEASE_DRAIN_MS - (performance.now() - started)));
     for (const [key, uid] of keys) this.deps.forget(key, uid);
+    this.deps.jobs.dropUnkept();
     this.deps.log.info({ slots: lost.size, runners: keys.size, owned: actors.size }, 'released Runners');
   }
 }

@@ -22,6 +22,7 @@ import { HeldEvents } from './held-events.ts';
 import { JobHistory } from './job-history.ts';
 import { JobPruner, jobToDelete } from './job-pruner.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
+import { controllingRunnerUid } from '../runner/job.ts';
 import { historyFromJobs } from '../runner/runs-from-jobs.ts';
 import { lastRunStatus } from '../runner/status.ts';
 import { runnerEffects } from './runner-effects.ts';
@@ -113,7 +114,11 @@ export class Operator {
     this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
     this.scope = options.scope ?? CLUSTER_WIDE;
-    this.caches = new Caches(client, log, this.scope);
+    // Sharing the Runners, a replica caches the Jobs of its own Runners only: others' are never read here.
+    this.caches = new Caches(client, log, this.scope, options.sharded ? (job) => {
+      const uid = controllingRunnerUid(job);
+      return !uid || this.owns(uid);
+    } : undefined);
     this.kinds = new WorkloadKinds(client, log, this.scope);
     this.work = new RunnerWork({
       reconcile: (key) => this.reconcile(key),
@@ -224,6 +229,7 @@ export class Operator {
         actors: this.actors,
         statusWriter: this.statusWriter,
         notifier: this.notifier,
+        jobs: this.caches.jobs,
         adopt: (runners) => this.adopt(runners),
         forget: (key, uid) => this.forgetActor(key, uid),
       });

@@ -4,7 +4,7 @@
 // which is about what the cache does with the objects it is given, not about the wire.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { KubeClient, Query, WatchEvent, WatchHandlers } from '../../src/k8s/client.ts';
 import { Informer } from '../../src/k8s/informer.ts';
 import { RESTART_BACKOFF, RestartBackoff, VERY_SHORT_WATCH_MS, provedHealthy, restartAfter, type WatchRun } from '../../src/k8s/watch-restart.ts';
@@ -208,7 +208,11 @@ class HeldListClient extends ScriptedClient {
   private answer: (() => void) | undefined;
   private listing: (() => void)[] = [];
 
+  /** LISTs begun. */
+  lists = 0;
+
   override get(): Promise<unknown> {
+    this.lists += 1;
     for (const resolve of this.listing.splice(0)) resolve();
     return new Promise((resolve) => (this.answer = () => resolve({ metadata: { resourceVersion: '10' }, items: [] })));
   }
@@ -232,5 +236,54 @@ describe('a cache stopped while its LIST is in flight', () => {
     client.answerList();
     await Promise.all([stopped, starting]);
     expect(client.watchVersions).toEqual([]);
+  });
+});
+
+// --- what is kept, and a re-list asked for while one is under way ---
+
+describe('a cache that keeps only some objects (keep)', () => {
+  it('caches only what `keep` keeps, lets go of what it no longer keeps, and takes the rest in at a resync', async () => {
+    const client = new ScriptedClient();
+    client.listed = [cm('mine', '1'), cm('theirs', '2')];
+    const kept = new Set(['mine']);
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim, keep: (o) => kept.has(o.metadata!.name!) }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    const names = () => [...informer.list()].map((o) => o.metadata!.name).sort();
+    const deleted: string[] = [];
+    informer.onDelete((o) => deleted.push(o.metadata!.name!));
+    expect(names()).toEqual(['mine']);
+    client.send({ type: 'MODIFIED', object: cm('theirs', '11') });
+    expect(names()).toEqual(['mine']);
+    // Given another's objects: the next LIST brings them; giving ours up lets them go, told as deleted.
+    kept.add('theirs');
+    await informer.resync();
+    expect(names()).toEqual(['mine', 'theirs']);
+    kept.delete('mine');
+    informer.dropUnkept();
+    expect(names()).toEqual(['theirs']);
+    expect(deleted).toEqual(['mine']);
+    // A change to one no longer kept is no change to the cache.
+    client.send({ type: 'MODIFIED', object: cm('mine', '12') });
+    expect(names()).toEqual(['theirs']);
+    await informer.stop();
+  });
+
+  it('answers a resync asked for while a LIST is under way only with a LIST begun after it', async () => {
+    const client = new HeldListClient();
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim }, logged().log, 'ns');
+    const starting = informer.start();
+    await client.whenListing();
+    let resynced = false;
+    const resync = informer.resync().then(() => (resynced = true));
+    client.answerList(); // the LIST that began before the resync was asked for
+    await starting;
+    await vi.waitFor(() => expect(client.lists).toBe(2)); // a second LIST, at once, before any watch
+    expect(resynced).toBe(false);
+    expect(client.watchVersions).toEqual([]);
+    client.answerList();
+    await resync;
+    expect(resynced).toBe(true);
+    await informer.stop();
   });
 });
