@@ -3,12 +3,9 @@
 // strikes: a replica SIGKILLed, one cut off from the API server (it stops at its renew deadline and exits) — each back
 // after the round, its Runners run meanwhile by the others —, two more started (3 → 5), two stopped with SIGTERM (5 → 3). Every
 // trigger of every Runner runs exactly once: 0 duplicates, 0 missed, and every status matches its Jobs.
-import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ANNOTATION_TRIGGER } from '../../src/api/runner.ts';
-import { operatorKubeConfig, OPERATOR_NAMESPACE } from '../integration/support/identity.ts';
 import { createRunner, patchRunner, runnerManifest, waitFor } from '../integration/support/kube.ts';
-import { apiServerAddress } from './support/control-plane.ts';
 import { awaitConvergence } from './support/convergence.ts';
 import { chaosEnvironment } from './support/environment.ts';
 import { bySize, recordFigures } from './support/figures.ts';
@@ -16,8 +13,7 @@ import { KEEP_EVERY_JOB } from './support/fleet.ts';
 import { JobBook, listJobs } from './support/job-book.ts';
 import { chaosSeed, seededRandom } from './support/killer.ts';
 import { countEventRuns, offCounts, totals } from './support/ledger.ts';
-import { kubeconfigFile, OperatorProcess } from './support/operator-process.ts';
-import { TcpProxy } from './support/tcp-proxy.ts';
+import { Ring } from './support/ring.ts';
 
 type Fault = 'kill' | 'partition' | 'grow' | 'shrink';
 
@@ -29,48 +25,13 @@ const size = bySize<{ runners: number; faults: Fault[] }>({
 const TIMING = { HESTIA_LEASE_SECONDS: '6', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '4', HESTIA_LEASE_RETRY_SECONDS: '1' };
 const RING = `chaos-sharded-${process.pid}`;
 
-interface Member {
-  process: OperatorProcess;
-  proxy: TcpProxy;
-}
-
-const members = new Map<string, Member>();
-const gone: Member[] = [];
+const ring = new Ring(RING, TIMING);
 let book: JobBook | undefined;
 
 afterAll(async () => {
   book?.stop();
-  for (const m of [...members.values(), ...gone]) {
-    await m.process.close();
-    await m.proxy.close();
-  }
+  await ring.close();
 });
-
-/** A replica (a new process, through a new proxy) of the ring, started. */
-async function join(identity: string): Promise<Member> {
-  const proxy = await TcpProxy.start(apiServerAddress());
-  const kubeconfig = kubeconfigFile(await operatorKubeConfig(), `sharded-${identity}-${Date.now()}`, proxy.url);
-  const process = new OperatorProcess({
-    name: `sharded-${identity}`,
-    kubeconfig,
-    env: { HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: RING, ...TIMING },
-  });
-  const tookBefore = existsSync(process.logFile) ? process.logLines('"msg":"took slots"').length : 0;
-  await process.start();
-  const member = { process, proxy };
-  members.set(identity, member);
-  // A member once its Lease is renewed and it holds slots: only then can a fault take anything from it (one cut off
-  // before its first renewal holds nothing, has nothing to stop, and waits for the API server as a standby does).
-  await waitFor(`${identity} to take its slots`, () => process.logLines('"msg":"took slots"').length > tookBefore, 60_000);
-  return member;
-}
-
-function leave(identity: string): Member {
-  const member = members.get(identity)!;
-  members.delete(identity);
-  gone.push(member);
-  return member;
-}
 
 describe('replicas that share the Runners, under faults', () => {
   it('run every trigger once through kills, a partition and scaling 3 → 5 → 3', async () => {
@@ -80,7 +41,7 @@ describe('replicas that share the Runners, under faults', () => {
     for (const name of names) await createRunner(runnerManifest(env.ns, name, KEEP_EVERY_JOB));
     book = new JobBook(env.ns);
     await book.start();
-    for (const id of ['replica-a', 'replica-b', 'replica-c']) await join(id);
+    for (const id of ['replica-a', 'replica-b', 'replica-c']) await ring.join(id);
     for (const name of names) expect(await book.reach(name, 1, 120_000), `first run of ${name}`).toBe(true);
 
     const rounds: { fault: Fault; replicas: string[]; allRanSeconds: number }[] = [];
@@ -95,33 +56,27 @@ describe('replicas that share the Runners, under faults', () => {
         }
       })();
       await waitFor('a few Jobs of the burst', () => book!.count() - before >= 1 + Math.floor(random() * (size.runners / 3)), 120_000);
-      const ids = [...members.keys()].sort();
+      const ids = ring.identities;
       const victim = ids[Math.floor(random() * ids.length)]!;
       const struckAt = Date.now();
       // A killed or cut-off replica comes back only after the round: the others take its Runners once its member
       // Lease has expired.
       let back: string | undefined;
       if (fault === 'kill') {
-        await members.get(victim)!.process.kill();
-        leave(victim);
+        await ring.kill(victim);
         back = victim;
       } else if (fault === 'partition') {
-        const cut = members.get(victim)!;
-        cut.proxy.partition();
-        expect(await cut.process.exit(), `${victim} exits when it cannot renew its member Lease`).toBe(1);
-        leave(victim);
+        expect(await ring.partition(victim), `${victim} exits when it cannot renew its member Lease`).toBe(1);
         back = victim;
       } else if (fault === 'grow') {
-        for (let i = 0; i < 2; i++) await join(`replica-new-${++newcomers}`);
+        for (let i = 0; i < 2; i++) await ring.join(`replica-new-${++newcomers}`);
       } else {
-        const stopping = ids.filter((id) => id !== victim).slice(0, 2);
-        await Promise.all(stopping.map((id) => members.get(id)!.process.terminate()));
-        for (const id of stopping) leave(id);
+        await ring.terminate(ids.filter((id) => id !== victim).slice(0, 2));
       }
       await burst;
       for (const name of names) expect(await book.reach(name, round + 1, 120_000), `run of ${name} in round ${round} (${fault})`).toBe(true);
-      rounds.push({ fault, replicas: [...members.keys()].sort(), allRanSeconds: (Date.now() - struckAt) / 1000 });
-      if (back) await join(back);
+      rounds.push({ fault, replicas: ring.identities, allRanSeconds: (Date.now() - struckAt) / 1000 });
+      if (back) await ring.join(back);
     }
 
     const expected = new Map(names.map((n) => [n, size.faults.length + 1]));
