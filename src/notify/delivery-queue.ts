@@ -23,10 +23,15 @@ export interface Delivery {
 }
 
 export type DropReason = 'queue-full' | 'expired' | 'refused' | 'cancelled' | 'stopped';
+/** A delivery its sender declined to attempt. */
+export type Withheld = 'cancelled' | 'handed-over';
 
 export interface QueueHooks<D extends Delivery> {
-  /** 'cancelled': no longer to be sent (its Notification was deleted or suspended); dropped without a failure. */
-  send(delivery: D): Promise<Answer | 'cancelled'>;
+  /**
+   * 'cancelled': no longer to be sent (its Notification was deleted or suspended); 'handed-over': its Runner moved to
+   * another replica, which sends it (dropped as at a stop). Either is dropped without a failure.
+   */
+  send(delivery: D): Promise<Answer | Withheld>;
   delivered(delivery: D): void;
   /** A failed attempt; `streak`: failures in a row on this destination that will be tried again (a refusal is not one). */
   failed(delivery: D, reason: string, streak: number, retrying: boolean): void;
@@ -193,7 +198,7 @@ export class DeliveryQueue<D extends Delivery> {
     d.attempts += 1;
     this.hooks
       .send(d)
-      .catch((err: unknown): Answer | 'cancelled' => ({ ok: false, retry: true, reason: err instanceof Error ? err.message : String(err) }))
+      .catch((err: unknown): Answer | Withheld => ({ ok: false, retry: true, reason: err instanceof Error ? err.message : String(err) }))
       .then((answer) => {
         line.inFlight.delete(d.key);
         line.runnersInFlight.delete(d.runner);
@@ -208,10 +213,14 @@ export class DeliveryQueue<D extends Delivery> {
       .catch(() => {});
   }
 
-  private settled(destination: string, line: Line<D>, d: D, answer: Answer | 'cancelled'): void {
+  private settled(destination: string, line: Line<D>, d: D, answer: Answer | Withheld): void {
     if (answer === 'cancelled') {
       this.remove(line, d);
       return this.hooks.dropped(d, 'cancelled', 'its Notification no longer asks for it');
+    }
+    if (answer === 'handed-over') {
+      this.remove(line, d);
+      return this.hooks.dropped(d, 'stopped', 'its Runner moved to another replica');
     }
     if (answer.ok) {
       line.streak = 0;

@@ -30,7 +30,7 @@ import {
   type DestinationType,
   type Notification,
 } from './api.ts';
-import { DeliveryQueue, type Delivery, type DropReason } from './delivery-queue.ts';
+import { DeliveryQueue, type Delivery, type DropReason, type Withheld } from './delivery-queue.ts';
 import { DestinationStates } from './destination-states.ts';
 import { conditionsSay, destinationReady, FAILING_AFTER } from './destinations.ts';
 import { deliveredDigest, happeningFor, noticeOf, occurrencesOf, type Notice, type Occurrence } from './happenings.ts';
@@ -91,8 +91,6 @@ interface Queued extends Delivery {
   /** The Notification's uid: one deleted and created again under its name does not send what the old one queued. */
   notificationUid: string;
   runnerUid: string;
-  /** Not sent because its Runner moved to another replica, which sends it: not recorded as done. */
-  handedOver?: boolean;
 }
 
 const stripManaged = <T extends KubernetesObject>(o: KubernetesObject): T => {
@@ -311,13 +309,11 @@ export class Notifier {
 
   // ---- Deliveries -------------------------------------------------------------------------------
 
-  private async send(d: Queued): Promise<Answer | 'cancelled'> {
+  private async send(d: Queued): Promise<Answer | Withheld> {
     const s = this.subscriptions.get(d.notification);
     if (!s || s.uid !== d.notificationUid || !usable(s) || s.destination !== d.destination) return 'cancelled';
-    if (!this.owned(d.runnerUid)) {
-      d.handedOver = true;
-      return 'cancelled';
-    }
+    // Its Runner moved to another replica, which sends it: not recorded as done here.
+    if (!this.owned(d.runnerUid)) return 'handed-over';
     const { namespace, name } = parseKey(d.destination);
     const destination = this.destinations.get(namespace, name);
     const state = this.states.get(d.destination);
@@ -359,9 +355,7 @@ export class Notifier {
     }
   }
 
-  private dropped(d: Queued, given: DropReason, detail: string): void {
-    // Left to the replica that took its Runner over, as at a stop: not done, and not this Destination's fault.
-    const reason: DropReason = d.handedOver ? 'stopped' : given;
+  private dropped(d: Queued, reason: DropReason, detail: string): void {
     this.deps.metrics.dropped(d.destination, reason);
     // Each at debug: a receiver that is down drops one per notice; the Warning Event below (and its log) sums them up.
     this.deps.log.debug({ notification: d.notification, destination: d.destination, id: d.notice.id, reason, detail }, 'notification dropped');

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LastRunStatus, Runner } from '../../src/api/runner.ts';
 import type { DeliveredEntry, Destination, Notification } from '../../src/notify/api.ts';
-import { DeliveryQueue, type Delivery, type DropReason } from '../../src/notify/delivery-queue.ts';
+import { DeliveryQueue, type Delivery, type DropReason, type Withheld } from '../../src/notify/delivery-queue.ts';
 import { destinationReady, resolveDestination } from '../../src/notify/destinations.ts';
 import { endHappenings, happeningFor, noticeOf, occurrencesOf } from '../../src/notify/happenings.ts';
 import { Ledger, RUNNERS_KEPT } from '../../src/notify/ledger.ts';
@@ -189,7 +189,7 @@ interface Item extends Delivery {
 function harness(options: { bound?: number; concurrency?: number } = {}) {
   let now = 0;
   const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
-  const pending: { item: Item; settle: (a: Answer | 'cancelled') => void }[] = [];
+  const pending: { item: Item; settle: (a: Answer | Withheld) => void }[] = [];
   const log: string[] = [];
   const queue = new DeliveryQueue<Item>(
     {
@@ -212,7 +212,7 @@ function harness(options: { bound?: number; concurrency?: number } = {}) {
   );
   let n = 0;
   const item = (label: string, runner = label, destination = 'qa/d'): Item => ({ key: `k-${label}-${n++}`, label, runner, destination, happenedAt: now, attempts: 0 });
-  const settle = async (label: string, answer: Answer | 'cancelled') => {
+  const settle = async (label: string, answer: Answer | Withheld) => {
     const i = pending.findIndex((p) => p.item.label === label);
     if (i < 0) throw new Error(`${label} is not in flight (in flight: ${pending.map((p) => p.item.label).join(', ')})`);
     const [p] = pending.splice(i, 1);
@@ -330,6 +330,13 @@ describe('the delivery queue', () => {
     h.queue.enqueue(h.item('gone'));
     await h.settle('gone', 'cancelled');
     expect(h.log).toEqual(['dropped gone (cancelled)']);
+  });
+
+  it('drops as at a stop, without a failure, a notice whose Runner moved to another replica', async () => {
+    const h = harness();
+    h.queue.enqueue(h.item('moved'));
+    await h.settle('moved', 'handed-over');
+    expect(h.log).toEqual(['dropped moved (stopped)']);
   });
 });
 
