@@ -195,7 +195,7 @@ export function jobCounter(ctx: Context, user: string): (i: number) => Promise<n
 }
 
 /** The Jobs `user` created for Deployment i, oldest first, from the audit log. */
-function jobCreatesFor(ctx: Context, user: string, i: number) {
+export function jobCreatesFor(ctx: Context, user: string, i: number) {
   return ctx.audit.catchUp().jobCreates.filter((r) => r.user === user && r.namespace === ctx.ns && r.code < 300 && deploymentOfJob(r.name) === deploymentName(i));
 }
 

@@ -1,27 +1,34 @@
-// Replicas that share the Runners, measured beside one replica on the same control plane and the same Runners: N
-// Runners each selecting its own enabled Deployment (as bench/run.ts), first under one operator, then under R
-// replicas with HESTIA_SHARDING — each replica's resident memory and heap after a full collection once settled, how
-// long the replicas took to take their slots up, and the trigger latency of the same rollouts under each.
+// Replicas that share the Runners, measured beside one replica on the same control plane: N Runners each selecting its
+// own enabled Deployment (as bench/run.ts). First one replica alone with the first C of them (C = min(N, 5,000) unless
+// --compare says otherwise: one replica is sized for 5,000, BENCHMARKS.md); then the other N − C are created and R
+// replicas with HESTIA_SHARDING act on all N. Read off: each replica's resident memory (settled, and its peak from
+// the first start on) and heap after a full collection, how long the replicas took to take their slots up and to run
+// the new Runners' first runs, the trigger latency of the same rollouts under one replica and under R, and the
+// hand-over after a SIGKILL — the replica that owns most of the rolled-out Runners killed, those Runners rolled out at
+// once, and the time from the kill until each has its Job (made by the replica that took it over).
 //
 //   test/cluster/with-cluster.sh node bench/sharded.ts --runners 2000 --replicas 4 --out .cache/bench/sharded-2000x4.json
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { assignSlots, slotOf } from '../src/shard/ring.ts';
 import { OPERATOR_NAMESPACE } from '../test/integration/support/identity.ts';
-import { createDeployments, createRunners, range, waitForStates } from './population.ts';
-import { stop, type Measured } from './processes.ts';
-import { benchContext, footprint, jobCounter, quiet, rollouts, runnerFinished, startOperator } from './scenarios.ts';
+import { createDeployments, createRunners, range, rollOut, runnerName, waitForStates } from './population.ts';
+import { rssMiB, stop, type Measured } from './processes.ts';
+import { benchContext, footprint, jobCounter, jobCreatesFor, quiet, rollouts, runnerFinished, startOperator } from './scenarios.ts';
 
 const { values } = parseArgs({
   options: {
     runners: { type: 'string', default: '2000' },
     replicas: { type: 'string', default: '4' },
+    compare: { type: 'string' },
     triggers: { type: 'string', default: '100' },
     out: { type: 'string', default: '.cache/bench/sharded.json' },
   },
 });
 const size = Number(values.runners);
 const count = Number(values.replicas);
+const compare = Math.min(size, Number(values.compare ?? 5000));
 const triggers = Number(values.triggers);
 const log = (...args: unknown[]) => console.log(`[sharded ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
@@ -29,50 +36,110 @@ const ctx = await benchContext({}, 'dist/src/main.js');
 const { admin, ns } = ctx;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mib = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 
-log(`creating ${size} Deployments and Runners under one operator`);
+log(`creating ${compare} Deployments and Runners under one replica`);
 const one = await startOperator(ctx);
 const created = Date.now();
-await createDeployments(admin, ns, range(0, size));
-await createRunners(admin, ns, range(0, size));
-await waitForStates(admin, ns, size, 'Succeeded', 3_600_000);
-const firstRunsS = (Date.now() - created) / 1000;
+await createDeployments(admin, ns, range(0, compare));
+await createRunners(admin, ns, range(0, compare));
+await waitForStates(admin, ns, compare, 'Succeeded', 3_600_000);
+const oneFirstRunsS = (Date.now() - created) / 1000;
 await quiet(ctx);
 const single = await footprint(one);
-const singleLatency = await rollouts(ctx, { user: ctx.user, pid: one.proc.pid! }, size, triggers, 'one', jobCounter(ctx, ctx.user), runnerFinished(ctx));
+const singleLatency = await rollouts(ctx, { user: ctx.user, pid: one.proc.pid! }, compare, triggers, 'one', jobCounter(ctx, ctx.user), runnerFinished(ctx));
 await quiet(ctx);
-log(`one replica: RSS ${single.rssMiB.toFixed(0)} MiB, heap after GC ${single.heapAfterGcMiB.toFixed(1)} MiB; trigger latency p50 ${singleLatency.p50Ms.toFixed(1)}, p99 ${singleLatency.p99Ms.toFixed(1)} ms`);
+log(`one replica, ${compare} Runners: RSS ${single.rssMiB.toFixed(0)} MiB, heap after GC ${single.heapAfterGcMiB.toFixed(1)} MiB; trigger latency p50 ${singleLatency.p50Ms.toFixed(1)}, p99 ${singleLatency.p99Ms.toFixed(1)} ms`);
 await stop(one);
 
-log(`${count} replicas that share the Runners`);
-const shardEnv = (i: number) => ({ HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: `replica-${i}`, HESTIA_LEASE_NAME: 'bench-ring' });
+log(`${count} replicas that share the Runners; then ${size - compare} more Runners`);
+const identities = range(0, count).map((i) => `replica-${i}`);
+const shardEnv = (identity: string) => ({ HESTIA_SHARDING: 'true', POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: identity, HESTIA_LEASE_NAME: 'bench-ring' });
 const startedAt = Date.now();
-const replicas: Measured[] = [];
-for (let i = 0; i < count; i++) replicas.push(await startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(i) } }));
+const replicas = new Map<string, Measured>();
+const peaks = new Map<string, number>();
+const sampler = setInterval(() => {
+  for (const [identity, r] of replicas) {
+    try {
+      peaks.set(identity, Math.max(peaks.get(identity) ?? 0, rssMiB(r.proc.pid!)));
+    } catch {
+      /* exited (the hand-over's kill) */
+    }
+  }
+}, 200);
+for (const identity of identities) replicas.set(identity, await startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(identity) } }));
 // Taken up: every replica's adoption reads done, and the replicas quiet.
 await quiet(ctx, 5_000);
 const takenUpS = (Date.now() - startedAt) / 1000;
+const moreAt = Date.now();
+await createDeployments(admin, ns, range(compare, size));
+await createRunners(admin, ns, range(compare, size));
+await waitForStates(admin, ns, size, 'Succeeded', 3_600_000);
+const shardedFirstRunsS = (Date.now() - moreAt) / 1000;
+await quiet(ctx, 5_000);
 const each = [];
-for (const r of replicas) each.push(await footprint(r));
-const shardedLatency = await rollouts(ctx, { user: ctx.user, pid: replicas[0]!.proc.pid! }, size, triggers, 'sharded', jobCounter(ctx, ctx.user), runnerFinished(ctx));
-log(`${count} replicas: RSS ${each.map((f) => f.rssMiB.toFixed(0)).join(', ')} MiB, heap after GC ${each.map((f) => f.heapAfterGcMiB.toFixed(1)).join(', ')} MiB; took their slots up in ${takenUpS.toFixed(1)} s; trigger latency p50 ${shardedLatency.p50Ms.toFixed(1)}, p99 ${shardedLatency.p99Ms.toFixed(1)} ms`);
-for (const r of replicas) await stop(r);
+for (const r of replicas.values()) each.push(await footprint(r));
+const shardedLatency = await rollouts(ctx, { user: ctx.user, pid: replicas.get(identities[0]!)!.proc.pid! }, size, triggers, 'sharded', jobCounter(ctx, ctx.user), runnerFinished(ctx));
+await quiet(ctx, 5_000);
+clearInterval(sampler);
+const peakRssMiB = identities.map((identity) => peaks.get(identity) ?? 0);
+log(`${count} replicas, ${size} Runners: RSS ${mib(each.map((f) => f.rssMiB))} MiB (peak ${mib(peakRssMiB)}), heap after GC ${each.map((f) => f.heapAfterGcMiB.toFixed(1)).join(', ')} MiB; took their slots up in ${takenUpS.toFixed(1)} s, ${size - compare} first runs in ${shardedFirstRunsS.toFixed(0)} s; trigger latency p50 ${shardedLatency.p50Ms.toFixed(1)}, p99 ${shardedLatency.p99Ms.toFixed(1)} ms`);
+
+// The hand-over: whose Runners are which, from the ring the replicas compute (src/shard/ring.ts).
+const targets = range(0, Math.min(size, triggers));
+const uids = new Map<number, string>();
+for (const i of targets) uids.set(i, (await admin.get<{ metadata: { uid: string } }>(`/apis/e2e.stakater.com/v1alpha1/namespaces/${ns}/runners/${runnerName(i)}`)).metadata.uid);
+const owners = assignSlots(identities);
+const ownerOf = (i: number) => owners[slotOf(uids.get(i)!)]!;
+const victim = [...identities].sort((a, b) => targets.filter((i) => ownerOf(i) === b).length - targets.filter((i) => ownerOf(i) === a).length)[0]!;
+const orphans = targets.filter((i) => ownerOf(i) === victim);
+const before = new Map(orphans.map((i) => [i, jobCreatesFor(ctx, ctx.user, i).length]));
+await stop(replicas.get(victim)!, 'SIGKILL');
+const killedAt = Date.now();
+replicas.delete(victim);
+await Promise.all(orphans.map((i) => rollOut(admin, ns, i, 'handover')));
+const handoverMs: number[] = [];
+for (const i of orphans) {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const job = jobCreatesFor(ctx, ctx.user, i)[before.get(i)!];
+    if (job) {
+      handoverMs.push(job.received - killedAt);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`no Job for ${runnerName(i)} within 300 s of the kill of ${victim}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+log(`SIGKILL of ${victim}: its ${orphans.length} rolled-out Runners had their Jobs ${(median(handoverMs) / 1000).toFixed(1)} s (median) and ${(Math.max(...handoverMs) / 1000).toFixed(1)} s (last) after the kill`);
+for (const r of replicas.values()) await stop(r);
 
 const result = {
   at: new Date().toISOString(),
   runners: size,
   replicas: count,
-  firstRunsS,
-  one: { rssMiB: single.rssMiB, heapAfterGcMiB: single.heapAfterGcMiB, latencyP50Ms: singleLatency.p50Ms, latencyP99Ms: singleLatency.p99Ms, requestsPerTrigger: singleLatency.requestsPerTrigger },
+  compare,
+  one: {
+    runners: compare,
+    firstRunsS: oneFirstRunsS,
+    rssMiB: single.rssMiB,
+    heapAfterGcMiB: single.heapAfterGcMiB,
+    latencyP50Ms: singleLatency.p50Ms,
+    latencyP99Ms: singleLatency.p99Ms,
+    requestsPerTrigger: singleLatency.requestsPerTrigger,
+  },
   sharded: {
     rssMiB: each.map((f) => f.rssMiB),
+    peakRssMiB,
     heapAfterGcMiB: each.map((f) => f.heapAfterGcMiB),
     medianRssMiB: median(each.map((f) => f.rssMiB)),
     takenUpS,
+    firstRunsS: shardedFirstRunsS,
     latencyP50Ms: shardedLatency.p50Ms,
     latencyP99Ms: shardedLatency.p99Ms,
     requestsPerTrigger: shardedLatency.requestsPerTrigger,
   },
+  handover: { killed: victim, runners: orphans.length, medianMs: median(handoverMs), maxMs: Math.max(...handoverMs) },
 };
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, JSON.stringify(result, null, 2) + '\n');

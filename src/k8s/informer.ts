@@ -10,6 +10,7 @@ import { collectionPath } from './api-paths.ts';
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
 import { keyOf, objectKey } from './object-key.ts';
 import { Projection } from './projection.ts';
+import { compareResourceVersions } from './resource-version.ts';
 import { RestartBackoff, restartAfter, type WatchEnd, type WatchRun } from './watch-restart.ts';
 
 export interface InformerSource<T extends KubernetesObject = KubernetesObject> {
@@ -134,6 +135,32 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     const keep = this.source.keep;
     if (!keep) return;
     for (const [key, object] of [...this.store]) if (!keep(object)) this.deleted(key, object);
+  }
+
+  /**
+   * A fresh read of a cached object, projected and cached in place of what is cached of it unless that is newer; told
+   * as a change even at the same version, for what `slim` keeps of it may have changed (a replica sharing the Runners
+   * keeps all of those it acts on, little of the others'). One not cached is left to the watch: it may be gone.
+   */
+  takeIn(object: KubernetesObject): void {
+    const key = objectKey(object);
+    const cached = this.store.get(key);
+    if (!cached || cached.metadata?.uid !== object.metadata?.uid) return;
+    if (compareResourceVersions(cached.metadata?.resourceVersion ?? '', object.metadata?.resourceVersion ?? '') === 1) return;
+    const slim = this.projection.of(key, object);
+    if (slim) this.changed(key, slim, true);
+  }
+
+  /**
+   * The cached objects `which` picks, projected again from what is cached of them (so `slim` must accept its own
+   * output), each told as a change: what `slim` keeps of them changed.
+   */
+  reproject(which: (object: T) => boolean): void {
+    for (const [key, object] of [...this.store]) {
+      if (!which(object)) continue;
+      const slim = this.projection.of(key, object);
+      if (slim) this.changed(key, slim, true);
+    }
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -335,11 +362,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     if (!was) for (const handler of this.syncHandlers) this.safely(handler);
   }
 
-  private changed(key: string, object: T): void {
+  private changed(key: string, object: T, reprojected = false): void {
     const previous = this.store.get(key);
     this.store.set(key, object);
     // A re-list replays objects already known; they are not changes.
-    if (previous?.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
+    if (!reprojected && previous?.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
     for (const handler of this.changeHandlers) this.safely(() => handler(previous, object));
   }
 

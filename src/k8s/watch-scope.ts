@@ -31,6 +31,8 @@ export interface WatchCache<T extends KubernetesObject> extends CacheHealth {
   stop(): Promise<void>;
   resync(): Promise<void>;
   dropUnkept(): void;
+  takeIn(object: KubernetesObject): void;
+  reproject(which: (object: T) => boolean): void;
 }
 
 /** A watch cache of one kind in the scope: an Informer, or one per namespace behind one face. */
@@ -98,6 +100,14 @@ class NamespacedCaches<T extends KubernetesObject> implements WatchCache<T> {
 
   dropUnkept(): void {
     for (const i of this.all) i.dropUnkept();
+  }
+
+  takeIn(object: KubernetesObject): void {
+    this.byNamespace.get(object.metadata?.namespace ?? '')?.takeIn(object);
+  }
+
+  reproject(which: (object: T) => boolean): void {
+    for (const i of this.all) i.reproject(which);
   }
 
   async start(): Promise<void> {

@@ -3,7 +3,7 @@
 // KiB, its readiness and template hash a few dozen bytes. Pure functions, applied by the watch
 // caches before an object is stored.
 import type { KubernetesObject, V1Job, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
-import { ANNOTATION_TRIGGER, LABEL_JOB_NAME, LABEL_REVISION, type Runner, type RunnerStatus } from '../api/runner.ts';
+import { ANNOTATION_TRIGGER, LABEL_JOB_NAME, LABEL_REVISION, type LastRunStatus, type Runner, type RunnerStatus } from '../api/runner.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
 import { ANNOTATION_RUN_KEY } from '../runner/job.ts';
 import { shortHash } from '../runner/job-name.ts';
@@ -56,6 +56,43 @@ export function slimRunner(o: KubernetesObject, keepSnapshot: boolean): CachedRu
         }
       : {}),
     statusDigest: statusDigest(status),
+  };
+}
+
+/** The pod template of a Runner whose Jobs another replica makes: one shared, frozen stand-in. */
+const NOT_KEPT: Runner['spec']['template'] = Object.freeze({});
+
+/**
+ * A Runner another replica acts on (replicas that share the Runners, src/shard/): only what this replica's own Runners
+ * read of it as an upstream — its labels (they select it), its lastRun and whether it is advisory (the gate), its
+ * selectors of upstreams (the dependency cycles span every replica's Runners). Its template, workload selector and
+ * conditions are not kept: at 20,000 Runners over 4 replicas, three quarters of the cache are such Runners. Applied to
+ * what is cached of a Runner too (a replica giving it up keeps less of it from then on), so its own output is an input.
+ */
+export function foreignRunner(o: KubernetesObject): CachedRunner {
+  const r = o as Runner;
+  const m = r.metadata ?? {};
+  const spec = r.spec ?? {};
+  // Of its latest run, what the gate and a downstream run's revision read: not the test report or the message.
+  const { tests: _tests, message: _message, ...lastRun } = r.status?.lastRun ?? {};
+  return {
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    metadata: {
+      ...identity(m),
+      generation: m.generation,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      labels: m.labels ?? {},
+    },
+    spec: {
+      template: NOT_KEPT,
+      ...(spec.runnerSelector ? { runnerSelector: spec.runnerSelector } : {}),
+      ...(spec.namespaceSelector ? { namespaceSelector: spec.namespaceSelector } : {}),
+      ...(spec.advisory !== undefined ? { advisory: spec.advisory } : {}),
+    },
+    ...(r.status?.lastRun ? { status: { lastRun: lastRun as LastRunStatus } } : {}),
+    // Only the replica that writes a status compares its digest (src/operator/status-writer.ts).
+    statusDigest: '',
   };
 }
 

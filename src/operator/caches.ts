@@ -2,12 +2,13 @@
 // each narrowed to what the operator reads (cached-objects.ts). One place says what is watched.
 import type { KubernetesObject, V1Job, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { API_VERSION, LABEL_RUNNER_NAME, PLURAL } from '../api/runner.ts';
+import { API_VERSION, LABEL_RUNNER_NAME, PLURAL, type Runner } from '../api/runner.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { CacheHealth } from '../k8s/informer.ts';
 import { objectKey, parseKey } from '../k8s/object-key.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
-import { slimJob, slimNamespace, slimRunner, type CachedRunner } from './cached-objects.ts';
+import { controllingRunnerUid } from '../runner/job.ts';
+import { foreignRunner, slimJob, slimNamespace, slimRunner, type CachedRunner } from './cached-objects.ts';
 
 export class Caches {
   readonly runners: WatchCache<CachedRunner>;
@@ -19,12 +20,17 @@ export class Caches {
   private keepSnapshots = true;
   private readonly keyByUid = new Map<string, string>();
 
-  /** `keepJob`: which Jobs are cached (replicas that share the Runners: those of their own Runners); default all. */
-  constructor(client: KubeClient, log: Logger, scope: WatchScope, keepJob?: (job: V1Job) => boolean) {
-    this.runners = watchCache<CachedRunner>(client, { apiVersion: API_VERSION, kind: 'Runner', plural: PLURAL, slim: (o) => slimRunner(o, this.keepSnapshots) }, log, scope);
+  /**
+   * `owns`, when replicas share the Runners: whether this one acts on the Runner with this uid. Of the others' Runners
+   * it keeps only what its own read of them (`foreignRunner`), and none of their Jobs. What it says changes as Runners
+   * move: `takenUp` and `givenUp` re-project the Runners, the Jobs cache's `resync` and `dropUnkept` the Jobs.
+   */
+  constructor(client: KubeClient, log: Logger, scope: WatchScope, owns?: (runnerUid: string) => boolean) {
+    const slim = (o: KubernetesObject) => (owns && !owns(o.metadata?.uid ?? '') ? foreignRunner(o) : slimRunner(o, this.keepSnapshots));
+    this.runners = watchCache<CachedRunner>(client, { apiVersion: API_VERSION, kind: 'Runner', plural: PLURAL, slim }, log, scope);
     this.jobs = watchCache<V1Job>(client, {
       apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', labelSelector: LABEL_RUNNER_NAME, slim: slimJob,
-      ...(keepJob ? { keep: (o: KubernetesObject) => keepJob(o as V1Job) } : {}),
+      ...(owns ? { keep: (o: KubernetesObject) => { const uid = controllingRunnerUid(o as V1Job); return !uid || owns(uid); } } : {}),
     }, log, scope);
     this.namespaces = scope.namespaces === null
       ? watchCache<V1Namespace>(client, { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', clusterScoped: true, slim: slimNamespace }, log, scope)
@@ -55,6 +61,16 @@ export class Caches {
   forgetSnapshots(): void {
     this.keepSnapshots = false;
     for (const runner of this.runners.list()) if (runner.status) delete runner.status.snapshot;
+  }
+
+  /** This replica now acts on these Runners (read afresh): the cache keeps all it needs of them from now on. */
+  takenUp(runners: Iterable<Runner>): void {
+    for (const runner of runners) this.runners.takeIn(runner);
+  }
+
+  /** This replica no longer acts on the Runners whose uid `which` picks: the cache keeps only what an upstream needs of them. */
+  givenUp(which: (runnerUid: string) => boolean): void {
+    this.runners.reproject((r) => which(r.metadata.uid ?? ''));
   }
 
   runner(key: string): CachedRunner | undefined {

@@ -13,6 +13,7 @@ import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import type { RunnerActors } from './actors.ts';
 import { runnerKey } from './selections.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import type { Caches } from './caches.ts';
 import type { StatusWriter } from './status-writer.ts';
 
 /** Reads of adopted Runners in flight at most: a replica taking a quarter of 20,000 Runners reads 5,000. */
@@ -34,6 +35,10 @@ export interface HandoverDeps {
   notifier: Pick<Notifier, 'writeRecords'>;
   /** The Jobs cache, which keeps only the Jobs of the Runners this replica acts on. */
   jobs: Pick<WatchCache<V1Job>, 'resync' | 'dropUnkept'>;
+  /** What the Runners cache keeps of a Runner follows who acts on it. */
+  cache: Pick<Caches, 'takenUp' | 'givenUp'>;
+  /** Resolves once every kind that Runners' spec.resources name has had a first answer (src/operator/resource-inputs.ts). */
+  resourcesSettled(): Promise<void>;
   /** Resumes these Runners' actors from their snapshots, as at start-up; returns how many resumed. */
   adopt(runners: Runner[]): number;
   /** Removes the Runner's actor and what is kept for it. */
@@ -99,8 +104,15 @@ export class Handover {
     };
     for (let i = 0; i < wanted.length; i += ADOPT_READS) await Promise.all(wanted.slice(i, i + ADOPT_READS).map(read));
     // Given back meanwhile, taken up already, or deleted since it was read: not adopted.
-    const present = new Set([...this.deps.runners()].map((r) => r.metadata.uid));
-    const still = fresh.filter((r) => current(r.metadata.uid!) && present.has(r.metadata.uid) && !actors.runtime(runnerKey(r)));
+    const adoptable = (runners: Runner[]) => {
+      const present = new Set([...this.deps.runners()].map((r) => r.metadata.uid));
+      return runners.filter((r) => current(r.metadata.uid!) && present.has(r.metadata.uid) && !actors.runtime(runnerKey(r)));
+    };
+    this.deps.cache.takenUp(adoptable(fresh));
+    // The kinds their spec.resources name, not watched while they were another's, are listed (or found unserved)
+    // before any of them acts, as at start-up.
+    await this.deps.resourcesSettled();
+    const still = adoptable(fresh);
     const restored = this.deps.adopt(still);
     log.info({ slots: epochs.size, runners: still.length, restored, owned: actors.size }, 'adopted Runners');
     if (unread.length > 0 && !this.stopped) {
@@ -144,6 +156,8 @@ export class Handover {
     await this.deps.statusWriter.drainKeys(new Set(keys.keys()), RELEASE_DRAIN_MS);
     await this.deps.notifier.writeRecords(Math.max(0, RELEASE_DRAIN_MS - (performance.now() - started)));
     for (const [key, uid] of keys) this.deps.forget(key, uid);
+    // Their actors gone, the caches keep only what this replica's own Runners read of them.
+    this.deps.cache.givenUp((uid) => lost.has(slotOf(uid)) && !this.owns(uid));
     this.deps.jobs.dropUnkept();
     this.deps.log.info({ slots: lost.size, runners: keys.size, owned: actors.size }, 'released Runners');
   }

@@ -22,7 +22,6 @@ import { HeldEvents } from './held-events.ts';
 import { JobHistory } from './job-history.ts';
 import { JobPruner, jobToDelete } from './job-pruner.ts';
 import { recoverRun, type RecoveryDeps } from './recovery.ts';
-import { controllingRunnerUid } from '../runner/job.ts';
 import { historyFromJobs } from '../runner/runs-from-jobs.ts';
 import { lastRunStatus } from '../runner/status.ts';
 import { runnerEffects } from './runner-effects.ts';
@@ -114,11 +113,8 @@ export class Operator {
     this.queue = new WriteQueue(log, options.writeConcurrency ? { concurrency: options.writeConcurrency } : {});
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
     this.scope = options.scope ?? CLUSTER_WIDE;
-    // Sharing the Runners, a replica caches the Jobs of its own Runners only: others' are never read here.
-    this.caches = new Caches(client, log, this.scope, options.sharded ? (job) => {
-      const uid = controllingRunnerUid(job);
-      return !uid || this.owns(uid);
-    } : undefined);
+    // Sharing the Runners, a replica caches all of its own Runners and their Jobs, and only what its Runners read of others'.
+    this.caches = new Caches(client, log, this.scope, options.sharded ? (uid) => this.holds(uid) : undefined);
     this.kinds = new WorkloadKinds(client, log, this.scope);
     this.work = new RunnerWork({
       reconcile: (key) => this.reconcile(key),
@@ -230,6 +226,8 @@ export class Operator {
         statusWriter: this.statusWriter,
         notifier: this.notifier,
         jobs: this.caches.jobs,
+        cache: this.caches,
+        resourcesSettled: () => this.resources.settled(),
         adopt: (runners) => this.adopt(runners),
         forget: (key, uid) => this.forgetActor(key, uid),
       });
@@ -354,6 +352,16 @@ export class Operator {
   /** Whether this replica acts on the Runner with this uid. */
   private owns(uid: string): boolean {
     return this.handover?.owns(uid) ?? true;
+  }
+
+  /**
+   * Whether this replica caches all of a Runner and its Jobs: it acts on it, or holds its actor still while it gives
+   * it back (its last status is rendered from them).
+   */
+  private holds(uid: string): boolean {
+    if (this.owns(uid)) return true;
+    const key = this.caches.runnerKeyOfUid(uid);
+    return key !== undefined && this.actors.runtime(key)?.uid === uid;
   }
 
   /** Runners' actors restored from their snapshots, given their inputs, their runs recovered; returns how many resumed. */

@@ -287,3 +287,54 @@ describe('a cache that keeps only some objects (keep)', () => {
     await informer.stop();
   });
 });
+
+describe('a cache whose projection of an object follows who acts on it (takeIn, reproject)', () => {
+  /** Keeps all of the objects named in `whole`, only the name and version of the others. */
+  const following = (whole: Set<string>) => (o: KubernetesObject): Cm => {
+    const c = o as Cm;
+    return { ...slim(c), data: whole.has(c.metadata!.name!) ? c.data : {} };
+  };
+
+  it('takes a fresh read in at the same version, told as a change; an older read, or one of an object not cached, is left out', async () => {
+    const client = new ScriptedClient();
+    client.listed = [cm('a', '5', { k: 'v' }), cm('b', '6', { k: 'v' })];
+    const whole = new Set<string>();
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim: following(whole) }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    const changes: string[] = [];
+    informer.onChange((prev, cur) => changes.push(`${cur.metadata!.name}@${cur.metadata!.resourceVersion} ${JSON.stringify(prev?.data)}→${JSON.stringify(cur.data)}`));
+    expect(informer.get('ns', 'a')!.data).toEqual({});
+    whole.add('a');
+    informer.takeIn(cm('a', '5', { k: 'v' }));
+    expect(informer.get('ns', 'a')!.data).toEqual({ k: 'v' });
+    // A read older than what the watch brought meanwhile does not replace it.
+    client.send({ type: 'MODIFIED', object: cm('a', '12', { k: 'w' }) });
+    informer.takeIn(cm('a', '7', { k: 'v' }));
+    expect(informer.get('ns', 'a')!.data).toEqual({ k: 'w' });
+    // One the cache does not hold (deleted since it was read, or a namesake) is the watch's to tell.
+    informer.takeIn(cm('c', '8', { k: 'v' }));
+    informer.takeIn({ ...cm('b', '9', { k: 'v' }), metadata: { name: 'b', namespace: 'ns', resourceVersion: '9', uid: 'another' } });
+    expect(informer.get('ns', 'c')).toBeUndefined();
+    expect(informer.get('ns', 'b')!.data).toEqual({});
+    expect(changes).toEqual(['a@5 {}→{"k":"v"}', 'a@12 {"k":"v"}→{"k":"w"}']);
+    await informer.stop();
+  });
+
+  it('projects again from the cache only the objects picked, each told as a change', async () => {
+    const client = new ScriptedClient();
+    client.listed = [cm('a', '5', { k: 'v' }), cm('b', '6', { k: 'v' })];
+    const whole = new Set(['a', 'b']);
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim: following(whole) }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    const changed: string[] = [];
+    informer.onChange((_, cur) => changed.push(cur.metadata!.name!));
+    whole.clear();
+    informer.reproject((o) => o.metadata!.name === 'a');
+    expect(informer.get('ns', 'a')!.data).toEqual({});
+    expect(informer.get('ns', 'b')!.data).toEqual({ k: 'v' });
+    expect(changed).toEqual(['a']);
+    await informer.stop();
+  });
+});
