@@ -120,6 +120,22 @@ export async function inspect(m: Measured, expression: string, gc = false): Prom
   return (result.result as { value: unknown }).value;
 }
 
+/** Writes a heap snapshot of the process to `path` (a .heapsnapshot for DevTools' Memory panel), after a full collection. */
+export async function heapSnapshot(m: Measured, path: string): Promise<void> {
+  const { ws, call } = await inspectorSession(m);
+  const chunks: string[] = [];
+  const onChunk = (data: WebSocket.RawData) => {
+    const msg = JSON.parse(String(data)) as { method?: string; params?: { chunk: string } };
+    if (msg.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(msg.params!.chunk);
+  };
+  ws.on('message', onChunk);
+  await call('HeapProfiler.collectGarbage');
+  await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  ws.off('message', onChunk);
+  ws.close();
+  writeFileSync(path, chunks.join(''));
+}
+
 /** Heap in use after a full garbage collection, in MiB. */
 export async function heapAfterGcMiB(m: Measured): Promise<number> {
   return Number(await inspect(m, 'process.memoryUsage().heapUsed', true)) / 1048576;

@@ -27,6 +27,16 @@ interface Run {
   label: string;
 }
 
+/** One run of bench/sharded.ts. */
+interface ShardedRun {
+  at: string;
+  runners: number;
+  replicas: number;
+  one: { runners: number; rssMiB: number; heapAfterGcMiB: number; latencyP50Ms: number; latencyP99Ms: number };
+  sharded: { rssMiB: number[]; peakRssMiB?: number[]; heapAfterGcMiB: number[]; takenUpS: number; firstRunsS?: number; latencyP50Ms: number; latencyP99Ms: number; requestsPerTrigger: number };
+  handover?: { runners: number; medianMs: number; maxMs: number };
+}
+
 type Figures = Record<string, number>;
 type BySize = Record<string, { date: string; runs: number; figures: Figures }>;
 interface Results {
@@ -34,6 +44,8 @@ interface Results {
   cron: { date: string; runs: number; figures: Figures } | null;
   /** The storm of 5,000 scheduled Runners (make bench-full). */
   storm5000?: { date: string; runs: number; figures: Figures } | null;
+  /** Replicas that share the Runners, by `<Runners>x<replicas>` (make bench-sharded; bench-full: 20,000 over 4). */
+  sharded?: Record<string, { date: string; runs: number; figures: Figures }>;
   /** Other operators measured the same way, to compare with (e.g. the previous release, V8's heap defaults). */
   variants?: Record<string, { operator: { dir: string; env: Record<string, string>; commit?: string }; sizes: BySize; cron?: { date: string; runs: number; figures: Figures } | null }>;
 }
@@ -41,10 +53,12 @@ interface Results {
 const RESULTS = 'bench/results.json';
 /** How many runs a figure is of: the median of several, or one run's. */
 const runsOf = (runs: number) => (runs === 1 ? 'one run' : `median of ${runs} runs`);
-const all: Run[] = existsSync('.cache/bench')
-  ? readdirSync('.cache/bench').filter((f) => f.endsWith('.json')).map((f) => ({ ...(JSON.parse(readFileSync(`.cache/bench/${f}`, 'utf8')) as Run), label: f.replace(/-\d+\.json$/, '') }))
-  : [];
-if (all.length === 0) throw new Error('no runs in .cache/bench: run make bench first');
+const files = existsSync('.cache/bench') ? readdirSync('.cache/bench').filter((f) => f.endsWith('.json')) : [];
+/** Replicas that share the Runners (bench/sharded.ts, `sharded-<N>x<R>.json` and `sharded-<N>x<R>-<k>.json`). */
+const isSharded = (f: string) => f.startsWith('sharded-');
+const all: Run[] = files.filter((f) => !isSharded(f)).map((f) => ({ ...(JSON.parse(readFileSync(`.cache/bench/${f}`, 'utf8')) as Run), label: f.replace(/-\d+\.json$/, '') }));
+const shardedRuns: ShardedRun[] = files.filter(isSharded).map((f) => JSON.parse(readFileSync(`.cache/bench/${f}`, 'utf8')) as ShardedRun);
+if (all.length === 0 && shardedRuns.length === 0) throw new Error('no runs in .cache/bench: run make bench first');
 const isVariant = (r: Run) => (r.operator?.dir ?? '.') !== '.' || Object.keys(r.operator?.env ?? {}).length > 0;
 const runs = all.filter((r) => !isVariant(r));
 const previous: Results = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : { sizes: {}, cron: null };
@@ -95,6 +109,33 @@ for (const label of new Set(all.filter(isVariant).map((r) => r.label))) {
 const crons = stormsOf(1000);
 if (crons.length > 0) results.cron = storm(crons);
 results.storm5000 = stormsOf(5000).length > 0 ? storm(stormsOf(5000)) : (previous.storm5000 ?? null);
+// Each replica's figure is the largest of the replicas' (a limit must hold for every one), then the median of the runs.
+const shardedFiguresOf = (r: ShardedRun): Figures => ({
+  runners: r.runners,
+  replicas: r.replicas,
+  oneRunners: r.one.runners,
+  oneRssMiB: r.one.rssMiB,
+  oneHeapAfterGcMiB: r.one.heapAfterGcMiB,
+  oneLatencyP50Ms: r.one.latencyP50Ms,
+  oneLatencyP99Ms: r.one.latencyP99Ms,
+  maxRssMiB: Math.max(...r.sharded.rssMiB),
+  minRssMiB: Math.min(...r.sharded.rssMiB),
+  maxPeakRssMiB: r.sharded.peakRssMiB ? Math.max(...r.sharded.peakRssMiB) : Number.NaN,
+  maxHeapAfterGcMiB: Math.max(...r.sharded.heapAfterGcMiB),
+  takenUpS: r.sharded.takenUpS,
+  firstRunsS: r.sharded.firstRunsS ?? Number.NaN,
+  latencyP50Ms: r.sharded.latencyP50Ms,
+  latencyP99Ms: r.sharded.latencyP99Ms,
+  requestsPerTrigger: r.sharded.requestsPerTrigger,
+  handoverRunners: r.handover?.runners ?? Number.NaN,
+  handoverMedianMs: r.handover?.medianMs ?? Number.NaN,
+  handoverMaxMs: r.handover?.maxMs ?? Number.NaN,
+});
+results.sharded = { ...previous.sharded };
+for (const shape of new Set(shardedRuns.map((r) => `${r.runners}x${r.replicas}`))) {
+  const of = shardedRuns.filter((r) => `${r.runners}x${r.replicas}` === shape);
+  results.sharded[shape] = { date: of.map((r) => r.at).sort().at(-1)!.slice(0, 10), runs: of.length, figures: medianOf(of.map(shardedFiguresOf)) };
+}
 writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 
 // ---- BENCHMARKS.md ---------------------------------------------------------------------------
@@ -109,6 +150,9 @@ const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
 const f = (size: string) => results.sizes[size]!.figures;
 const small = results.sizes['10']?.figures.requestsPerTrigger;
+
+/** The member Leases' duration the replicas ran with (HESTIA_LEASE_SECONDS' default, docs/operate.md). */
+const MEMBER_LEASE_S = 15;
 
 /** The sizes the targets of a lean run are judged at. */
 const LEAN_SIZES = ['1000', '5000'];
@@ -194,7 +238,7 @@ nothing else, 64 at once — p50 ${ms(results.cron.figures.floorP50Ms)}, p99 ${m
 ${results.storm5000 ? `The storm of ${n(results.storm5000.figures.runners)} (\`make bench-full\`, or alone: \`bench/run.ts --sizes '' --cron 5000\`): ${n(results.storm5000.figures.jobs)} Jobs, lateness p50 ${ms(results.storm5000.figures.p50Ms)}, p99 ${ms(results.storm5000.figures.p99Ms)}, max ${ms(results.storm5000.figures.maxMs)}; the floor's p50 ${ms(results.storm5000.figures.floorP50Ms)}, p99 ${ms(results.storm5000.figures.floorP99Ms)} (${runsOf(results.storm5000.runs)}, ${results.storm5000.date}).` : 'The storm of 5,000 (`make bench-full`): not measured yet.'}
 
 Dates of the figures: ${ordered.map(([size, s]) => `${size}: ${s.date} (${s.runs} ${s.runs === 1 ? 'run' : 'runs'})`).join('; ')}.
-${targetsSection()}${compareSection()}`;
+${shardedSection()}${targetsSection()}${compareSection()}`;
 
 
 /** The targets the operator is held to (issue: lean at scale), each judged from the figures above. */
@@ -205,6 +249,7 @@ function targetsSection(): string {
   const limit = at('10000');
   const cron = results.cron?.figures;
   const storm5000 = results.storm5000?.figures;
+  const sharded20k = results.sharded?.['20000x4']?.figures;
   const judged = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
   const rows: string[][] = [
     ['RSS ≤ 256 MiB at 5,000 Runners (settled, and at the peak of a restart)', `${mib(big?.rssSettledMiB)}, ${mib(big?.restartPeakRssMiB)}`, judged(big && Math.max(big.rssSettledMiB!, big.restartPeakRssMiB!) <= 256)],
@@ -227,6 +272,8 @@ function targetsSection(): string {
       ];
     }),
     ['RSS at 10 Runners ≤ 90 MiB (settled)', mib(small?.rssSettledMiB), judged(small && small.rssSettledMiB! <= 90)],
+    ['every replica ≤ 200 MiB at 20,000 Runners over 4 (settled)', sharded20k ? `${mib(sharded20k.maxRssMiB)} (peak ${mib(sharded20k.maxPeakRssMiB)})` : '–', judged(sharded20k && sharded20k.maxRssMiB! <= 200)],
+    [`a killed replica's Runners run again within the lease duration + 5 s (${MEMBER_LEASE_S + 5} s), 20,000 over 4`, sharded20k ? ms(sharded20k.handoverMaxMs) : '–', judged(sharded20k && finite(sharded20k.handoverMaxMs) && sharded20k.handoverMaxMs! <= (MEMBER_LEASE_S + 5) * 1000)],
   ];
   const bounds = [
     big && big.latencyP99Ms! >= 100 && big.floorP99Ms! >= 100 ? `at 5,000 Runners the floor's own p99 is ${ms(big.floorP99Ms)}` : '',
@@ -244,6 +291,38 @@ ${table(['target', 'measured', ''], rows)}
 
 Measured: ${dates.join('; ')}${stormDate}.
 ${bounds.length ? `\nWhere the control plane itself is near or past a target: ${bounds.join('; ')}. What was changed for the targets, and what is left: [docs/scale.md](docs/scale.md).\n` : ''}`;
+}
+
+function shardedSection(): string {
+  const shapes = Object.entries(results.sharded ?? {}).sort(([, a], [, b]) => a.figures.runners! - b.figures.runners!);
+  if (shapes.length === 0) return '';
+  const rows = shapes.map(([, { date, runs, figures: s }]) => [
+    `${n(s.runners)} over ${n(s.replicas)}`,
+    `${runs} (${date})`,
+    `${n(s.minRssMiB)}–${mib(s.maxRssMiB)}`,
+    mib(s.maxPeakRssMiB),
+    `${n(s.maxHeapAfterGcMiB, 1)} MiB`,
+    `${mib(s.oneRssMiB)}, ${n(s.oneHeapAfterGcMiB, 1)} MiB (${n(s.oneRunners)})`,
+    `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`,
+    `${ms(s.oneLatencyP50Ms)} / ${ms(s.oneLatencyP99Ms)}`,
+    `${ms(s.handoverMedianMs)} / ${ms(s.handoverMaxMs)} (${n(s.handoverRunners)})`,
+    `${n(s.takenUpS, 1)} s`,
+    `${n(s.firstRunsS)} s (${n(s.runners! - s.oneRunners!)})`,
+  ]);
+  return `
+## Several replicas
+
+\`make bench-sharded\` (\`SHARDED_RUNNERS\`, \`SHARDED_REPLICAS\`; \`make bench-full\` runs 20,000 over 4): one replica
+alone with the first Runners (at most 5,000, the size one replica is sized for), then the rest created and the
+replicas (\`HESTIA_SHARDING=true\`, member Leases of ${MEMBER_LEASE_S} s) acting on all of them, on one control plane in one run. Resident memory of
+each replica once quiet (lowest–highest of the replicas), its peak from its start on (the highest replica's), heap
+after a full collection (the highest); trigger latency p50 / p99 of the same rollouts under the replicas and under
+the one; the hand-over: the replica that owns most of the rolled-out Runners SIGKILLed, those Runners rolled out at
+once, and the time from the kill until each has its Job, median / last (how many); how long the replicas took to take
+their slots up, and the first runs of the Runners created after them.
+
+${table(['Runners', 'runs (date)', 'RSS per replica', 'peak RSS', 'heap after GC', 'one replica: RSS, heap (Runners)', 'latency p50 / p99', 'one replica p50 / p99', 'hand-over after SIGKILL', 'slots taken up', 'first runs'], rows)}
+`;
 }
 
 function compareSection(): string {

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { assignSlots, slotOf } from '../src/shard/ring.ts';
 import { OPERATOR_NAMESPACE } from '../test/integration/support/identity.ts';
 import { createDeployments, createRunners, range, rollOut, runnerName, waitForStates } from './population.ts';
-import { rssMiB, stop, type Measured } from './processes.ts';
+import { heapSnapshot, rssMiB, stop, type Measured } from './processes.ts';
 import { benchContext, footprint, jobCounter, jobCreatesFor, quiet, rollouts, runnerFinished, startOperator } from './scenarios.ts';
 
 const { values } = parseArgs({
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     triggers: { type: 'string', default: '100' },
     out: { type: 'string', default: '.cache/bench/sharded.json' },
+    /** A directory: a heap snapshot of one replica alone and of each replica that shares the Runners, once settled. */
+    'heap-snapshots': { type: 'string' },
   },
 });
 const size = Number(values.runners);
@@ -47,6 +49,11 @@ await waitForStates(admin, ns, compare, 'Succeeded', 3_600_000);
 const oneFirstRunsS = (Date.now() - created) / 1000;
 await quiet(ctx);
 const single = await footprint(one);
+const snapshots = values['heap-snapshots'];
+if (snapshots) {
+  mkdirSync(snapshots, { recursive: true });
+  await heapSnapshot(one, `${snapshots}/one-${compare}.heapsnapshot`);
+}
 const singleLatency = await rollouts(ctx, { user: ctx.user, pid: one.proc.pid! }, compare, triggers, 'one', jobCounter(ctx, ctx.user), runnerFinished(ctx));
 await quiet(ctx);
 log(`one replica, ${compare} Runners: RSS ${single.rssMiB.toFixed(0)} MiB, heap after GC ${single.heapAfterGcMiB.toFixed(1)} MiB; trigger latency p50 ${singleLatency.p50Ms.toFixed(1)}, p99 ${singleLatency.p99Ms.toFixed(1)} ms`);
@@ -79,6 +86,7 @@ const shardedFirstRunsS = (Date.now() - moreAt) / 1000;
 await quiet(ctx, 5_000);
 const each = [];
 for (const r of replicas.values()) each.push(await footprint(r));
+if (snapshots) for (const [identity, r] of replicas) await heapSnapshot(r, `${snapshots}/${identity}-${size}x${count}.heapsnapshot`);
 const shardedLatency = await rollouts(ctx, { user: ctx.user, pid: replicas.get(identities[0]!)!.proc.pid! }, size, triggers, 'sharded', jobCounter(ctx, ctx.user), runnerFinished(ctx));
 await quiet(ctx, 5_000);
 clearInterval(sampler);
