@@ -37,6 +37,8 @@ export interface HandoverDeps {
   jobs: Pick<WatchCache<V1Job>, 'resync' | 'dropUnkept'>;
   /** What the Runners cache keeps of a Runner follows who acts on it. */
   cache: Pick<Caches, 'takenUp' | 'givenUp'>;
+  /** The key of the Runner with this uid (the Runner cache's index). */
+  keyOfUid(uid: string): string | undefined;
   /** Resolves once every kind that Runners' spec.resources name has had a first answer (src/operator/resource-inputs.ts). */
   resourcesSettled(): Promise<void>;
   /** Resumes these Runners' actors from their snapshots, as at start-up; returns how many resumed. */
@@ -60,6 +62,16 @@ export class Handover {
 
   owns(uid: string): boolean {
     return this.slots.has(slotOf(uid));
+  }
+
+  /**
+   * Whether this replica caches all of a Runner and its Jobs: it acts on it, or holds its actor still while it gives
+   * it back (its last status is rendered from them).
+   */
+  holds(uid: string): boolean {
+    if (this.owns(uid)) return true;
+    const key = this.deps.keyOfUid(uid);
+    return key !== undefined && this.deps.actors.runtime(key)?.uid === uid;
   }
 
   private moved(slot: number): void {

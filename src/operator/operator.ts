@@ -114,7 +114,7 @@ export class Operator {
     this.recorder = options.recorder ?? eventRecorder(client, this.queue, log, () => this.clock.now());
     this.scope = options.scope ?? CLUSTER_WIDE;
     // Sharing the Runners, a replica caches all of its own Runners and their Jobs, and only what its Runners read of others'.
-    this.caches = new Caches(client, log, this.scope, options.sharded ? (uid) => this.holds(uid) : undefined);
+    this.caches = new Caches(client, log, this.scope, options.sharded ? (uid) => this.handover!.holds(uid) : undefined);
     this.kinds = new WorkloadKinds(client, log, this.scope);
     this.work = new RunnerWork({
       reconcile: (key) => this.reconcile(key),
@@ -228,6 +228,7 @@ export class Operator {
         jobs: this.caches.jobs,
         cache: this.caches,
         resourcesSettled: () => this.resources.settled(),
+        keyOfUid: (uid) => this.caches.runnerKeyOfUid(uid),
         adopt: (runners) => this.adopt(runners),
         forget: (key, uid) => this.forgetActor(key, uid),
       });
@@ -352,16 +353,6 @@ export class Operator {
   /** Whether this replica acts on the Runner with this uid. */
   private owns(uid: string): boolean {
     return this.handover?.owns(uid) ?? true;
-  }
-
-  /**
-   * Whether this replica caches all of a Runner and its Jobs: it acts on it, or holds its actor still while it gives
-   * it back (its last status is rendered from them).
-   */
-  private holds(uid: string): boolean {
-    if (this.owns(uid)) return true;
-    const key = this.caches.runnerKeyOfUid(uid);
-    return key !== undefined && this.actors.runtime(key)?.uid === uid;
   }
 
   /** Runners' actors restored from their snapshots, given their inputs, their runs recovered; returns how many resumed. */
