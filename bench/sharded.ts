@@ -1,6 +1,7 @@
 // Replicas that share the Runners, measured beside one replica on the same control plane: N Runners each selecting its
 // own enabled Deployment (as bench/run.ts). First one replica alone with the first C of them (C = min(N, 5,000) unless
-// --compare says otherwise: one replica is sized for 5,000, BENCHMARKS.md); then the other N − C are created and R
+// --compare says otherwise: one replica is sized for 5,000, BENCHMARKS.md); then the other N − C are created (in
+// namespaces of 1,000) and R
 // replicas with HESTIA_SHARDING act on all N. Read off: each replica's resident memory (settled, and its peak from
 // the first start on) and heap after a full collection, how long the replicas took to take their slots up and to run
 // the new Runners' first runs, the trigger latency of the same rollouts under one replica and under R, and the
@@ -36,6 +37,21 @@ const log = (...args: unknown[]) => console.log(`[sharded ${new Date().toISOStri
 
 const ctx = await benchContext({}, 'dist/src/main.js');
 const { admin, ns } = ctx;
+
+/**
+ * The Runners created after the first C, in namespaces of NAMESPACE_SIZE each (`bench-1`, `bench-2`, …): Kubernetes'
+ * Deployment, ReplicaSet and Job controllers read every object of a namespace at each sync, so 20,000 in one namespace
+ * would measure those controllers (a few Jobs a second here), not the operator. Real clusters spread them too.
+ */
+const NAMESPACE_SIZE = 1000;
+function namespacesOf(indexes: number[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const i of indexes) {
+    const namespace = `${ns}-${Math.floor((i - indexes[0]!) / NAMESPACE_SIZE) + 1}`;
+    out.set(namespace, [...(out.get(namespace) ?? []), i]);
+  }
+  return out;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
@@ -79,9 +95,13 @@ for (const identity of identities) replicas.set(identity, await startOperator({ 
 await quiet(ctx, 5_000);
 const takenUpS = (Date.now() - startedAt) / 1000;
 const moreAt = Date.now();
-await createDeployments(admin, ns, range(compare, size));
-await createRunners(admin, ns, range(compare, size));
-await waitForStates(admin, ns, size, 'Succeeded', 3_600_000);
+const more = namespacesOf(range(compare, size));
+for (const namespace of more.keys()) await admin.create('/api/v1/namespaces', { metadata: { name: namespace } });
+for (const [namespace, indexes] of more) {
+  await createDeployments(admin, namespace, indexes);
+  await createRunners(admin, namespace, indexes);
+}
+for (const [namespace, indexes] of more) await waitForStates(admin, namespace, indexes.length, 'Succeeded', 3_600_000);
 const shardedFirstRunsS = (Date.now() - moreAt) / 1000;
 await quiet(ctx, 5_000);
 const each = [];
