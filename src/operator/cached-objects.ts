@@ -3,7 +3,7 @@
 // KiB, its readiness and template hash a few dozen bytes. Pure functions, applied by the watch
 // caches before an object is stored.
 import type { KubernetesObject, V1Job, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
-import { ANNOTATION_TRIGGER, LABEL_JOB_NAME, LABEL_REVISION, type LastRunStatus, type Runner, type RunnerStatus } from '../api/runner.ts';
+import { ANNOTATION_TRIGGER, API_VERSION, KIND, LABEL_JOB_NAME, LABEL_REVISION, type LastRunStatus, type Runner, type RunnerStatus } from '../api/runner.ts';
 import { canonicalJson } from '../runner/canonical-json.ts';
 import { ANNOTATION_RUN_KEY } from '../runner/job.ts';
 import { shortHash } from '../runner/job-name.ts';
@@ -35,8 +35,9 @@ export function slimRunner(o: KubernetesObject, keepSnapshot: boolean): CachedRu
   const trigger = m.annotations?.[ANNOTATION_TRIGGER];
   const status = r.status;
   return {
-    apiVersion: r.apiVersion,
-    kind: r.kind,
+    // The watch's own: one string for every cached Runner, not a copy of the server's per object.
+    apiVersion: API_VERSION,
+    kind: KIND,
     metadata: {
       ...identity(m),
       generation: m.generation,
@@ -76,8 +77,8 @@ export function foreignRunner(o: KubernetesObject): CachedRunner {
   // Of its latest run, what the gate and a downstream run's revision read: not the test report or the message.
   const { tests: _tests, message: _message, ...lastRun } = r.status?.lastRun ?? {};
   return {
-    apiVersion: r.apiVersion,
-    kind: r.kind,
+    apiVersion: API_VERSION,
+    kind: KIND,
     metadata: {
       ...identity(m),
       generation: m.generation,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabelIndex, Relation, SelectorIndex } from '../../src/runner/selection/selection.ts';
+import { LabelIndex, Relation, SelectorIndex, StringSets } from '../../src/runner/selection/selection.ts';
 
 describe('SelectorIndex', () => {
   it('finds a selector by any one of its matchLabels pairs the object carries', () => {
@@ -66,5 +66,29 @@ describe('LabelIndex', () => {
     expect([...index.candidates({ matchLabels: { app: 'a' } })]).toEqual([]);
     expect([...index.candidates({ matchLabels: { app: 'z' } })]).toEqual(['ns/a']);
     expect([...index.candidates({})]).toEqual(['ns/a']);
+  });
+});
+
+describe('sets of strings by key, a set of one kept as its member', () => {
+  it('answers as a Map of Sets would through adding a second member and deleting back to none', () => {
+    const sets = new StringSets();
+    sets.add('app=cart', 'shop/cart');
+    sets.add('app=cart', 'shop/cart');
+    expect([...sets.get('app=cart')]).toEqual(['shop/cart']);
+    expect(sets.count('app=cart')).toBe(1);
+    expect(sets.has('app=cart', 'shop/cart')).toBe(true);
+    expect(sets.has('app=cart', 'shop/other')).toBe(false);
+    sets.add('app=cart', 'qa/cart');
+    expect([...sets.get('app=cart')].sort()).toEqual(['qa/cart', 'shop/cart']);
+    expect(sets.count('app=cart')).toBe(2);
+    sets.delete('app=cart', 'nobody');
+    sets.delete('app=cart', 'shop/cart');
+    expect([...sets.get('app=cart')]).toEqual(['qa/cart']);
+    expect(sets.has('app=cart', 'shop/cart')).toBe(false);
+    sets.delete('app=cart', 'shop/cart');
+    sets.delete('app=cart', 'qa/cart');
+    expect(sets.count('app=cart')).toBe(0);
+    expect([...sets.get('app=cart')]).toEqual([]);
+    expect([...sets.keys()]).toEqual([]);
   });
 });
