@@ -319,7 +319,8 @@ each replica once quiet (lowest–highest of the replicas), its peak from its st
 after a full collection (the highest); trigger latency p50 / p99 of the same rollouts under the replicas and under
 the one; the hand-over: the replica that owns most of the rolled-out Runners SIGKILLed, those Runners rolled out at
 once, and the time from the kill until each has its Job, median / last (how many); how long the replicas took to take
-their slots up, and the first runs of the Runners created after them.
+their slots up, and the first runs of the Runners created after them. What holds a replica's memory, what bounds the
+hand-over and the first runs, and what is left: [docs/operate.md](docs/operate.md), "Several replicas".
 
 ${table(['Runners', 'runs (date)', 'RSS per replica', 'peak RSS', 'heap after GC', 'one replica: RSS, heap (Runners)', 'latency p50 / p99', 'one replica p50 / p99', 'hand-over after SIGKILL', 'slots taken up', 'first runs'], rows)}
 `;
