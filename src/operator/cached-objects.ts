@@ -70,6 +70,9 @@ const NOT_KEPT: Runner['spec']['template'] = Object.freeze({});
  * conditions are not kept: at 20,000 Runners over 4 replicas, three quarters of the cache are such Runners. Applied to
  * what is cached of a Runner too (a replica giving it up keeps less of it from then on), so its own output is an input.
  */
+/** Whether the cache keeps all of this Runner (this replica acts on it), not only what an upstream needs (foreignRunner). */
+export const keptInFull = (runner: CachedRunner): boolean => runner.spec.template !== NOT_KEPT;
+
 export function foreignRunner(o: KubernetesObject): CachedRunner {
   const r = o as Runner;
   const m = r.metadata ?? {};

@@ -8,7 +8,7 @@ import type { CacheHealth } from '../k8s/informer.ts';
 import { objectKey, parseKey } from '../k8s/object-key.ts';
 import { watchCache, type WatchCache, type WatchScope } from '../k8s/watch-scope.ts';
 import { controllingRunnerUid } from '../runner/job.ts';
-import { foreignRunner, slimJob, slimNamespace, slimRunner, type CachedRunner } from './cached-objects.ts';
+import { foreignRunner, keptInFull, slimJob, slimNamespace, slimRunner, type CachedRunner } from './cached-objects.ts';
 
 export class Caches {
   readonly runners: WatchCache<CachedRunner>;
@@ -73,7 +73,17 @@ export class Caches {
     this.runners.reproject((r) => which(r.metadata.uid ?? ''));
   }
 
+  /**
+   * The Runner as this replica acts on it: all of it, or nothing while the cache keeps only what an upstream needs of
+   * it (another replica acts on it, or this one has just been given it and not yet read it afresh).
+   */
   runner(key: string): CachedRunner | undefined {
+    const runner = this.upstream(key);
+    return runner && keptInFull(runner) ? runner : undefined;
+  }
+
+  /** The Runner as an upstream or a selector of upstreams is read: what every cached Runner has. */
+  upstream(key: string): CachedRunner | undefined {
     const { namespace, name } = parseKey(key);
     return this.runners.get(namespace, name);
   }

@@ -15,7 +15,7 @@ import { WriteQueue } from '../k8s/write-queue.ts';
 import type { WorkloadKind, WorkloadView } from '../runner/readiness/readiness.ts';
 import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
 import { RunnerActors } from './actors.ts';
-import type { CachedRunner } from './cached-objects.ts';
+import { keptInFull, type CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
 import { runEndReporter } from './run-end.ts';
 import { HeldEvents } from './held-events.ts';
@@ -125,7 +125,7 @@ export class Operator {
     });
     const send = (uid: string, event: RunnerEvent) => this.work.send(uid, event);
     this.selections = new Selections({
-      runner: (key) => this.caches.runner(key),
+      runner: (key) => this.caches.upstream(key),
       workloadLabels: (wkey) => {
         const { kind, namespace, name } = parseWorkloadKey(wkey);
         return this.kinds.get(kind, namespace, name)?.metadata.labels;
@@ -214,7 +214,7 @@ export class Operator {
       now: () => this.clock.now(),
       options: options.notify ?? { allowLocal: false, crossNamespace: false },
       metrics: options.notifyMetrics ?? NO_NOTIFY_METRICS,
-      runners: () => [...this.caches.runners.list()].filter((r) => this.owns(r.metadata.uid ?? '')),
+      runners: () => [...this.caches.runners.list()].filter((r) => this.owns(r.metadata.uid ?? '') && keptInFull(r)),
       owns: (uid) => this.owns(uid),
     });
     if (options.sharded) {

@@ -53,7 +53,7 @@ export function assessRunner(runner: Runner, context: RunnerContext | null, s: I
     if (object) workloads.push({ kind, object });
   }
   const upstreams = [...s.selections.upstreamsOf(key)]
-    .map((k) => s.caches.runner(k))
+    .map((k) => s.caches.upstream(k))
     .filter((r): r is CachedRunner => r !== undefined)
     .map((u) => upstreamAsItsActorKnowsIt(u, s));
   const problems = [...specProblems(runner.spec), ...problemsInScope(runner.spec, s.scope.namespaces !== null)];

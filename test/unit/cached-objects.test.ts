@@ -3,7 +3,7 @@
 // projected from the server's object or from what was cached of it in full.
 import { describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/api/runner.ts';
-import { foreignRunner, slimRunner } from '../../src/operator/cached-objects.ts';
+import { foreignRunner, keptInFull, slimRunner } from '../../src/operator/cached-objects.ts';
 import { assess } from '../../src/runner/assess.ts';
 
 const upstream = (lastRun: Partial<NonNullable<Runner['status']>['lastRun']> | undefined, advisory?: boolean): Runner => ({
@@ -67,6 +67,16 @@ describe('a Runner another replica acts on, as cached', () => {
       const once = foreignRunner(whole);
       expect(foreignRunner(slimRunner(whole, true))).toEqual(once);
       expect(foreignRunner(once)).toEqual(once);
+    }
+  });
+
+  it('tells itself apart from a Runner kept in full, so that nothing acts on it as if it were all of it', () => {
+    // A replica given a Runner acts on it only once it has read it afresh: until then its history limits, template
+    // and conditions are not there to be read (defaults in their place once deleted a Job the limits keep).
+    for (const [, whole] of cases) {
+      expect(keptInFull(foreignRunner(whole))).toBe(false);
+      expect(keptInFull(foreignRunner(slimRunner(whole, false)))).toBe(false);
+      expect(keptInFull(slimRunner(whole, false))).toBe(true);
     }
   });
 });
