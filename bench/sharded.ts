@@ -25,7 +25,10 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     triggers: { type: 'string', default: '100' },
     out: { type: 'string', default: '.cache/bench/sharded.json' },
-    /** A directory: a heap snapshot of one replica alone and of each replica that shares the Runners, once settled. */
+    /**
+     * A directory: a heap snapshot of one replica alone and of each replica that shares the Runners, once settled. Each
+     * pauses its replica about 10 s at 20,000 Runners, past the renew deadline: the hand-over figure is then not one.
+     */
     'heap-snapshots': { type: 'string' },
   },
 });
