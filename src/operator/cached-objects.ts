@@ -23,6 +23,14 @@ const identity = (m: V1ObjectMeta | undefined) => ({
   resourceVersion: m?.resourceVersion,
 });
 
+/** What every cached Runner keeps of its metadata: who it is, its generation, whether it is going, its labels (upstream selection). */
+const runnerIdentity = (m: V1ObjectMeta) => ({
+  ...identity(m),
+  generation: m.generation,
+  ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+  labels: m.labels ?? {},
+});
+
 /**
  * A Runner keeps its spec (the Job is built from it), its labels (upstream selection), the manual
  * trigger annotation, and of its status what the operator reads back: conditions (their
@@ -39,11 +47,8 @@ export function slimRunner(o: KubernetesObject, keepSnapshot: boolean): CachedRu
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: {
-      ...identity(m),
-      generation: m.generation,
+      ...runnerIdentity(m),
       creationTimestamp: m.creationTimestamp,
-      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
-      labels: m.labels ?? {},
       ...(trigger !== undefined ? { annotations: { [ANNOTATION_TRIGGER]: trigger } } : {}),
     },
     spec: r.spec,
@@ -82,12 +87,7 @@ export function foreignRunner(o: KubernetesObject): CachedRunner {
   return {
     apiVersion: API_VERSION,
     kind: KIND,
-    metadata: {
-      ...identity(m),
-      generation: m.generation,
-      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
-      labels: m.labels ?? {},
-    },
+    metadata: runnerIdentity(m),
     spec: {
       template: NOT_KEPT,
       ...(spec.runnerSelector ? { runnerSelector: spec.runnerSelector } : {}),
