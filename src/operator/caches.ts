@@ -21,16 +21,17 @@ export class Caches {
   private readonly keyByUid = new Map<string, string>();
 
   /**
-   * `owns`, when replicas share the Runners: whether this one acts on the Runner with this uid. Of the others' Runners
-   * it keeps only what its own read of them (`foreignRunner`), and none of their Jobs. What it says changes as Runners
-   * move: `takenUp` and `givenUp` re-project the Runners, the Jobs cache's `resync` and `dropUnkept` the Jobs.
+   * `holds`, when replicas share the Runners: whether this one keeps all of the Runner with this uid (it acts on it, or
+   * is giving it back, src/operator/handover.ts). Of the others it keeps only what its own Runners read of them
+   * (`foreignRunner`), and none of their Jobs. What it says changes as Runners move: `takenUp` and `givenUp` re-project
+   * the Runners, the Jobs cache's `resync` and `dropUnkept` the Jobs.
    */
-  constructor(client: KubeClient, log: Logger, scope: WatchScope, owns?: (runnerUid: string) => boolean) {
-    const slim = (o: KubernetesObject) => (owns && !owns(o.metadata?.uid ?? '') ? foreignRunner(o) : slimRunner(o, this.keepSnapshots));
+  constructor(client: KubeClient, log: Logger, scope: WatchScope, holds?: (runnerUid: string) => boolean) {
+    const slim = (o: KubernetesObject) => (holds && !holds(o.metadata?.uid ?? '') ? foreignRunner(o) : slimRunner(o, this.keepSnapshots));
     this.runners = watchCache<CachedRunner>(client, { apiVersion: API_VERSION, kind: 'Runner', plural: PLURAL, slim }, log, scope);
     this.jobs = watchCache<V1Job>(client, {
       apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', labelSelector: LABEL_RUNNER_NAME, slim: slimJob,
-      ...(owns ? { keep: (o: KubernetesObject) => { const uid = controllingRunnerUid(o as V1Job); return !uid || owns(uid); } } : {}),
+      ...(holds ? { keep: (o: KubernetesObject) => { const uid = controllingRunnerUid(o as V1Job); return !uid || holds(uid); } } : {}),
     }, log, scope);
     this.namespaces = scope.namespaces === null
       ? watchCache<V1Namespace>(client, { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', clusterScoped: true, slim: slimNamespace }, log, scope)
