@@ -162,3 +162,33 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const median = (values: number[]) => percentile(values, 50);
+
+/** Where a hand-over's time went, in ms after `from` (the kill), as the survivors' requests show it. */
+export interface HandoverPhases {
+  /** The first re-list of the Jobs: a survivor has taken slots up. */
+  noticedMs: number;
+  /** The last re-list of the Jobs answered. */
+  jobsListedMs: number;
+  /** The last fresh read of a Runner taken up answered. */
+  runnersReadMs: number;
+  /** Status writes of the survivors until the last of `jobs` was created. */
+  statusWrites: number;
+}
+
+/**
+ * The survivors' requests (`requests`, one user's, received from `from` on) read as a hand-over: when its Jobs were
+ * listed again, when its Runners had been read, how many statuses were written before the last Job (received at
+ * `lastJob`). Undefined if no re-list of Jobs came.
+ */
+export function handoverPhases(requests: readonly Request[], from: number, lastJob: number): HandoverPhases | undefined {
+  const lists = requests.filter((r) => r.verb === 'list' && r.resource === 'jobs' && r.received >= from);
+  if (lists.length === 0) return undefined;
+  const reads = requests.filter((r) => r.verb === 'get' && r.resource === 'runners' && !r.subresource && r.received >= from);
+  const last = (xs: readonly Request[]) => Math.max(...xs.map((r) => r.completed));
+  return {
+    noticedMs: Math.min(...lists.map((r) => r.received)) - from,
+    jobsListedMs: last(lists) - from,
+    runnersReadMs: reads.length > 0 ? last(reads) - from : Number.NaN,
+    statusWrites: requests.filter((r) => r.resource === 'runners' && r.subresource === 'status' && r.verb !== 'get' && r.received >= from && r.received <= lastJob).length,
+  };
+}

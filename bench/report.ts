@@ -34,7 +34,7 @@ interface ShardedRun {
   replicas: number;
   one: { runners: number; rssMiB: number; heapAfterGcMiB: number; latencyP50Ms: number; latencyP99Ms: number };
   sharded: { rssMiB: number[]; peakRssMiB?: number[]; heapAfterGcMiB: number[]; takenUpS: number; firstRunsS?: number; latencyP50Ms: number; latencyP99Ms: number; requestsPerTrigger: number };
-  handover?: { runners: number; medianMs: number; maxMs: number };
+  handover?: { runners: number; medianMs: number; maxMs: number; phases?: { noticedMs: number; jobsListedMs: number; runnersReadMs: number } };
 }
 
 type Figures = Record<string, number>;
@@ -130,6 +130,9 @@ const shardedFiguresOf = (r: ShardedRun): Figures => ({
   handoverRunners: r.handover?.runners ?? Number.NaN,
   handoverMedianMs: r.handover?.medianMs ?? Number.NaN,
   handoverMaxMs: r.handover?.maxMs ?? Number.NaN,
+  handoverNoticedMs: r.handover?.phases?.noticedMs ?? Number.NaN,
+  handoverJobsListedMs: r.handover?.phases?.jobsListedMs ?? Number.NaN,
+  handoverRunnersReadMs: r.handover?.phases?.runnersReadMs ?? Number.NaN,
 });
 results.sharded = { ...previous.sharded };
 for (const shape of new Set(shardedRuns.map((r) => `${r.runners}x${r.replicas}`))) {
@@ -306,6 +309,7 @@ function shardedSection(): string {
     `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`,
     `${ms(s.oneLatencyP50Ms)} / ${ms(s.oneLatencyP99Ms)}`,
     `${ms(s.handoverMedianMs)} / ${ms(s.handoverMaxMs)} (${n(s.handoverRunners)})`,
+    `${ms(s.handoverNoticedMs)}, ${ms(s.handoverJobsListedMs)}, ${ms(s.handoverRunnersReadMs)}`,
     `${n(s.takenUpS, 1)} s`,
     `${n(s.firstRunsS)} s (${n(s.runners! - s.oneRunners!)})`,
   ]);
@@ -318,11 +322,13 @@ replicas (\`HESTIA_SHARDING=true\`, member Leases of ${MEMBER_LEASE_S} s) acting
 each replica once quiet (lowest–highest of the replicas), its peak from its start on (the highest replica's), heap
 after a full collection (the highest); trigger latency p50 / p99 of the same rollouts under the replicas and under
 the one; the hand-over: the replica that owns most of the rolled-out Runners SIGKILLed, those Runners rolled out at
-once, and the time from the kill until each has its Job, median / last (how many); how long the replicas took to take
+once, and the time from the kill until each has its Job, median / last (how many), and where it went (from the API
+server's audit log: when the survivors first listed the Jobs again, having taken slots up; when the last of those
+lists and the last fresh read of a Runner taken up were answered); how long the replicas took to take
 their slots up, and the first runs of the Runners created after them. What holds a replica's memory, what bounds the
 hand-over and the first runs, and what is left: [docs/operate.md](docs/operate.md), "Several replicas".
 
-${table(['Runners', 'runs (date)', 'RSS per replica', 'peak RSS', 'heap after GC', 'one replica: RSS, heap (Runners)', 'latency p50 / p99', 'one replica p50 / p99', 'hand-over after SIGKILL', 'slots taken up', 'first runs'], rows)}
+${table(['Runners', 'runs (date)', 'RSS per replica', 'peak RSS', 'heap after GC', 'one replica: RSS, heap (Runners)', 'latency p50 / p99', 'one replica p50 / p99', 'hand-over after SIGKILL', 'hand-over: slots taken, Jobs listed, Runners read', 'slots taken up', 'first runs'], rows)}
 `;
 }
 

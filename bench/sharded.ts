@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignSlots, slotOf } from '../src/shard/ring.ts';
+import { handoverPhases } from './audit-log.ts';
 import { OPERATOR_NAMESPACE } from '../test/integration/support/identity.ts';
 import { createDeployments, createRunners, range, rollOut, runnerName, waitForStates } from './population.ts';
 import { heapSnapshot, rssMiB, stop, type Measured } from './processes.ts';
@@ -142,7 +143,9 @@ for (const i of orphans) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-log(`SIGKILL of ${victim}: its ${orphans.length} rolled-out Runners had their Jobs ${(median(handoverMs) / 1000).toFixed(1)} s (median) and ${(Math.max(...handoverMs) / 1000).toFixed(1)} s (last) after the kill`);
+const phases = handoverPhases(ctx.audit.by(ctx.user, killedAt), killedAt, killedAt + Math.max(...handoverMs));
+const seconds = (ms: number | undefined) => ((ms ?? Number.NaN) / 1000).toFixed(1);
+log(`SIGKILL of ${victim}: its ${orphans.length} rolled-out Runners had their Jobs ${seconds(median(handoverMs))} s (median) and ${seconds(Math.max(...handoverMs))} s (last) after the kill; slots taken ${seconds(phases?.noticedMs)} s, Jobs listed ${seconds(phases?.jobsListedMs)} s, Runners read ${seconds(phases?.runnersReadMs)} s, ${phases?.statusWrites ?? 0} status writes before the last Job`);
 for (const r of replicas.values()) await stop(r);
 
 const result = {
@@ -170,7 +173,7 @@ const result = {
     latencyP99Ms: shardedLatency.p99Ms,
     requestsPerTrigger: shardedLatency.requestsPerTrigger,
   },
-  handover: { killed: victim, runners: orphans.length, medianMs: median(handoverMs), maxMs: Math.max(...handoverMs) },
+  handover: { killed: victim, runners: orphans.length, medianMs: median(handoverMs), maxMs: Math.max(...handoverMs), ...(phases ? { phases } : {}) },
 };
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, JSON.stringify(result, null, 2) + '\n');

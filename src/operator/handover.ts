@@ -19,6 +19,9 @@ import type { StatusWriter } from './status-writer.ts';
 /** Reads of adopted Runners in flight at most: a replica taking a quarter of 20,000 Runners reads 5,000. */
 const ADOPT_READS = 32;
 
+/** Runners resumed in one turn of the event loop when taken up. */
+const RESUME_BATCH = 100;
+
 /** How long giving Runners back waits for their statuses to be written. */
 const RELEASE_DRAIN_MS = 5_000;
 
@@ -89,18 +92,58 @@ export class Handover {
       this.moved(slot);
     }
     const epochs = new Map([...gained].map((slot) => [slot, this.epochs.get(slot)!]));
-    // Their Jobs, which this replica did not cache while they were another's, before any of them resumes: its run
-    // is recovered from them.
-    await this.deps.jobs.resync();
     const wanted = [...this.deps.runners()].filter((r) => gained.has(slotOf(r.metadata.uid ?? '')) && !this.deps.actors.view(r.metadata.uid ?? ''));
-    await this.take(wanted, epochs, 0);
+    // Their Jobs, which this replica did not cache while they were another's, are listed again while they are read:
+    // none of them resumes before both, its run is recovered from them.
+    await this.take(wanted, epochs, 0, this.deps.jobs.resync());
   }
 
-  /** Reads `wanted` afresh and resumes their actors; those not read are tried again, with backoff, while still ours. */
-  private async take(wanted: Runner[], epochs: ReadonlyMap<number, number>, attempt: number): Promise<void> {
-    const { actors, client, log } = this.deps;
+  /**
+   * Reads `wanted` afresh and resumes their actors once `before` has resolved too; those not read are tried again,
+   * with backoff, while still ours.
+   */
+  private async take(wanted: Runner[], epochs: ReadonlyMap<number, number>, attempt: number, before?: Promise<void>): Promise<void> {
+    const { actors, log } = this.deps;
+    const began = performance.now();
+    const since = () => Math.round(performance.now() - began);
     // Still this adoption's: the slot has not been given back (or given back and taken again) since it began.
     const current = (uid: string) => !this.stopped && epochs.get(slotOf(uid)) === this.epochs.get(slotOf(uid)) && this.owns(uid);
+    const ms: Record<string, number> = {};
+    const [{ fresh, unread }] = await Promise.all([
+      this.readAfresh(wanted, current, attempt).finally(() => (ms.read = since())),
+      before?.finally(() => (ms.jobs = since())),
+    ]);
+    // Given back meanwhile, taken up already, or deleted since it was read: not adopted.
+    const adoptable = (runners: Runner[]) =>
+      runners.filter((r) => current(r.metadata.uid!) && this.deps.keyOfUid(r.metadata.uid!) === runnerKey(r) && !actors.runtime(runnerKey(r)));
+    this.deps.cache.takenUp(adoptable(fresh));
+    // The kinds their spec.resources name, not watched while they were another's, are listed (or found unserved)
+    // before any of them acts, as at start-up.
+    await this.deps.resourcesSettled();
+    ms.settled = since();
+    // A batch at a time, each turn of the event loop: the Jobs the first ones are due are created while the rest resume.
+    let runners = 0;
+    let restored = 0;
+    for (let i = 0; i < fresh.length; i += RESUME_BATCH) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const batch = adoptable(fresh.slice(i, i + RESUME_BATCH));
+      restored += this.deps.adopt(batch);
+      runners += batch.length;
+    }
+    ms.resumed = since();
+    log.info({ slots: epochs.size, runners, restored, owned: actors.size, ms }, 'adopted Runners');
+    if (unread.length > 0 && !this.stopped) {
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        void this.take(unread, epochs, attempt + 1);
+      }, backoffDelay(READ_RETRY_BACKOFF, attempt));
+      this.retries.add(timer);
+    }
+  }
+
+  /** Each of `wanted` still current read from the API server, ADOPT_READS at a time: those read, and those to read again. */
+  private async readAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<{ fresh: Runner[]; unread: Runner[] }> {
+    const { client, log } = this.deps;
     const fresh: Runner[] = [];
     const unread: Runner[] = [];
     const read = async (cached: Runner) => {
@@ -114,26 +157,13 @@ export class Handover {
       });
       if (runner && runner.metadata.uid === cached.metadata.uid) fresh.push(runner);
     };
-    for (let i = 0; i < wanted.length; i += ADOPT_READS) await Promise.all(wanted.slice(i, i + ADOPT_READS).map(read));
-    // Given back meanwhile, taken up already, or deleted since it was read: not adopted.
-    const adoptable = (runners: Runner[]) => {
-      const present = new Set([...this.deps.runners()].map((r) => r.metadata.uid));
-      return runners.filter((r) => current(r.metadata.uid!) && present.has(r.metadata.uid) && !actors.runtime(runnerKey(r)));
+    // A pool, not batches: one slow read does not hold the other reads of its batch back.
+    let next = 0;
+    const worker = async () => {
+      while (next < wanted.length) await read(wanted[next++]!);
     };
-    this.deps.cache.takenUp(adoptable(fresh));
-    // The kinds their spec.resources name, not watched while they were another's, are listed (or found unserved)
-    // before any of them acts, as at start-up.
-    await this.deps.resourcesSettled();
-    const still = adoptable(fresh);
-    const restored = this.deps.adopt(still);
-    log.info({ slots: epochs.size, runners: still.length, restored, owned: actors.size }, 'adopted Runners');
-    if (unread.length > 0 && !this.stopped) {
-      const timer = setTimeout(() => {
-        this.retries.delete(timer);
-        void this.take(unread, epochs, attempt + 1);
-      }, backoffDelay(READ_RETRY_BACKOFF, attempt));
-      this.retries.add(timer);
-    }
+    await Promise.all(Array.from({ length: Math.min(ADOPT_READS, wanted.length) }, worker));
+    return { fresh, unread };
   }
 
   /** No adoption completes from here on (the operator stops). */

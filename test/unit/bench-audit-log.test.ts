@@ -1,10 +1,10 @@
 // How the benchmark reads the API server's audit log (bench/audit-log.ts): which of a Deployment's status writes
-// caused a Job's create, and a log the server rotates while it is read.
+// caused a Job's create, where a hand-over's time went, and a log the server rotates while it is read.
 import { appendFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLog, latencyAfter } from '../../bench/audit-log.ts';
+import { AuditLog, handoverPhases, latencyAfter, type Request } from '../../bench/audit-log.ts';
 
 describe('latencyAfter', () => {
   it('measures from the completion of the latest write received before the create', () => {
@@ -36,6 +36,29 @@ describe('latencyAfter', () => {
   it('has no latency without a write before the create', () => {
     expect(latencyAfter([{ received: 500, completed: 510 }], 300)).toBeUndefined();
     expect(latencyAfter([], 300)).toBeUndefined();
+  });
+});
+
+describe('handoverPhases', () => {
+  const request = (verb: string, resource: string, subresource: string, received: number, completed: number): Request =>
+    ({ verb, user: 'op', resource, subresource, namespace: 'qa', name: 'x', code: 200, received, completed });
+
+  it('times the re-list of Jobs and the fresh reads after the kill, and counts the status writes before the last Job', () => {
+    const requests = [
+      request('list', 'jobs', '', 500, 900), // before the kill: another re-list
+      request('list', 'jobs', '', 16_000, 18_500),
+      request('list', 'jobs', '', 16_200, 19_000),
+      request('get', 'runners', '', 16_100, 16_150),
+      request('get', 'runners', '', 17_000, 17_400),
+      request('get', 'runners', 'status', 17_500, 17_600),
+      request('patch', 'runners', 'status', 19_500, 19_550),
+      request('patch', 'runners', 'status', 25_000, 25_050),
+    ];
+    expect(handoverPhases(requests, 1000, 20_000)).toEqual({ noticedMs: 15_000, jobsListedMs: 18_000, runnersReadMs: 16_400, statusWrites: 1 });
+  });
+
+  it('says nothing without a re-list of the Jobs after the kill', () => {
+    expect(handoverPhases([request('list', 'jobs', '', 0, 10)], 1000, 2000)).toBeUndefined();
   });
 });
 
