@@ -17,18 +17,11 @@ const runner = (i: number): Runner => ({
   spec: {},
 }) as Runner;
 
-/** A promise and the function that resolves it. */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 function harness(count: number, read: (name: string) => Promise<Runner> = async (name) => runner(Number(name.slice(2)))) {
   const cached = new Map(Array.from({ length: count }, (_, i) => [`uid-${i}`, runner(i)]));
   const reads: string[] = [];
   const adopted: string[][] = [];
-  const resynced = deferred();
+  const resynced = Promise.withResolvers<void>();
   let resyncs = 0;
   const client = {
     get: (path: string) => {
@@ -86,7 +79,7 @@ describe('Handover.adopt', () => {
   });
 
   it('does not let one slow read hold back the reads after it', async () => {
-    const slow = deferred();
+    const slow = Promise.withResolvers<void>();
     const h = harness(100, async (name) => {
       if (name === 'r-0') await slow.promise;
       return runner(Number(name.slice(2)));
