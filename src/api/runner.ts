@@ -16,6 +16,11 @@ export const LABEL_RUNNER_NAMESPACE = 'runner.stakater.com/namespace';
 export const LABEL_REVISION = 'runner.stakater.com/revision';
 /** On each Job the operator creates, its own name: the history limits delete several at once by it. */
 export const LABEL_JOB_NAME = 'runner.stakater.com/job';
+/**
+ * On each Job the operator creates, its Runner's slot (src/shard/ring.ts): a replica taking slots over lists only
+ * their Jobs. Its values follow SLOT_BITS; slots of another size would need a label of another name.
+ */
+export const LABEL_SLOT = 'runner.stakater.com/slot';
 export const ANNOTATION_TRIGGER = 'runner.stakater.com/trigger';
 
 export type ConcurrencyPolicy = 'Forbid' | 'Replace';

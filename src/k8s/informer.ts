@@ -82,6 +82,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   /** Ends the wait before the next attempt (on stop or resync). */
   private wake: (() => void) | undefined;
   private readonly projection: Projection<T>;
+  /** The keys of objects deleted, as the watch tells them, one set per `listIn` under way. */
+  private readonly deletesSeen = new Set<Set<string>>();
+  /** While a re-list is under way: the keys `listIn` took in meanwhile. */
+  private relistTakenIn: Set<string> | undefined;
   /** Times the watch had to be re-established after an error or a very short watch (not the server's routine timeouts). */
   restarts = 0;
   /** LISTs made (the first, and one per 410 Gone). */
@@ -128,6 +132,37 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.abort?.abort();
     this.wake?.();
     await listed;
+  }
+
+  /**
+   * Takes in the objects of a LIST narrowed by `labelSelector` (besides the source's own), leaving the rest of the cache
+   * as it is: what `keep` now keeps of a part of the kind, without listing all of it as `resync` does. An object the
+   * watch brought newer meanwhile keeps that; one the watch saw deleted meanwhile is not brought back. Resolves once
+   * every page is in the cache.
+   */
+  async listIn(labelSelector: string): Promise<void> {
+    if (this.stopped) return;
+    const deletes = new Set<string>();
+    this.deletesSeen.add(deletes);
+    try {
+      await this.eachListed(labelSelector, (item) => this.listedIn(item, deletes));
+    } finally {
+      this.deletesSeen.delete(deletes);
+    }
+  }
+
+  private listedIn(item: KubernetesObject, deletes: ReadonlySet<string>): void {
+    if (this.source.keep && !this.source.keep(item)) return;
+    const key = objectKey(item);
+    if (deletes.has(key)) return;
+    const cached = this.store.get(key);
+    // The watch's word stands unless the list's is known to be newer (opaque versions cannot say).
+    if (cached && compareResourceVersions(cached.metadata?.resourceVersion ?? '', item.metadata?.resourceVersion ?? '') !== -1) return;
+    const slim = this.projection.of(key, item);
+    if (!slim) return;
+    // A re-list under way may have passed over it before `keep` kept it: it must not take it for gone.
+    this.relistTakenIn?.add(key);
+    this.changed(key, slim);
   }
 
   /** Objects `keep` no longer keeps leave the cache, each told as deleted (it is gone from what the cache serves). */
@@ -269,29 +304,41 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.resyncing = false;
     this.lists += 1;
     const fresh = new Map<string, T>();
+    const takenIn = (this.relistTakenIn = new Set());
+    let resourceVersion: string | undefined;
+    try {
+      resourceVersion = await this.eachListed(undefined, (item) => {
+        if (this.source.keep && !this.source.keep(item)) return;
+        const key = objectKey(item);
+        // One that cannot be projected keeps its last projection: it is not gone, and must not be told as deleted.
+        const slim = this.projection.of(key, item) ?? this.store.get(key);
+        if (slim) fresh.set(key, slim);
+      });
+    } finally {
+      this.relistTakenIn = undefined;
+    }
+    for (const [key, last] of [...this.store]) if (!fresh.has(key) && !takenIn.has(key)) this.deleted(key, last);
+    for (const [key, object] of fresh) this.changed(key, object);
+    this.resourceVersion = resourceVersion;
+    this.markSynced();
+  }
+
+  /** A paged LIST of the source, narrowed by `labelSelector` too if given; the resourceVersion of its last page. */
+  private async eachListed(labelSelector: string | undefined, each: (item: KubernetesObject) => void): Promise<string | undefined> {
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
       const page = await this.client.get<ObjectList>(this.path, {
         limit: PAGE_SIZE,
         continue: continueToken,
-        labelSelector: this.source.labelSelector,
+        labelSelector: [this.source.labelSelector, labelSelector].filter(Boolean).join(',') || undefined,
         fieldSelector: this.source.fieldSelector,
       });
-      for (const item of page.items ?? []) {
-        if (this.source.keep && !this.source.keep(item)) continue;
-        const key = objectKey(item);
-        // One that cannot be projected keeps its last projection: it is not gone, and must not be told as deleted.
-        const slim = this.projection.of(key, item) ?? this.store.get(key);
-        if (slim) fresh.set(key, slim);
-      }
+      for (const item of page.items ?? []) each(item);
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
-    } while (continueToken);
-    for (const [key, last] of [...this.store]) if (!fresh.has(key)) this.deleted(key, last);
-    for (const [key, object] of fresh) this.changed(key, object);
-    this.resourceVersion = resourceVersion;
-    this.markSynced();
+    } while (continueToken && !this.stopped);
+    return resourceVersion;
   }
 
   /** One watch from the cached resourceVersion; `run` is kept up to date with how it goes. */
@@ -342,6 +389,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
         const key = objectKey(event.object);
         const last = this.projection.of(key, event.object) ?? this.store.get(key);
         this.projection.forget(key);
+        for (const deletes of this.deletesSeen) deletes.add(key);
         if (last) this.deleted(key, last);
         break;
       }

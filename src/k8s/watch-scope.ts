@@ -3,6 +3,7 @@
 // with no permission outside them). Both look the same to the rest of the operator.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { collectionPath } from './api-paths.ts';
 import type { KubeClient } from './client.ts';
 import { Informer, type CacheHealth, type ChangeHandler, type DeleteHandler, type ErrorHandler, type InformerSource } from './informer.ts';
 
@@ -30,9 +31,15 @@ export interface WatchCache<T extends KubernetesObject> extends CacheHealth {
   start(): Promise<void>;
   stop(): Promise<void>;
   resync(): Promise<void>;
+  listIn(labelSelector: string): Promise<void>;
   dropUnkept(): void;
   takeIn(object: KubernetesObject): void;
   reproject(which: (object: T) => boolean): void;
+}
+
+/** The collections of a namespaced kind in the scope: one across namespaces, or one per namespace. */
+export function collectionsIn(scope: WatchScope, apiVersion: string, plural: string): string[] {
+  return scope.namespaces === null ? [collectionPath(apiVersion, plural)] : scope.namespaces.map((ns) => collectionPath(apiVersion, plural, ns));
 }
 
 /** A watch cache of one kind in the scope: an Informer, or one per namespace behind one face. */
@@ -96,6 +103,10 @@ class NamespacedCaches<T extends KubernetesObject> implements WatchCache<T> {
 
   async resync(): Promise<void> {
     await Promise.all(this.all.map((i) => i.resync()));
+  }
+
+  async listIn(labelSelector: string): Promise<void> {
+    await Promise.all(this.all.map((i) => i.listIn(labelSelector)));
   }
 
   dropUnkept(): void {

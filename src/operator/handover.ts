@@ -8,9 +8,10 @@ import { objectPath } from '../k8s/api-paths.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { errorText } from '../k8s/informer.ts';
 import type { WatchCache } from '../k8s/watch-scope.ts';
-import { slotOf } from '../shard/ring.ts';
+import { slotOf, uidShardSelectors } from '../shard/ring.ts';
 import { backoffDelay, type BackoffPolicy } from '../time/backoff.ts';
 import type { RunnerActors } from './actors.ts';
+import { slotJobsSelectors } from '../runner/job.ts';
 import { runnerKey } from './selections.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Caches } from './caches.ts';
@@ -19,13 +20,29 @@ import type { StatusWriter } from './status-writer.ts';
 /** Reads of adopted Runners in flight at most: a replica taking a quarter of 20,000 Runners reads 5,000. */
 const ADOPT_READS = 32;
 
+/** From this many Runners to read, a server that narrows a LIST by shard is asked for a few LISTs instead of GETs. */
+const LIST_READS_FROM = 50;
+
+/** Runners per page of such a LIST. */
+const LIST_PAGE = 500;
+
+interface Reads {
+  fresh: Runner[];
+  unread: Runner[];
+}
+
+interface RunnerList {
+  metadata?: { continue?: string; shardInfo?: { selector?: string } };
+  items?: Runner[];
+}
+
 /** Runners resumed in one turn of the event loop when taken up. */
 const RESUME_BATCH = 100;
 
 /** How long giving Runners back waits for their statuses to be written. */
 const RELEASE_DRAIN_MS = 5_000;
 
-/** A Runner whose fresh read failed (a timeout, a 5xx) is read again: after 0.5 s, doubling to 30 s. */
+/** A Runner whose fresh read failed (a timeout, a 5xx), or a list of their Jobs, is made again: after 0.5 s, doubling to 30 s. */
 const READ_RETRY_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
 
 export interface HandoverDeps {
@@ -33,11 +50,13 @@ export interface HandoverDeps {
   log: Logger;
   /** Every Runner of the cache, whoever acts on it. */
   runners(): Iterable<Runner>;
+  /** The collections the Runners are listed from: across namespaces, or one per namespace watched. */
+  runnerCollections: readonly string[];
   actors: Pick<RunnerActors, 'view' | 'runtime' | 'pause' | 'size'>;
   statusWriter: Pick<StatusWriter, 'drainKeys'>;
   notifier: Pick<Notifier, 'writeRecords'>;
   /** The Jobs cache, which keeps only the Jobs of the Runners this replica acts on. */
-  jobs: Pick<WatchCache<V1Job>, 'resync' | 'dropUnkept'>;
+  jobs: Pick<WatchCache<V1Job>, 'listIn' | 'dropUnkept'>;
   /** What the Runners cache keeps of a Runner follows who acts on it. */
   cache: Pick<Caches, 'takenUp' | 'givenUp'>;
   /** The key of the Runner with this uid (the Runner cache's index). */
@@ -57,6 +76,8 @@ export class Handover {
   /** Each slot's hand-overs so far: a read made for one adoption is not used after the slot moved again. */
   private readonly epochs = new Map<number, number>();
   private stopped = false;
+  /** Whether the API server narrows a LIST by shard (KEP-5866); undefined until a LIST asked it. */
+  private shardedLists: boolean | undefined;
   private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(deps: HandoverDeps) {
@@ -93,9 +114,23 @@ export class Handover {
     }
     const epochs = new Map([...gained].map((slot) => [slot, this.epochs.get(slot)!]));
     const wanted = [...this.deps.runners()].filter((r) => gained.has(slotOf(r.metadata.uid ?? '')) && !this.deps.actors.view(r.metadata.uid ?? ''));
-    // Their Jobs, which this replica did not cache while they were another's, are listed again while they are read:
-    // none of them resumes before both, its run is recovered from them.
-    await this.take(wanted, epochs, 0, this.deps.jobs.resync());
+    // Their Jobs, which this replica did not cache while they were another's, are listed while they are read — by
+    // their slots' label, not every Job of the cluster: none of them resumes before both, its run is recovered from them.
+    const current = () => [...epochs].some(([slot, epoch]) => this.epochs.get(slot) === epoch && this.slots.has(slot));
+    const jobsListed = Promise.all(slotJobsSelectors(gained).map((selector) => this.listJobs(selector, current))).then(() => undefined);
+    await this.take(wanted, epochs, 0, jobsListed);
+  }
+
+  /** Lists in the Jobs `selector` matches; a failed list is made again, with backoff, while any of its slots is ours. */
+  private async listJobs(selector: string, current: () => boolean): Promise<void> {
+    for (let attempt = 0; !this.stopped && current(); attempt++) {
+      try {
+        return await this.deps.jobs.listIn(selector);
+      } catch (err) {
+        this.deps.log.warn({ selector, err: errorText(err), attempt }, 'Jobs of adopted Runners not listed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(READ_RETRY_BACKOFF, attempt)).unref());
+      }
+    }
   }
 
   /**
@@ -141,8 +176,62 @@ export class Handover {
     }
   }
 
-  /** Each of `wanted` still current read from the API server, ADOPT_READS at a time: those read, and those to read again. */
-  private async readAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<{ fresh: Runner[]; unread: Runner[] }> {
+  /**
+   * Each of `wanted` still current read from the API server: listed by its slot where the server offers sharded lists
+   * and there are enough of them to be worth it, else one GET each, ADOPT_READS at a time. Those read, and those to
+   * read again.
+   */
+  private async readAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<Reads> {
+    if (this.shardedLists !== false && wanted.length >= LIST_READS_FROM) {
+      const listed = await this.listAfresh(wanted, current, attempt);
+      if (listed) return listed;
+    }
+    return this.getAfresh(wanted, current, attempt);
+  }
+
+  /**
+   * `wanted` read in a few LISTs narrowed to their slots by the server (KEP-5866's shardSelector over the uid),
+   * rather than one GET each; undefined when the server does not narrow a LIST so, and it is not asked again. A
+   * server that ignores the selector answers with every Runner; whether it narrowed shows in the answer's
+   * `shardInfo` for built-in kinds, not for a custom resource's list (Kubernetes 1.36), so by a Runner of another
+   * slot in it.
+   */
+  private async listAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<Reads | undefined> {
+    const { client, log } = this.deps;
+    const byUid = new Map(wanted.map((r) => [r.metadata.uid ?? '', r]));
+    const slots = new Set([...byUid.keys()].map(slotOf));
+    const fresh: Runner[] = [];
+    try {
+      for (const path of this.deps.runnerCollections) {
+        for (const shardSelector of uidShardSelectors(slots)) {
+          let continueToken: string | undefined;
+          do {
+            const page = await client.get<RunnerList>(path, { limit: LIST_PAGE, continue: continueToken, shardSelector });
+            const narrowed = page.metadata?.shardInfo !== undefined || (page.items ?? []).every((r) => slots.has(slotOf(r.metadata.uid ?? '')));
+            if (!narrowed) {
+              this.shardedLists = false;
+              log.info('the API server does not narrow a list by shard (KEP-5866): adopted Runners are read one by one');
+              return undefined;
+            }
+            this.shardedLists = true;
+            for (const runner of page.items ?? []) {
+              const uid = runner.metadata.uid ?? '';
+              if (byUid.has(uid) && current(uid)) fresh.push(runner);
+            }
+            continueToken = page.metadata?.continue || undefined;
+          } while (continueToken);
+        }
+      }
+    } catch (err) {
+      log.warn({ err: errorText(err), attempt }, 'adopted Runners not listed; trying again');
+      return { fresh: [], unread: wanted.filter((r) => current(r.metadata.uid ?? '')) };
+    }
+    // One wanted but not listed was deleted since it was cached, as a GET's 404 says.
+    return { fresh, unread: [] };
+  }
+
+  /** Each of `wanted` still current read with a GET, ADOPT_READS at a time. */
+  private async getAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<Reads> {
     const { client, log } = this.deps;
     const fresh: Runner[] = [];
     const unread: Runner[] = [];

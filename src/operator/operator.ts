@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { RunnerContext, RunnerEvent } from '../../machines/runner.ts';
-import { runnerReference, type Runner } from '../api/runner.ts';
+import { API_VERSION, PLURAL, runnerReference, type Runner } from '../api/runner.ts';
 import { sameJson } from '../runner/canonical-json.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import type { KubeClient } from '../k8s/client.ts';
@@ -13,7 +13,7 @@ import { eventRecorder, type Recorder } from '../k8s/events.ts';
 import type { CacheHealth } from '../k8s/informer.ts';
 import { WriteQueue } from '../k8s/write-queue.ts';
 import type { WorkloadKind, WorkloadView } from '../runner/readiness/readiness.ts';
-import { CLUSTER_WIDE, type WatchScope } from '../k8s/watch-scope.ts';
+import { CLUSTER_WIDE, collectionsIn, type WatchScope } from '../k8s/watch-scope.ts';
 import { RunnerActors } from './actors.ts';
 import { keptInFull, type CachedRunner } from './cached-objects.ts';
 import { Caches } from './caches.ts';
@@ -222,6 +222,7 @@ export class Operator {
         client,
         log,
         runners: () => this.caches.runners.list(),
+        runnerCollections: collectionsIn(this.scope, API_VERSION, PLURAL),
         actors: this.actors,
         statusWriter: this.statusWriter,
         notifier: this.notifier,

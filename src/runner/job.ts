@@ -5,10 +5,12 @@ import {
   KIND,
   LABEL_JOB_NAME,
   LABEL_REVISION,
+  LABEL_SLOT,
   LABEL_RUNNER_NAME,
   LABEL_RUNNER_NAMESPACE,
   type Runner,
 } from '../api/runner.ts';
+import { slotOf } from '../shard/ring.ts';
 import { jobNameFor, shortHash } from './job-name.ts';
 
 export const jobPrefixOf = (runner: Runner): string => runner.spec?.jobName || runner.metadata.name!;
@@ -58,6 +60,20 @@ export function runnerJobsSelector(runner: RunnerIdentity): string {
     .join(',');
 }
 
+/** Slots named in one selector at most: 256 of them keep a request's line short (about 1.3 KB). */
+const SLOTS_PER_SELECTOR = 256;
+
+/**
+ * The label selectors that together match every Job of the Runners in `slots`: their slot label names one of them,
+ * or (a Job made before Jobs carried it) it has none.
+ */
+export function slotJobsSelectors(slots: Iterable<number>): string[] {
+  const sorted = [...new Set(slots)].sort((a, b) => a - b);
+  const selectors = [`!${LABEL_SLOT}`];
+  for (let i = 0; i < sorted.length; i += SLOTS_PER_SELECTOR) selectors.push(`${LABEL_SLOT} in (${sorted.slice(i, i + SLOTS_PER_SELECTOR).join(',')})`);
+  return selectors;
+}
+
 /** The namespace and name of a Runner object. */
 export const identityOf = (runner: Runner): RunnerIdentity => ({ namespace: runner.metadata.namespace!, name: runner.metadata.name! });
 
@@ -82,8 +98,9 @@ export function buildJob(runner: Runner, run: { key: string; revision: string },
       name: jobName,
       // Always the Runner's own namespace (SPEC §6): the template cannot move it elsewhere.
       namespace: runner.metadata.namespace!,
-      // A Job name is a valid label value (at most 63 characters, DNS-1123); only the Job carries it, not its pods.
-      labels: { ...labels, [LABEL_JOB_NAME]: jobName },
+      // A Job name is a valid label value (at most 63 characters, DNS-1123); only the Job carries it and the slot,
+      // not its pods.
+      labels: { ...labels, [LABEL_JOB_NAME]: jobName, [LABEL_SLOT]: String(slotOf(runner.metadata.uid!)) },
       annotations: { [ANNOTATION_RUN_KEY]: run.key },
       ownerReferences: [ownerReferenceTo(runner)],
     },

@@ -128,3 +128,28 @@ export function assignmentCache(limit = 16): (members: readonly string[]) => rea
     return owners;
   };
 }
+
+/** Ranges named in one shard selector at most: a selector is an || of ranges, which the API server parses as CEL. */
+const RANGES_PER_SELECTOR = 64;
+
+/** `slot << (64 - SLOT_BITS)` as the API server writes a 64-bit hash: 0x and 16 hex digits (2^64: 17). */
+const hashBound = (slot: number): string => `0x${(BigInt(slot) << BigInt(64 - SLOT_BITS)).toString(16).padStart(16, '0')}`;
+
+/**
+ * Kubernetes' shard selectors (KEP-5866, `shardSelector` on a LIST) that together select the objects whose uid falls
+ * in `slots`: each run of consecutive slots one `shardRange` over the uid's FNV-1a 64, at most RANGES_PER_SELECTOR
+ * of them to a selector.
+ */
+export function uidShardSelectors(slots: Iterable<number>): string[] {
+  const sorted = [...new Set(slots)].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let end = i;
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end++;
+    ranges.push(`shardRange(object.metadata.uid, '${hashBound(sorted[i]!)}', '${hashBound(sorted[end]! + 1)}')`);
+    i = end + 1;
+  }
+  const selectors: string[] = [];
+  for (let i = 0; i < ranges.length; i += RANGES_PER_SELECTOR) selectors.push(ranges.slice(i, i + RANGES_PER_SELECTOR).join(' || '));
+  return selectors;
+}

@@ -3,7 +3,10 @@
 # kube-controller-manager, kube-scheduler and the kwok controller as local
 # processes (kwokctl --runtime binary, nothing downloaded), on loopback ports
 # that kwokctl picks, with an audit log, no client QPS limits, 2 fake nodes,
-# pod logs served by kwok, and Hestia's stages (README.md).
+# pod logs served by kwok, and Hestia's stages (README.md). Feature gates:
+# HESTIA_KUBE_FEATURE_GATES (default ShardedListAndWatch=true, Kubernetes'
+# alpha sharded lists, which replicas sharing Runners use where offered; set
+# it empty for a server as Kubernetes ships it).
 # A cluster of the same name is deleted first.
 #
 # Usage: eval "$(test/cluster/up.sh NAME)"
@@ -74,6 +77,7 @@ options:
   etcdBinary: $BIN_DIR/etcd
   kubeAuditPolicy: $HERE/audit-policy.yaml
   disableQPSLimits: ${HESTIA_QPS_LIMITS_DISABLED:-true}
+  kubeFeatureGates: "${HESTIA_KUBE_FEATURE_GATES-ShardedListAndWatch=true}"
   enableCRDs:
   - Logs
   - ClusterLogs

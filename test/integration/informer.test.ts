@@ -144,3 +144,29 @@ describe('an object the cache cannot project', () => {
     await waitFor('a ConfigMap created later in the cache', () => cache.get(ns, 'later'), 20_000);
   });
 });
+
+describe('a cache that keeps only some objects, taking a part of its kind in (listIn)', () => {
+  it("takes in what a LIST narrowed by a label holds once it is kept, without listing the rest, and the watch's changes and deletes meanwhile stand", async () => {
+    const { ns, path } = await namespace();
+    const labelled = (name: string, slot: string) =>
+      core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels: { part: slot } }, data: { v: '1' } } });
+    for (let i = 0; i < 6; i++) await labelled(`cm-${i}`, i < 3 ? 'a' : 'b');
+    const kept = new Set<string>();
+    const cache = new Informer(client, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', labelSelector: 'part', keep: (o) => kept.has(o.metadata?.labels?.part ?? '') }, silent, ns);
+    informers.push(cache);
+    await within(10_000, 'the first LIST', cache.start());
+    expect(cache.size).toBe(0);
+
+    // Part b is ours now: its ConfigMaps come in by a LIST of that part alone.
+    kept.add('b');
+    const since = Date.now();
+    await within(10_000, 'listIn', cache.listIn('part in (b)'));
+    expect([...cache.list()].map((o) => o.metadata!.name).sort()).toEqual(['cm-3', 'cm-4', 'cm-5']);
+    expect(proxy.seen({ method: 'GET', path, watch: false }, since).map((r) => r.query.get('labelSelector'))).toEqual(['part,part in (b)']);
+
+    // The watch goes on keeping what is kept: a change and a delete of part b reach the cache.
+    await core.replaceNamespacedConfigMap({ namespace: ns, name: 'cm-4', body: { metadata: { name: 'cm-4', labels: { part: 'b' } }, data: { v: '2' } } });
+    await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm-5' });
+    await waitFor('the change and the delete in the cache', () => (cache.get(ns, 'cm-4') as { data?: { v?: string } } | undefined)?.data?.v === '2' && !cache.get(ns, 'cm-5'), 10_000);
+  });
+});

@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignSlots, slotOf, viewKey } from '../../src/shard/ring.ts';
+import type { Runner } from '../../src/api/runner.ts';
+import { KubeClient } from '../../src/k8s/client.ts';
+import { connectionOf } from '../../src/k8s/kubeconfig.ts';
+import { slotJobsSelectors } from '../../src/runner/job.ts';
+import { assignSlots, slotOf, uidShardSelectors, viewKey } from '../../src/shard/ring.ts';
 import { requestsBy } from './support/audit.ts';
 import { hestiaIn } from './support/cli.ts';
 import { operatorKubeConfig, OPERATOR_NAMESPACE, OPERATOR_USER } from './support/identity.ts';
-import { createNamespace, createRunner, deleteNamespace, getRunner, installCrd, jobsOf, kc, patchRunner, runnerManifest, waitFor } from './support/kube.ts';
+import { batch, createNamespace, createRunner, deleteNamespace, getRunner, installCrd, jobsOf, kc, patchRunner, runnerManifest, waitFor } from './support/kube.ts';
 import { operatorEntry } from './support/operator-entry.ts';
 
 const TIMING = { HESTIA_LEASE_SECONDS: '4', HESTIA_LEASE_RENEW_DEADLINE_SECONDS: '2.5', HESTIA_LEASE_RETRY_SECONDS: '0.5' };
@@ -199,4 +203,36 @@ describe('replicas that share the Runners', () => {
     expect(await metric(d, 'hestia_shard_slots_moved_total{direction="in"}')).toBeGreaterThan(0);
     expect(await metric(d, 'hestia_shard_handover_seconds_count{step="in"}')).toBeGreaterThan(0);
   }, 180_000);
+
+  it("has the API server select a slot's Jobs by their label, and its Runners by their uid where it narrows a LIST by shard", async () => {
+    // The replicas the test before left running, or one of its own.
+    if ([...replicas.values()].every((r) => r.proc.exitCode !== null || r.proc.signalCode !== null)) await startReplica('replica-e');
+    const made = await runnersThatRun('slots', 30);
+    const slotOfRunner = new Map([...made].map(([key, uid]) => [key.split('/')[1]!, slotOf(uid)]));
+    const jobs = (await batch.listNamespacedJob({ namespace: ns, labelSelector: 'runner.stakater.com/name' })).items.filter((j) => slotOfRunner.has(j.metadata!.labels!['runner.stakater.com/name']!));
+    expect(jobs).toHaveLength(30);
+    for (const job of jobs) expect(job.metadata!.labels!['runner.stakater.com/slot']).toBe(String(slotOfRunner.get(job.metadata!.labels!['runner.stakater.com/name']!)));
+
+    // Half of them by their slots: the Jobs by label, the Runners by KEP-5866's shardSelector over their uid.
+    const chosen = new Set([...slotOfRunner.values()].slice(0, 15));
+    const expected = [...slotOfRunner].filter(([, slot]) => chosen.has(slot)).map(([name]) => name).sort();
+    const [unlabelled, ...bySlot] = slotJobsSelectors(chosen);
+    const listedJobs = (await Promise.all(bySlot.map((labelSelector) => batch.listNamespacedJob({ namespace: ns, labelSelector })))).flatMap((l) => l.items);
+    // The namespace holds the test before's Runners too, some of them in these slots.
+    const ofSlotRunners = (names: string[]) => names.filter((name) => slotOfRunner.has(name)).sort();
+    expect(ofSlotRunners(listedJobs.map((j) => j.metadata!.labels!['runner.stakater.com/name']!))).toEqual(expected);
+    expect(listedJobs.every((j) => chosen.has(Number(j.metadata!.labels!['runner.stakater.com/slot'])))).toBe(true);
+    expect((await batch.listNamespacedJob({ namespace: ns, labelSelector: `runner.stakater.com/name,${unlabelled}` })).items).toEqual([]);
+    const client = new KubeClient(await connectionOf(kc));
+    const runners: string[] = [];
+    for (const shardSelector of uidShardSelectors(chosen)) {
+      // The list of a custom resource carries no shardInfo (Kubernetes 1.36): that it was narrowed shows in its items,
+      // of the namespace's 180 Runners only those of these slots (the test control plane enables ShardedListAndWatch).
+      const list = await client.get<{ items: Runner[] }>(`/apis/e2e.stakater.com/v1alpha1/namespaces/${ns}/runners`, { shardSelector });
+      runners.push(...list.items.map((r) => r.metadata.name!));
+      expect(list.items.every((r) => chosen.has(slotOf(r.metadata.uid!)))).toBe(true);
+    }
+    expect(ofSlotRunners(runners)).toEqual(expected);
+  }, 120_000);
 });
+

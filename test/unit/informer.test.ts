@@ -338,3 +338,101 @@ describe('a cache whose projection of an object follows who acts on it (takeIn, 
     await informer.stop();
   });
 });
+
+// --- a part of the kind listed in (listIn) ---
+
+/** The first LIST answers `listed`; each LIST narrowed by a selector waits until the test answers it with `items`. */
+class NarrowedListClient extends ScriptedClient {
+  selectors: (string | undefined)[] = [];
+  private held: ((items: KubernetesObject[]) => void)[] = [];
+  private asked: (() => void)[] = [];
+
+  override get(_path?: string, query?: Query): Promise<unknown> {
+    const selector = query?.labelSelector as string | undefined;
+    this.selectors.push(selector);
+    if (!selector?.includes('slot')) return super.get();
+    for (const resolve of this.asked.splice(0)) resolve();
+    return new Promise((resolve) => this.held.push((items) => resolve({ metadata: { resourceVersion: '20' }, items })));
+  }
+
+  whenNarrowed(): Promise<void> {
+    return this.held.length > 0 ? Promise.resolve() : new Promise((resolve) => this.asked.push(resolve));
+  }
+
+  answerNarrowed(items: KubernetesObject[]): void {
+    this.held.shift()!(items);
+  }
+}
+
+describe('a cache that lists in a part of its kind (listIn)', () => {
+  it('takes in what the narrowed LIST holds and `keep` keeps, and leaves the rest of the cache as it is', async () => {
+    const client = new NarrowedListClient();
+    client.listed = [cm('mine', '1')];
+    const kept = new Set(['mine']);
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', labelSelector: 'owned', slim, keep: (o) => kept.has(o.metadata!.name!) }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    const added: string[] = [];
+    informer.onChange((previous, current) => void (previous ? undefined : added.push(current.metadata!.name!)));
+    kept.add('gained');
+    const listing = informer.listIn('slot in (3)');
+    await client.whenNarrowed();
+    client.answerNarrowed([cm('gained', '15'), cm('stranger', '16')]);
+    await listing;
+    expect([...informer.list()].map((o) => o.metadata!.name).sort()).toEqual(['gained', 'mine']);
+    expect(added).toEqual(['gained']);
+    // The source's own selector and the narrowing one, together.
+    expect(client.selectors.at(-1)).toBe('owned,slot in (3)');
+    await informer.stop();
+  });
+
+  it('does not bring back what the watch saw deleted meanwhile, nor put an older version over a newer one', async () => {
+    const client = new NarrowedListClient();
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    const listing = informer.listIn('slot in (3)');
+    await client.whenNarrowed();
+    client.send({ type: 'DELETED', object: cm('gone', '17') });
+    client.send({ type: 'MODIFIED', object: cm('changed', '18', { k: 'new' }) });
+    client.answerNarrowed([cm('gone', '15'), cm('changed', '16', { k: 'old' }), cm('listed', '16')]);
+    await listing;
+    expect([...informer.list()].map((o) => o.metadata!.name).sort()).toEqual(['changed', 'listed']);
+    expect(informer.get('ns', 'changed')!.data).toEqual({ k: 'new' });
+    await informer.stop();
+  });
+
+  it('keeps what it took in through a re-list that was under way and passed over it before it was kept', async () => {
+    const client = new NarrowedListClient();
+    const kept = new Set<string>();
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim, keep: (o) => kept.has(o.metadata!.name!) }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    // A re-list whose answer (`listed`) holds `gained`, not kept when that answer is read...
+    client.listed = [cm('gained', '15')];
+    let answerRelist!: () => void;
+    const relistHeld = new Promise<void>((resolve) => (answerRelist = resolve));
+    const plainGet = ScriptedClient.prototype.get.bind(client);
+    let relisting = false;
+    client.get = async (path?: string, query?: Query) => {
+      if ((query?.labelSelector as string | undefined)?.includes('slot')) return NarrowedListClient.prototype.get.call(client, path, query);
+      relisting = true;
+      await relistHeld;
+      return plainGet();
+    };
+    const resync = informer.resync();
+    await vi.waitFor(() => expect(relisting).toBe(true));
+    // ...while the slot is gained and listed in.
+    kept.add('gained');
+    const listing = informer.listIn('slot in (3)');
+    await client.whenNarrowed();
+    client.answerNarrowed([cm('gained', '15')]);
+    await listing;
+    kept.delete('gained'); // the re-list's page was read before it was kept
+    answerRelist();
+    await resync;
+    kept.add('gained');
+    expect([...informer.list()].map((o) => o.metadata!.name)).toEqual(['gained']);
+    await informer.stop();
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignSlots, assignmentCache, fnv1a64, LOAD_FACTOR, slotBound, slotOf, SLOTS, viewKey, viewOf } from '../../src/shard/ring.ts';
+import { assignSlots, assignmentCache, fnv1a64, LOAD_FACTOR, slotBound, slotOf, SLOTS, uidShardSelectors, viewKey, viewOf } from '../../src/shard/ring.ts';
 
 /** FNV-1a 64 by the book, in BigInt: what the two-halves version must equal. */
 function fnvReference(text: string): bigint {
@@ -119,5 +119,35 @@ describe('memberLeaseName', () => {
     }
     expect(new Set(names).size).toBe(4);
     expect(memberLeaseName('hestia-operator', 'hestia-operator-6f7c9d8b5-x2k4p')).toMatch(/^hestia-operator-member-hestia-operator-6f7c9d8b5-x2k4p-[0-9a-f]{8}$/);
+  });
+});
+
+describe('uidShardSelectors', () => {
+  /** As the API server matches a shard selector: the uid's FNV-1a 64 in hex, compared as its HexLess does. */
+  const hexLess = (a: string, b: string) => (a.length !== b.length ? a.length < b.length : a < b);
+  const matches = (selectors: string[], uid: string) => {
+    const hash = `0x${asBigInt(fnv1a64(uid)).toString(16).padStart(16, '0')}`;
+    return selectors.some((selector) =>
+      [...selector.matchAll(/shardRange\(object\.metadata\.uid, '(0x[0-9a-f]+)', '(0x[0-9a-f]+)'\)/g)].some(([, start, end]) => !hexLess(hash, start!) && hexLess(hash, end!)),
+    );
+  };
+
+  it("selects exactly the uids of the slots given, runs of slots as one range each, the last slot's range ending at 2^64", () => {
+    const slots = [0, 1, 2, 7, 500, 501, SLOTS - 1];
+    const selectors = uidShardSelectors(slots);
+    expect(selectors).toHaveLength(1);
+    expect(selectors[0]!.split(' || ')).toHaveLength(4);
+    expect(selectors[0]).toContain("'0x10000000000000000'");
+    const wanted = new Set(slots);
+    const all = uids(20_000);
+    expect(all.filter((uid) => matches(selectors, uid))).toEqual(all.filter((uid) => wanted.has(slotOf(uid))));
+    expect(all.filter((uid) => wanted.has(slotOf(uid))).length).toBeGreaterThan(100);
+  });
+
+  it('splits many ranges over several selectors', () => {
+    const everyOther = Array.from({ length: SLOTS / 2 }, (_, i) => 2 * i);
+    const selectors = uidShardSelectors(everyOther);
+    expect(selectors).toHaveLength(8);
+    expect(selectors.every((s) => s.split(' || ').length <= 64)).toBe(true);
   });
 });
