@@ -165,9 +165,9 @@ export const median = (values: number[]) => percentile(values, 50);
 
 /** Where a hand-over's time went, in ms after `from` (the kill), as the survivors' requests show it. */
 export interface HandoverPhases {
-  /** The first re-list of the Jobs: a survivor has taken slots up. */
+  /** The first list of the Jobs: a survivor has taken slots up. */
   noticedMs: number;
-  /** The last re-list of the Jobs answered. */
+  /** The last list of the Jobs answered. */
   jobsListedMs: number;
   /** The last fresh read of a Runner taken up answered. */
   runnersReadMs: number;
@@ -183,7 +183,8 @@ export interface HandoverPhases {
 export function handoverPhases(requests: readonly Request[], from: number, lastJob: number): HandoverPhases | undefined {
   const lists = requests.filter((r) => r.verb === 'list' && r.resource === 'jobs' && r.received >= from);
   if (lists.length === 0) return undefined;
-  const reads = requests.filter((r) => r.verb === 'get' && r.resource === 'runners' && !r.subresource && r.received >= from);
+  // One GET each, or a few LISTs narrowed by shard where the API server offers them.
+  const reads = requests.filter((r) => (r.verb === 'get' || r.verb === 'list') && r.resource === 'runners' && !r.subresource && r.received >= from);
   const last = (xs: readonly Request[]) => Math.max(...xs.map((r) => r.completed));
   return {
     noticedMs: Math.min(...lists.map((r) => r.received)) - from,

@@ -153,6 +153,9 @@ const result = {
   runners: size,
   replicas: count,
   compare,
+  // The control plane's feature gates (test/cluster/up.sh): with ShardedListAndWatch a hand-over reads its Runners in
+  // LISTs narrowed by shard, without it one GET each.
+  featureGates: process.env.HESTIA_KUBE_FEATURE_GATES ?? '',
   one: {
     runners: compare,
     firstRunsS: oneFirstRunsS,

@@ -11,7 +11,8 @@
 #
 # Usage: eval "$(test/cluster/up.sh NAME)"
 # stdout (and nothing else on stdout): KUBECONFIG=..., HESTIA_AUDIT_LOG=...,
-# HESTIA_KUBECTL=..., HESTIA_CLUSTER_NAME=... ; progress and timing on stderr.
+# HESTIA_KUBECTL=..., HESTIA_CLUSTER_NAME=..., HESTIA_KUBE_FEATURE_GATES=... ;
+# progress and timing on stderr.
 # Stop it with test/cluster/down.sh NAME.
 set -euo pipefail
 
@@ -46,6 +47,7 @@ fi
 # to the API server as a kubelet would. See README.md, "Pod logs and
 # simulated failures".
 mkdir -p "$KWOK_WORKDIR"
+feature_gates=${HESTIA_KUBE_FEATURE_GATES-ShardedListAndWatch=true}
 config=$(mktemp "$KWOK_WORKDIR/.kwokctl-$name.XXXXXX.yaml")
 ready=
 on_exit() { # on failure or interruption, leave no half-started cluster behind
@@ -77,7 +79,7 @@ options:
   etcdBinary: $BIN_DIR/etcd
   kubeAuditPolicy: $HERE/audit-policy.yaml
   disableQPSLimits: ${HESTIA_QPS_LIMITS_DISABLED:-true}
-  kubeFeatureGates: "${HESTIA_KUBE_FEATURE_GATES-ShardedListAndWatch=true}"
+  kubeFeatureGates: "$feature_gates"
   enableCRDs:
   - Logs
   - ClusterLogs
@@ -124,3 +126,4 @@ printf 'KUBECONFIG=%q\n' "$kubeconfig"
 printf 'HESTIA_AUDIT_LOG=%q\n' "$audit_log"
 printf 'HESTIA_KUBECTL=%q\n' "$kubectl"
 printf 'HESTIA_CLUSTER_NAME=%q\n' "$name"
+printf 'HESTIA_KUBE_FEATURE_GATES=%q\n' "$feature_gates"

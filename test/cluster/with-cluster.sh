@@ -5,7 +5,8 @@
 # Usage: test/cluster/with-cluster.sh CMD [ARG...]
 #
 # Builds missing binaries (build.sh), starts a uniquely named cluster (up.sh),
-# exports KUBECONFIG, HESTIA_AUDIT_LOG, HESTIA_KUBECTL, HESTIA_CLUSTER_NAME and
+# exports KUBECONFIG, HESTIA_AUDIT_LOG, HESTIA_KUBECTL, HESTIA_CLUSTER_NAME,
+# HESTIA_KUBE_FEATURE_GATES (the control plane's) and
 # HESTIA_KUBE_BIN_DIR to CMD, runs it, and always deletes the cluster
 # afterwards: on success, failure, SIGINT, SIGTERM or SIGHUP. Exits with
 # CMD's exit code (128+N if stopped by signal N).
@@ -79,7 +80,7 @@ trap 'on_signal 1' HUP
 
 env_lines=$("$HERE/up.sh" "$name")
 eval "$env_lines"
-export KUBECONFIG HESTIA_AUDIT_LOG HESTIA_KUBECTL HESTIA_CLUSTER_NAME
+export KUBECONFIG HESTIA_AUDIT_LOG HESTIA_KUBECTL HESTIA_CLUSTER_NAME HESTIA_KUBE_FEATURE_GATES
 
 # `<&0`: a background command's stdin would otherwise be /dev/null.
 "$@" <&0 &

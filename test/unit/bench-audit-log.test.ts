@@ -55,6 +55,9 @@ describe('handoverPhases', () => {
       request('patch', 'runners', 'status', 25_000, 25_050),
     ];
     expect(handoverPhases(requests, 1000, 20_000)).toEqual({ noticedMs: 15_000, jobsListedMs: 18_000, runnersReadMs: 16_400, statusWrites: 1 });
+    // Read in LISTs narrowed by shard instead.
+    const listed = [...requests.filter((r) => r.resource === 'jobs'), request('list', 'runners', '', 16_100, 17_900)];
+    expect(handoverPhases(listed, 1000, 20_000)?.runnersReadMs).toBe(16_900);
   });
 
   it('says nothing without a re-list of the Jobs after the kill', () => {
