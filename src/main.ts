@@ -57,9 +57,9 @@ export async function runOperator(options: RunOperatorOptions = {}): Promise<voi
   const elector = lease ? new LeaderElector(client, lease, log) : undefined;
   const membership = sharding
     ? new Membership(client, sharding, log, {
-        gain: (slots) => {
+        gain: (slots, readFrom) => {
           const from = performance.now();
-          operator.adoptSlots(slots).then(
+          operator.adoptSlots(slots, readFrom).then(
             () => metrics.shard.adopted(slots.length, (performance.now() - from) / 1000),
             (err: unknown) => log.error({ err: String(err) }, 'adopting Runners failed'),
           );

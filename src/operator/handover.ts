@@ -26,16 +26,6 @@ const LIST_READS_FROM = 50;
 /** Runners per page of such a LIST. */
 const LIST_PAGE = 500;
 
-interface Reads {
-  fresh: Runner[];
-  unread: Runner[];
-}
-
-interface RunnerList {
-  metadata?: { continue?: string; shardInfo?: { selector?: string } };
-  items?: Runner[];
-}
-
 /** Runners resumed in one turn of the event loop when taken up. */
 const RESUME_BATCH = 100;
 
@@ -44,6 +34,26 @@ const RELEASE_DRAIN_MS = 5_000;
 
 /** A Runner whose fresh read failed (a timeout, a 5xx), or a list of their Jobs, is made again: after 0.5 s, doubling to 30 s. */
 const READ_RETRY_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
+
+/** What the slots of one adoption were, and the resourceVersion reads of their Runners must be no older than. */
+interface Adoption {
+  epochs: ReadonlyMap<number, number>;
+  readFrom?: string;
+}
+
+const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
+
+/** What reading Runners afresh came to: those read, and those to read again. */
+interface Reads {
+  fresh: Runner[];
+  unread: Runner[];
+}
+
+/** A page of a LIST of Runners. */
+interface RunnerList {
+  metadata?: { continue?: string; shardInfo?: { selector?: string } };
+  items?: Runner[];
+}
 
 export interface HandoverDeps {
   client: KubeClient;
@@ -106,19 +116,20 @@ export class Handover {
    * This replica now acts on the Runners of these slots. Each is read afresh, not taken from the cache: the watch may
    * not yet have brought the last status its previous owner wrote, and its actor resumes from that status's snapshot.
    */
-  async adopt(slots: Iterable<number>): Promise<void> {
+  async adopt(slots: Iterable<number>, readFrom?: string): Promise<void> {
     const gained = new Set(slots);
     for (const slot of gained) {
       this.slots.add(slot);
       this.moved(slot);
     }
     const epochs = new Map([...gained].map((slot) => [slot, this.epochs.get(slot)!]));
+    const adoption: Adoption = { epochs, ...(readFrom ? { readFrom } : {}) };
     const wanted = [...this.deps.runners()].filter((r) => gained.has(slotOf(r.metadata.uid ?? '')) && !this.deps.actors.view(r.metadata.uid ?? ''));
     // Their Jobs, which this replica did not cache while they were another's, are listed while they are read — by
     // their slots' label, not every Job of the cluster: none of them resumes before both, its run is recovered from them.
     const current = () => [...epochs].some(([slot, epoch]) => this.epochs.get(slot) === epoch && this.slots.has(slot));
     const jobsListed = Promise.all(slotJobsSelectors(gained).map((selector) => this.listJobs(selector, current))).then(() => undefined);
-    await this.take(wanted, epochs, 0, jobsListed);
+    await this.take(wanted, adoption, 0, jobsListed);
   }
 
   /** Lists in the Jobs `selector` matches; a failed list is made again, with backoff, while any of its slots is ours. */
@@ -137,7 +148,8 @@ export class Handover {
    * Reads `wanted` afresh and resumes their actors once `before` has resolved too; those not read are tried again,
    * with backoff, while still ours.
    */
-  private async take(wanted: Runner[], epochs: ReadonlyMap<number, number>, attempt: number, before?: Promise<void>): Promise<void> {
+  private async take(wanted: Runner[], adoption: Adoption, attempt: number, before?: Promise<void>): Promise<void> {
+    const { epochs } = adoption;
     const { actors, log } = this.deps;
     const began = performance.now();
     const since = () => Math.round(performance.now() - began);
@@ -145,7 +157,7 @@ export class Handover {
     const current = (uid: string) => !this.stopped && epochs.get(slotOf(uid)) === this.epochs.get(slotOf(uid)) && this.owns(uid);
     const ms: Record<string, number> = {};
     const [{ fresh, unread }] = await Promise.all([
-      this.readAfresh(wanted, current, attempt).finally(() => (ms.read = since())),
+      this.readAfresh(wanted, current, attempt, adoption.readFrom).finally(() => (ms.read = since())),
       before?.finally(() => (ms.jobs = since())),
     ]);
     // Given back meanwhile, taken up already, or deleted since it was read: not adopted.
@@ -170,7 +182,7 @@ export class Handover {
     if (unread.length > 0 && !this.stopped) {
       const timer = setTimeout(() => {
         this.retries.delete(timer);
-        void this.take(unread, epochs, attempt + 1);
+        void this.take(unread, adoption, attempt + 1);
       }, backoffDelay(READ_RETRY_BACKOFF, attempt));
       this.retries.add(timer);
     }
@@ -181,12 +193,12 @@ export class Handover {
    * and there are enough of them to be worth it, else one GET each, ADOPT_READS at a time. Those read, and those to
    * read again.
    */
-  private async readAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<Reads> {
+  private async readAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number, readFrom: string | undefined): Promise<Reads> {
     if (this.shardedLists !== false && wanted.length >= LIST_READS_FROM) {
       const listed = await this.listAfresh(wanted, current, attempt);
       if (listed) return listed;
     }
-    return this.getAfresh(wanted, current, attempt);
+    return this.getAfresh(wanted, current, attempt, readFrom);
   }
 
   /**
@@ -230,15 +242,21 @@ export class Handover {
     return { fresh, unread: [] };
   }
 
-  /** Each of `wanted` still current read with a GET, ADOPT_READS at a time. */
-  private async getAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<Reads> {
+  /**
+   * Each of `wanted` still current read with a GET, ADOPT_READS at a time: from the API server's watch cache, no older
+   * than `readFrom`, rather than from etcd; from etcd when the cache cannot be that fresh in time (504).
+   */
+  private async getAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number, readFrom: string | undefined): Promise<Reads> {
     const { client, log } = this.deps;
     const fresh: Runner[] = [];
     const unread: Runner[] = [];
     const read = async (cached: Runner) => {
       if (!current(cached.metadata.uid ?? '')) return;
-      const runner = await client.get<Runner>(objectPath(API_VERSION, PLURAL, cached.metadata.namespace, cached.metadata.name!)).catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 404) {
+      const path = objectPath(API_VERSION, PLURAL, cached.metadata.namespace, cached.metadata.name!);
+      const fromEtcd = () => client.get<Runner>(path);
+      const fresher = readFrom ? client.get<Runner>(path, { resourceVersion: readFrom }).catch((err: unknown) => (codeOf(err) === 504 ? fromEtcd() : Promise.reject(err))) : fromEtcd();
+      const runner = await fresher.catch((err: unknown) => {
+        if (codeOf(err) !== 404) {
           unread.push(cached);
           log.warn({ runner: runnerKey(cached), err: errorText(err), attempt }, 'adopted Runner not read; trying again');
         }

@@ -375,9 +375,12 @@ export class Operator {
     return this.actors.size;
   }
 
-  /** This replica now acts on the Runners of these slots (src/operator/handover.ts). */
-  adoptSlots(slots: Iterable<number>): Promise<void> {
-    return this.handover?.adopt(slots) ?? Promise.resolve();
+  /**
+   * This replica now acts on the Runners of these slots (src/operator/handover.ts); `readFrom`, a resourceVersion
+   * after all their previous owner wrote (the member Leases' list that gave them).
+   */
+  adoptSlots(slots: Iterable<number>, readFrom?: string): Promise<void> {
+    return this.handover?.adopt(slots, readFrom) ?? Promise.resolve();
   }
 
   /** This replica stops acting on the Runners of these slots, their statuses written (src/operator/handover.ts). */

@@ -22,8 +22,11 @@ const FORGET_AFTER_MS = 60 * 60_000;
 export interface MembershipHooks {
   /** Stop acting on the Runners of these slots; resolve once nothing of theirs is in flight. */
   release(slots: number[]): Promise<void>;
-  /** Start acting on the Runners of these slots. */
-  gain(slots: number[]): void;
+  /**
+   * Start acting on the Runners of these slots. `readFrom`: the resourceVersion of the read of member Leases that
+   * gave them, after everything their previous owner wrote, so a read of their Runners no older than it sees it all.
+   */
+  gain(slots: number[], readFrom: string | undefined): void;
   /** The member Lease was not renewed within the renew deadline: stop acting on everything, at once. */
   lost(why: string): void;
 }
@@ -85,6 +88,8 @@ export class Membership {
   /** The Lease of a leader of the same name, as last observed (a switch from leader election). */
   private leader: LeaseObservation | undefined;
   private waitingForLeader = false;
+  /** The resourceVersion of the last list of member Leases. */
+  private listedAt: string | undefined;
 
   constructor(client: KubeClient, settings: LeaseSettings, log: Logger, hooks: MembershipHooks) {
     this.client = client;
@@ -162,7 +167,7 @@ export class Membership {
     if (gained.length > 0 && !this.stopped && !this.halted && !this.isLost) {
       for (const slot of gained) this.acting.add(slot);
       this.log.info({ slots: gained.length, acting: this.acting.size }, 'took slots');
-      this.hooks.gain(gained);
+      this.hooks.gain(gained, this.listedAt);
     }
     await this.forgetLongGone(leases);
   }
@@ -184,7 +189,8 @@ export class Membership {
 
   private async list(): Promise<V1Lease[]> {
     const { namespace, name } = this.settings;
-    const list = await this.client.request<{ items?: V1Lease[] }>('GET', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { query: { labelSelector: `${MEMBER_OF_LABEL}=${name}` }, timeoutMs: this.requestLimitMs });
+    const list = await this.client.request<{ metadata?: { resourceVersion?: string }; items?: V1Lease[] }>('GET', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { query: { labelSelector: `${MEMBER_OF_LABEL}=${name}` }, timeoutMs: this.requestLimitMs });
+    this.listedAt = list.metadata?.resourceVersion;
     return list.items ?? [];
   }
 

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { connectionOf } from '../../src/k8s/kubeconfig.ts';
 import type { LeaseSettings } from '../../src/k8s/leader.ts';
+import { compareResourceVersions } from '../../src/k8s/resource-version.ts';
 import { slotsOf } from '../../src/shard/fence.ts';
 import { Membership, memberLeaseName } from '../../src/shard/membership.ts';
 import { assignmentCache, SLOTS } from '../../src/shard/ring.ts';
@@ -24,6 +25,8 @@ interface Held {
   slot: number;
   from: number;
   to: number;
+  /** The resourceVersion the gain said reads of the slot's Runners must be no older than. */
+  readFrom: string | undefined;
 }
 
 interface Member {
@@ -70,10 +73,10 @@ async function join(identity: string, ring = 'hestia-test', cuttable = false): P
   const settings: LeaseSettings = { namespace: ns, name: ring, identity, ...TIMING };
   const member: Member = { identity, membership: undefined as never, ...(proxy ? { proxy } : {}) };
   member.membership = new Membership(proxy ? new KubeClient(proxy.connection()) : client, settings, silent, {
-    gain(slots) {
+    gain(slots, readFrom) {
       const now = performance.now();
       for (const slot of slots) {
-        const h = { member: identity, slot, from: now, to: Infinity };
+        const h = { member: identity, slot, from: now, to: Infinity, readFrom };
         held.push(h);
         open.set(`${identity}/${slot}`, h);
       }
@@ -144,12 +147,17 @@ describe('member Leases', () => {
     // A stopping replica stops its actors, then leaves: it holds nothing from here on.
     const leftAt = performance.now();
     close('replica-b', [...Array(SLOTS).keys()], leftAt);
+    const bLease = await coordination.readNamespacedLease({ namespace: ns, name: memberLeaseName('hestia-test', 'replica-b') });
     await b!.membership.leave();
     members.splice(members.indexOf(b!), 1);
     await waitFor('three members to settle without b', settledOn([a!, c!, d]), 20_000);
     // Released, not expired: taken within a few rounds, well before the Lease's duration would have passed.
-    const taken = held.filter((h) => h.member !== 'replica-b' && h.from > leftAt).map((h) => h.from - leftAt);
+    const takenHeld = held.filter((h) => h.member !== 'replica-b' && h.from > leftAt);
+    const taken = takenHeld.map((h) => h.from - leftAt);
     expect(Math.max(...taken)).toBeLessThan(TIMING.durationSeconds * 1000);
+    // Each taken with a resourceVersion past b's last own write (its Lease as it left), so that reads of the slots'
+    // Runners no older than it see all that b wrote.
+    for (const h of takenHeld) expect(compareResourceVersions(h.readFrom ?? '', bLease.metadata!.resourceVersion!), `slot ${h.slot}`).toBe(1);
     expect(overlaps()).toEqual([]);
   });
 

@@ -34,7 +34,7 @@ const runner = (i: number): Runner => ({
 
 function harness(
   count: number,
-  read: (name: string) => Promise<Runner> = async (name) => runner(Number(name.slice(2))),
+  read: (name: string, resourceVersion?: string) => Promise<Runner> = async (name) => runner(Number(name.slice(2))),
   listIn: (selector: string) => Promise<void> = () => Promise.resolve(),
   /** Whether the stand-in API server narrows a LIST by shard (KEP-5866). */
   sharded = false,
@@ -57,8 +57,8 @@ function harness(
         return { metadata: {}, items: sharded ? items.filter((r) => inShardSelector(String(query.shardSelector), r.metadata.uid!)) : items };
       }
       const name = path.split('/').pop()!;
-      reads.push(name);
-      return read(name);
+      reads.push(query?.resourceVersion ? `${name}@${String(query.resourceVersion)}` : name);
+      return read(name, query?.resourceVersion as string | undefined);
     },
   } as unknown as KubeClient;
   const handover = new Handover({
@@ -166,6 +166,17 @@ describe('Handover.adopt', () => {
     expect(h.adopted.flat().sort()).toEqual(['r-0', 'r-2']);
     expect(h.lists).toHaveLength(5);
     h.handover.stop();
+  });
+
+  it("reads each from the API server's cache no older than the member Leases' list that gave its slot, from etcd if the cache cannot be so fresh", async () => {
+    const h = harness(2, async (name, resourceVersion) => {
+      if (name === 'r-1' && resourceVersion) throw Object.assign(new Error('Timeout: Too large resource version: 900, current: 850'), { code: 504 });
+      return runner(Number(name.slice(2)));
+    });
+    h.listed.resolve();
+    await h.handover.adopt(OUR_SLOTS, '900');
+    expect(h.reads.sort()).toEqual(['r-0@900', 'r-1', 'r-1@900']);
+    expect(h.adopted.flat().sort()).toEqual(['r-0', 'r-1']);
   });
 
   it("lists only the gained slots' Jobs, and makes a list that failed again", async () => {
