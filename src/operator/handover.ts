@@ -26,6 +26,12 @@ const LIST_READS_FROM = 50;
 /** Runners per page of such a LIST. */
 const LIST_PAGE = 500;
 
+/** About this many Runners to each LIST of adopted Runners, so that a few go side by side rather than page after page. */
+const RUNNERS_PER_LIST = 250;
+
+/** LISTs of an adoption in flight at most, of its Runners and of its Jobs each. */
+const LISTS_IN_FLIGHT = 8;
+
 /** Runners resumed in one turn of the event loop when taken up. */
 const RESUME_BATCH = 100;
 
@@ -42,6 +48,21 @@ interface Adoption {
 }
 
 const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
+
+/** `each` of `items`, `size` at a time: a pool, not batches, so one slow item does not hold back the others of its batch. */
+async function inPool<T>(items: readonly T[], size: number, each: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await each(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
+
+/** Sorted slots cut into `count` runs (at least one) of about the same length, each kept in order. */
+export function slotGroups(slots: readonly number[], count: number): number[][] {
+  const groups = Math.max(1, Math.min(count, slots.length));
+  return Array.from({ length: groups }, (_, i) => slots.slice(Math.floor((i * slots.length) / groups), Math.floor(((i + 1) * slots.length) / groups)));
+}
 
 /** What reading Runners afresh came to: those read, and those to read again. */
 interface Reads {
@@ -128,7 +149,7 @@ export class Handover {
     // Their Jobs, which this replica did not cache while they were another's, are listed while they are read — by
     // their slots' label, not every Job of the cluster: none of them resumes before both, its run is recovered from them.
     const current = () => [...epochs].some(([slot, epoch]) => this.epochs.get(slot) === epoch && this.slots.has(slot));
-    const jobsListed = Promise.all(slotJobsSelectors(gained).map((selector) => this.listJobs(selector, current))).then(() => undefined);
+    const jobsListed = inPool(slotJobsSelectors(gained), LISTS_IN_FLIGHT, (selector) => this.listJobs(selector, current));
     await this.take(wanted, adoption, 0, jobsListed);
   }
 
@@ -211,21 +232,17 @@ export class Handover {
   private async listAfresh(wanted: Runner[], current: (uid: string) => boolean, attempt: number): Promise<Reads | undefined> {
     const { client, log } = this.deps;
     const byUid = new Map(wanted.map((r) => [r.metadata.uid ?? '', r]));
-    const slots = new Set([...byUid.keys()].map(slotOf));
+    const slots = [...new Set([...byUid.keys()].map(slotOf))].sort((a, b) => a - b);
     const fresh: Runner[] = [];
-    try {
+    /** Lists the Runners of these slots; false if the server answered with others too (it does not narrow). */
+    const listGroup = async (group: readonly number[]): Promise<boolean> => {
+      const ours = new Set(group);
       for (const path of this.deps.runnerCollections) {
-        for (const shardSelector of uidShardSelectors(slots)) {
+        for (const shardSelector of uidShardSelectors(group)) {
           let continueToken: string | undefined;
           do {
             const page = await client.get<RunnerList>(path, { limit: LIST_PAGE, continue: continueToken, shardSelector });
-            const narrowed = page.metadata?.shardInfo !== undefined || (page.items ?? []).every((r) => slots.has(slotOf(r.metadata.uid ?? '')));
-            if (!narrowed) {
-              this.shardedLists = false;
-              log.info('the API server does not narrow a list by shard (KEP-5866): adopted Runners are read one by one');
-              return undefined;
-            }
-            this.shardedLists = true;
+            if (page.metadata?.shardInfo === undefined && !(page.items ?? []).every((r) => ours.has(slotOf(r.metadata.uid ?? '')))) return false;
             for (const runner of page.items ?? []) {
               const uid = runner.metadata.uid ?? '';
               if (byUid.has(uid) && current(uid)) fresh.push(runner);
@@ -234,6 +251,19 @@ export class Handover {
           } while (continueToken);
         }
       }
+      return true;
+    };
+    const groups = slotGroups(slots, Math.min(LISTS_IN_FLIGHT, Math.ceil(wanted.length / RUNNERS_PER_LIST)));
+    try {
+      // Until the server has shown that it narrows, one group alone: one that does not answers each with every Runner.
+      const first = this.shardedLists === undefined ? await listGroup(groups[0]!) : true;
+      const narrowed = first && (await Promise.all(groups.slice(this.shardedLists === undefined ? 1 : 0).map(listGroup))).every(Boolean);
+      if (!narrowed) {
+        this.shardedLists = false;
+        log.info('the API server does not narrow a list by shard (KEP-5866): adopted Runners are read one by one');
+        return undefined;
+      }
+      this.shardedLists = true;
     } catch (err) {
       log.warn({ err: errorText(err), attempt }, 'adopted Runners not listed; trying again');
       return { fresh: [], unread: wanted.filter((r) => current(r.metadata.uid ?? '')) };
@@ -264,12 +294,7 @@ export class Handover {
       });
       if (runner && runner.metadata.uid === cached.metadata.uid) fresh.push(runner);
     };
-    // A pool, not batches: one slow read does not hold the other reads of its batch back.
-    let next = 0;
-    const worker = async () => {
-      while (next < wanted.length) await read(wanted[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(ADOPT_READS, wanted.length) }, worker));
+    await inPool(wanted, ADOPT_READS, read);
     return { fresh, unread };
   }
 

@@ -60,8 +60,11 @@ export function runnerJobsSelector(runner: RunnerIdentity): string {
     .join(',');
 }
 
-/** Slots named in one selector at most: 256 of them keep a request's line short (about 1.3 KB). */
-const SLOTS_PER_SELECTOR = 256;
+/**
+ * Slots named in one selector at most: at 20 Runners a slot (20,000 Runners), a list or two of 500 Jobs, so that a
+ * replica taking a quarter of the slots lists their Jobs side by side rather than page after page.
+ */
+const SLOTS_PER_SELECTOR = 32;
 
 /**
  * The label selectors that together match every Job of the Runners in `slots`: their slot label names one of them,

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Runner } from '../../src/api/runner.ts';
 import type { KubeClient, Query } from '../../src/k8s/client.ts';
-import { Handover } from '../../src/operator/handover.ts';
+import { Handover, slotGroups } from '../../src/operator/handover.ts';
 import { fnv1a64, slotOf, SLOTS } from '../../src/shard/ring.ts';
 
 const ALL_SLOTS = Array.from({ length: SLOTS }, (_, slot) => slot);
@@ -112,6 +112,15 @@ describe('Handover.adopt', () => {
     expect(h.adopted.flat()).not.toContain('r-7');
   });
 
+  it('lists about 250 Runners to a LIST, side by side once the server has shown that it narrows them', async () => {
+    const h = harness(1000, undefined, undefined, true);
+    h.listed.resolve();
+    await h.handover.adopt(OUR_SLOTS);
+    expect(h.reads).toEqual([]);
+    expect(h.shardLists).toHaveLength(4);
+    expect(h.adopted.flat()).toHaveLength(1000);
+  });
+
   it('asks a server that does not narrow a LIST once, then reads one by one', async () => {
     const h = harness(200);
     h.listed.resolve();
@@ -126,11 +135,13 @@ describe('Handover.adopt', () => {
     const h = harness(250);
     const adopting = h.handover.adopt(OUR_SLOTS);
     await until(() => h.reads.length === 250);
-    // Every slot's Jobs, 256 slots to a list, and those made before Jobs carried their slot.
-    expect(h.lists).toHaveLength(5);
+    // Eight lists of Jobs at a time.
+    expect(h.lists).toHaveLength(8);
     expect(h.adopted).toEqual([]);
     h.listed.resolve();
     await adopting;
+    // Every slot's Jobs, 32 slots to a list, and those made before Jobs carried their slot.
+    expect(h.lists).toHaveLength(SLOTS / 32 + 1);
     expect(h.adopted.flat().sort()).toEqual([...h.cached.values()].map((r) => r.metadata.name).sort());
     // A batch at a time, so that the first ones act while the rest resume.
     expect(h.adopted.length).toBeGreaterThan(1);
@@ -164,7 +175,7 @@ describe('Handover.adopt', () => {
     // Read again after the first backoff (0.5 s), without listing the Jobs a second time.
     await until(() => h.adopted.flat().includes('r-2'));
     expect(h.adopted.flat().sort()).toEqual(['r-0', 'r-2']);
-    expect(h.lists).toHaveLength(5);
+    expect(h.lists).toHaveLength(SLOTS / 32 + 1);
     h.handover.stop();
   });
 
@@ -188,5 +199,13 @@ describe('Handover.adopt', () => {
     await h.handover.adopt([417, 3]);
     expect(h.lists).toEqual(['!runner.stakater.com/slot', 'runner.stakater.com/slot in (3,417)', 'runner.stakater.com/slot in (3,417)']);
     h.handover.stop();
+  });
+});
+
+describe('slotGroups', () => {
+  it('cuts sorted slots into runs of about the same length, in order, never more runs than slots nor fewer than one', () => {
+    expect(slotGroups([1, 2, 3, 4, 5, 6, 7], 3)).toEqual([[1, 2], [3, 4], [5, 6, 7]]);
+    expect(slotGroups([1, 2], 8)).toEqual([[1], [2]]);
+    expect(slotGroups([4, 9], 0)).toEqual([[4, 9]]);
   });
 });
