@@ -94,7 +94,17 @@ const sampler = setInterval(() => {
     }
   }
 }, 200);
-for (const identity of identities) replicas.set(identity, await startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(identity) } }));
+const exits = new Map<string, number | null>();
+for (const identity of identities) {
+  const replica = await startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(identity) } });
+  replica.proc.once('exit', (code) => exits.set(identity, code));
+  replicas.set(identity, replica);
+}
+/** Figures of all the replicas are read only while all of them run: one that stopped (a renew deadline missed) ends the run. */
+const allRunning = (when: string) => {
+  const [stopped] = exits;
+  if (stopped) throw new Error(`${stopped[0]} exited with code ${stopped[1]} ${when}; its log above says why`);
+};
 // Taken up: every replica's adoption reads done, and the replicas quiet.
 await quiet(ctx, 5_000);
 const takenUpS = (Date.now() - startedAt) / 1000;
@@ -108,6 +118,7 @@ for (const [namespace, indexes] of more) {
 for (const [namespace, indexes] of more) await waitForStates(admin, namespace, indexes.length, 'Succeeded', 3_600_000);
 const shardedFirstRunsS = (Date.now() - moreAt) / 1000;
 await quiet(ctx, 5_000);
+allRunning('during the first runs');
 const each = [];
 for (const r of replicas.values()) each.push(await footprint(r));
 if (snapshots) for (const [identity, r] of replicas) await heapSnapshot(r, `${snapshots}/${identity}-${size}x${count}.heapsnapshot`);
@@ -126,6 +137,7 @@ const ownerOf = (i: number) => owners[slotOf(uids.get(i)!)]!;
 const victim = [...identities].sort((a, b) => targets.filter((i) => ownerOf(i) === b).length - targets.filter((i) => ownerOf(i) === a).length)[0]!;
 const orphans = targets.filter((i) => ownerOf(i) === victim);
 const before = new Map(orphans.map((i) => [i, jobCreatesFor(ctx, ctx.user, i).length]));
+allRunning('while the rollouts were measured');
 await stop(replicas.get(victim)!, 'SIGKILL');
 const killedAt = Date.now();
 replicas.delete(victim);
