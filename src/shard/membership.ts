@@ -19,6 +19,9 @@ import { assignmentCache, fnv1a64, viewKey, viewOf } from './ring.ts';
 /** A member Lease left unrenewed this long is deleted by any member (a pod gone for good, with its name). */
 const FORGET_AFTER_MS = 60 * 60_000;
 
+/** Requests of the rounds remembered for the log of a missed renew deadline. */
+const RECENT_REQUESTS = 6;
+
 export interface MembershipHooks {
   /** Stop acting on the Runners of these slots; resolve once nothing of theirs is in flight. */
   release(slots: number[]): Promise<void>;
@@ -90,6 +93,9 @@ export class Membership {
   private waitingForLeader = false;
   /** The resourceVersion of the last list of member Leases. */
   private listedAt: string | undefined;
+  /** The rounds' last requests and how long each took, and the one in flight (`timed`). */
+  private readonly recent: { what: string; ms: number }[] = [];
+  private inFlight: { what: string; from: number } | undefined;
 
   constructor(client: KubeClient, settings: LeaseSettings, log: Logger, hooks: MembershipHooks) {
     this.client = client;
@@ -189,7 +195,7 @@ export class Membership {
 
   private async list(): Promise<V1Lease[]> {
     const { namespace, name } = this.settings;
-    const list = await this.client.request<{ metadata?: { resourceVersion?: string }; items?: V1Lease[] }>('GET', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { query: { labelSelector: `${MEMBER_OF_LABEL}=${name}` }, timeoutMs: this.requestLimitMs });
+    const list = await this.timed('list', () => this.client.request<{ metadata?: { resourceVersion?: string }; items?: V1Lease[] }>('GET', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { query: { labelSelector: `${MEMBER_OF_LABEL}=${name}` }, timeoutMs: this.requestLimitMs }));
     this.listedAt = list.metadata?.resourceVersion;
     return list.items ?? [];
   }
@@ -218,8 +224,11 @@ export class Membership {
     };
     try {
       const timeoutMs = this.requestLimitMs;
-      if (own) await this.client.send('PUT', objectPath('coordination.k8s.io/v1', 'leases', namespace, this.ownName), { body, timeoutMs });
-      else await this.client.send('POST', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { body, timeoutMs });
+      await this.timed('renew', () =>
+        own
+          ? this.client.send('PUT', objectPath('coordination.k8s.io/v1', 'leases', namespace, this.ownName), { body, timeoutMs })
+          : this.client.send('POST', collectionPath('coordination.k8s.io/v1', 'leases', namespace), { body, timeoutMs }),
+      );
     } catch (err) {
       this.log.warn({ err: errorText(err) }, 'member Lease not renewed');
       return false;
@@ -238,6 +247,22 @@ export class Membership {
   }
 
   /** Others may act on our slots from now on: stop everything, at once, and say why. */
+  /**
+   * Runs one request of the rounds, remembering how long the last few took and which one is in flight: when the renew
+   * deadline passes, the log says whether the API server was slow to answer, or the rounds did not ask.
+   */
+  private async timed<T>(what: string, request: () => Promise<T>): Promise<T> {
+    const from = monotonicNow();
+    this.inFlight = { what, from };
+    try {
+      return await request();
+    } finally {
+      this.inFlight = undefined;
+      this.recent.push({ what, ms: Math.round(monotonicNow() - from) });
+      if (this.recent.length > RECENT_REQUESTS) this.recent.shift();
+    }
+  }
+
   private lose(why: string): void {
     if (this.isLost) return;
     this.isLost = true;
@@ -245,7 +270,8 @@ export class Membership {
     clearTimeout(this.timer);
     clearTimeout(this.watchdog);
     this.acting.clear();
-    this.log.error({ why }, 'lost the member Lease; stopping');
+    const inFlight = this.inFlight ? { what: this.inFlight.what, forMs: Math.round(monotonicNow() - this.inFlight.from) } : null;
+    this.log.error({ why, recentRequests: this.recent, inFlight }, 'lost the member Lease; stopping');
     this.hooks.lost(why);
   }
 

@@ -68,11 +68,11 @@ function close(member: string, slots: Iterable<number>, at: number): void {
 }
 
 /** A member of ring `ring` in namespace `ns`, through a proxy that can cut it off when `cuttable`. */
-async function join(identity: string, ring = 'hestia-test', cuttable = false): Promise<Member> {
+async function join(identity: string, ring = 'hestia-test', cuttable = false, log: pino.Logger = silent): Promise<Member> {
   const proxy = cuttable ? await FaultProxy.start(await connectionOf(kc)) : undefined;
   const settings: LeaseSettings = { namespace: ns, name: ring, identity, ...TIMING };
   const member: Member = { identity, membership: undefined as never, ...(proxy ? { proxy } : {}) };
-  member.membership = new Membership(proxy ? new KubeClient(proxy.connection()) : client, settings, silent, {
+  member.membership = new Membership(proxy ? new KubeClient(proxy.connection()) : client, settings, log, {
     gain(slots, readFrom) {
       const now = performance.now();
       for (const slot of slots) {
@@ -206,12 +206,18 @@ describe('member Leases', () => {
     ns = await createNamespace('members');
     const a = await join('replica-a');
     const b = await join('replica-b');
-    const c = await join('replica-c', 'hestia-test', true);
+    const lines: { msg: string; inFlight?: { what: string; forMs: number } | null; recentRequests?: unknown[] }[] = [];
+    const c = await join('replica-c', 'hestia-test', true, pino({ level: 'error' }, { write: (line: string) => void lines.push(JSON.parse(line)) }));
     await waitFor('three members to settle', settledOn([a, b, c]), 20_000);
     const cSlots = new Set(c.membership.slots);
     const cutAt = performance.now();
     c.proxy!.add({ fault: { kind: 'hang-before-headers' } });
     await waitFor('the cut-off member to stop', () => c.lostAt !== undefined, 10_000);
+    // Its log says why: a request of its rounds hung, the API server did not answer.
+    const lost = lines.find((l) => l.msg === 'lost the member Lease; stopping');
+    expect(['list', 'renew']).toContain(lost?.inFlight?.what);
+    expect(lost!.inFlight!.forMs).toBeGreaterThan(0);
+    expect(lost!.recentRequests!.length).toBeGreaterThan(0);
     await waitFor('two members to settle without c', settledOn([a, b]), 20_000);
     const takenOver = held.filter((h) => h.member !== 'replica-c' && cSlots.has(h.slot) && h.from > cutAt);
     expect(takenOver.length).toBe(cSlots.size);
