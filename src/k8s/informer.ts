@@ -84,8 +84,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
   private readonly projection: Projection<T>;
   /** The keys of objects deleted, as the watch tells them, one set per `listIn` under way. */
   private readonly deletesSeen = new Set<Set<string>>();
-  /** While a re-list is under way: the keys `listIn` took in meanwhile. */
+  /** While a re-list is under way: the keys `listIn` took in meanwhile that the re-list cannot speak for. */
   private relistTakenIn: Set<string> | undefined;
+  /** Re-lists begun so far, and the number of the last one that completed. */
+  private relistsBegun = 0;
+  private relistDone = 0;
   /** Times the watch had to be re-established after an error or a very short watch (not the server's routine timeouts). */
   restarts = 0;
   /** LISTs made (the first, and one per 410 Gone). */
@@ -144,24 +147,30 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     if (this.stopped) return;
     const deletes = new Set<string>();
     this.deletesSeen.add(deletes);
+    const begunBefore = this.relistsBegun;
     try {
-      await this.eachListed(labelSelector, (item) => this.listedIn(item, deletes));
+      await this.eachListed(labelSelector, (item) => this.listedIn(item, deletes, begunBefore));
     } finally {
       this.deletesSeen.delete(deletes);
     }
   }
 
-  private listedIn(item: KubernetesObject, deletes: ReadonlySet<string>): void {
+  /**
+   * One object of a `listIn` begun after `begunBefore` re-lists had begun. A re-list begun after it lists what `keep`
+   * keeps now: once one has completed, an object it left out is gone; one still under way speaks for what it finds.
+   * A re-list begun before may have passed over the object before `keep` kept it: it must not take it for gone.
+   */
+  private listedIn(item: KubernetesObject, deletes: ReadonlySet<string>, begunBefore: number): void {
     if (this.source.keep && !this.source.keep(item)) return;
     const key = objectKey(item);
     if (deletes.has(key)) return;
+    if (this.relistDone > begunBefore && !this.store.has(key)) return;
     const cached = this.store.get(key);
     // The watch's word stands unless the list's is known to be newer (opaque versions cannot say).
     if (cached && compareResourceVersions(cached.metadata?.resourceVersion ?? '', item.metadata?.resourceVersion ?? '') !== -1) return;
     const slim = this.projection.of(key, item);
     if (!slim) return;
-    // A re-list under way may have passed over it before `keep` kept it: it must not take it for gone.
-    this.relistTakenIn?.add(key);
+    if (this.relistsBegun <= begunBefore) this.relistTakenIn?.add(key);
     this.changed(key, slim);
   }
 
@@ -304,6 +313,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     this.resyncing = false;
     this.lists += 1;
     const fresh = new Map<string, T>();
+    const number = ++this.relistsBegun;
     const takenIn = (this.relistTakenIn = new Set());
     let resourceVersion: string | undefined;
     try {
@@ -319,6 +329,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
     }
     for (const [key, last] of [...this.store]) if (!fresh.has(key) && !takenIn.has(key)) this.deleted(key, last);
     for (const [key, object] of fresh) this.changed(key, object);
+    this.relistDone = number;
     this.resourceVersion = resourceVersion;
     this.markSynced();
   }

@@ -402,6 +402,23 @@ describe('a cache that lists in a part of its kind (listIn)', () => {
     await informer.stop();
   });
 
+  it('does not bring back what a re-list begun after it left out (a delete its watch did not see: a 410 in between)', async () => {
+    const client = new NarrowedListClient();
+    const kept = new Set<string>(['gained']);
+    const informer = new Informer<Cm>(client as unknown as KubeClient, { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', slim, keep: (o) => kept.has(o.metadata!.name!) }, logged().log, 'ns');
+    await informer.start();
+    await client.whenWatching();
+    const listing = informer.listIn('slot in (3)');
+    await client.whenNarrowed();
+    // Listed in before it was deleted; the re-list after the delete no longer finds it.
+    client.listed = [];
+    await informer.resync();
+    client.answerNarrowed([cm('gained', '15')]);
+    await listing;
+    expect(informer.size).toBe(0);
+    await informer.stop();
+  });
+
   it('keeps what it took in through a re-list that was under way and passed over it before it was kept', async () => {
     const client = new NarrowedListClient();
     const kept = new Set<string>();
