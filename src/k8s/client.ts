@@ -96,6 +96,9 @@ function parseStatus(body: string): { message?: string; reason?: string } | unde
   }
 }
 
+/** The HTTP status of a failed request (an ApiError's, or a thrown object's `code`), if it has one. */
+export const codeOf = (err: unknown): number | undefined => (err as { code?: number } | null)?.code;
+
 export type Query = Record<string, string | number | boolean | undefined>;
 
 /**

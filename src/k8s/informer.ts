@@ -8,6 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectionPath } from './api-paths.ts';
 import { ApiError, type KubeClient, type WatchEvent } from './client.ts';
+import { listPages } from './list-pages.ts';
 import { keyOf, objectKey } from './object-key.ts';
 import { Projection } from './projection.ts';
 import { compareResourceVersions } from './resource-version.ts';
@@ -47,8 +48,6 @@ const WATCH_SECONDS_MIN = 300;
  * so a healthy watch is never this quiet; a false alarm costs one re-opened watch.
  */
 export const WATCH_SILENCE_MS = 150_000;
-
-interface ObjectList { metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }
 
 /** How a watch cache is doing, for readiness and metrics. */
 export interface CacheHealth {
@@ -336,19 +335,13 @@ export class Informer<T extends KubernetesObject = KubernetesObject> implements 
 
   /** A paged LIST of the source, narrowed by `labelSelector` too if given; the resourceVersion of its last page. */
   private async eachListed(labelSelector: string | undefined, each: (item: KubernetesObject) => void): Promise<string | undefined> {
-    let continueToken: string | undefined;
+    const query = { labelSelector: [this.source.labelSelector, labelSelector].filter(Boolean).join(',') || undefined, fieldSelector: this.source.fieldSelector };
     let resourceVersion: string | undefined;
-    do {
-      const page = await this.client.get<ObjectList>(this.path, {
-        limit: PAGE_SIZE,
-        continue: continueToken,
-        labelSelector: [this.source.labelSelector, labelSelector].filter(Boolean).join(',') || undefined,
-        fieldSelector: this.source.fieldSelector,
-      });
+    for await (const page of listPages<KubernetesObject>(this.client, this.path, query, PAGE_SIZE)) {
       for (const item of page.items ?? []) each(item);
-      continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion;
-    } while (continueToken && !this.stopped);
+      if (this.stopped) break;
+    }
     return resourceVersion;
   }
 

@@ -5,7 +5,8 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, PLURAL, type Runner } from '../api/runner.ts';
 import { objectPath } from '../k8s/api-paths.ts';
-import type { KubeClient } from '../k8s/client.ts';
+import { codeOf, type KubeClient } from '../k8s/client.ts';
+import { listPages } from '../k8s/list-pages.ts';
 import { errorText } from '../k8s/informer.ts';
 import type { WatchCache } from '../k8s/watch-scope.ts';
 import { slotOf, uidShardSelectors } from '../shard/ring.ts';
@@ -47,8 +48,6 @@ interface Adoption {
   readFrom?: string;
 }
 
-const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
-
 /** `each` of `items`, `size` at a time: a pool, not batches, so one slow item does not hold back the others of its batch. */
 async function inPool<T>(items: readonly T[], size: number, each: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -68,12 +67,6 @@ export function slotGroups(slots: readonly number[], count: number): number[][] 
 interface Reads {
   fresh: Runner[];
   unread: Runner[];
-}
-
-/** A page of a LIST of Runners. */
-interface RunnerList {
-  metadata?: { continue?: string; shardInfo?: { selector?: string } };
-  items?: Runner[];
 }
 
 export interface HandoverDeps {
@@ -239,16 +232,13 @@ export class Handover {
       const ours = new Set(group);
       for (const path of this.deps.runnerCollections) {
         for (const shardSelector of uidShardSelectors(group)) {
-          let continueToken: string | undefined;
-          do {
-            const page = await client.get<RunnerList>(path, { limit: LIST_PAGE, continue: continueToken, shardSelector });
+          for await (const page of listPages<Runner>(client, path, { shardSelector }, LIST_PAGE)) {
             if (page.metadata?.shardInfo === undefined && !(page.items ?? []).every((r) => ours.has(slotOf(r.metadata.uid ?? '')))) return false;
             for (const runner of page.items ?? []) {
               const uid = runner.metadata.uid ?? '';
               if (byUid.has(uid) && current(uid)) fresh.push(runner);
             }
-            continueToken = page.metadata?.continue || undefined;
-          } while (continueToken);
+          }
         }
       }
       return true;
@@ -256,8 +246,9 @@ export class Handover {
     const groups = slotGroups(slots, Math.min(LISTS_IN_FLIGHT, Math.ceil(wanted.length / RUNNERS_PER_LIST)));
     try {
       // Until the server has shown that it narrows, one group alone: one that does not answers each with every Runner.
-      const first = this.shardedLists === undefined ? await listGroup(groups[0]!) : true;
-      const narrowed = first && (await Promise.all(groups.slice(this.shardedLists === undefined ? 1 : 0).map(listGroup))).every(Boolean);
+      const probing = this.shardedLists === undefined;
+      const rest = probing ? groups.slice(1) : groups;
+      const narrowed = (!probing || (await listGroup(groups[0]!))) && (await Promise.all(rest.map(listGroup))).every(Boolean);
       if (!narrowed) {
         this.shardedLists = false;
         log.info('the API server does not narrow a list by shard (KEP-5866): adopted Runners are read one by one');

@@ -8,7 +8,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LABEL_JOB_NAME } from '../api/runner.ts';
-import { METADATA_LIST_ONLY, type KubeClient } from '../k8s/client.ts';
+import { codeOf, METADATA_LIST_ONLY, type KubeClient } from '../k8s/client.ts';
 import { collectionPath, objectPath } from '../k8s/api-paths.ts';
 import { errorText } from '../k8s/informer.ts';
 import type { WriteQueue } from '../k8s/write-queue.ts';
@@ -49,7 +49,6 @@ export function batches<T>(names: readonly T[], size = NAMES_PER_REQUEST): T[][]
 }
 
 const BACKGROUND = { propagationPolicy: 'Background' } as const;
-const codeOf = (err: unknown) => (err as { code?: number }).code;
 
 export class JobPruner {
   private readonly deps: JobPrunerDeps;
