@@ -1,18 +1,20 @@
 // The operator's own client (src/k8s/client.ts) against the real API server: connections for
 // requests while many watches are open, deadlines, faults through the fault-injecting proxy, a
-// CONNECT proxy named by HTTPS_PROXY or a cluster's proxy-url (and NO_PROXY bypassing it), and a
-// rotated CA file picked up without a restart.
+// CONNECT proxy named by HTTPS_PROXY or a cluster's proxy-url (and NO_PROXY bypassing it), a
+// rotated CA file picked up without a restart, and answers not kept in memory by their connections.
 import { readFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { dump, load as parseYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, KubeClient } from '../../src/k8s/client.ts';
 import { connectionOf, fromKubeconfigFiles } from '../../src/k8s/kubeconfig.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
-import { createNamespace, deleteNamespace, kc, waitFor } from './support/kube.ts';
+import { core, createNamespace, deleteNamespace, kc, waitFor } from './support/kube.ts';
 
 const KUBECONFIG = process.env.KUBECONFIG!;
 const apiServer = new URL(kc.getCurrentCluster()!.server);
@@ -296,6 +298,34 @@ describe('TLS material that changes', () => {
     writeFileSync(`${caFile}.new`, rightCa);
     renameSync(`${caFile}.new`, caFile);
     await expect(client.get(`/api/v1/namespaces/${ns}`)).resolves.toMatchObject({ metadata: { name: ns } });
+    client.close();
+  });
+});
+
+describe('what a connection keeps of the answers it carried', () => {
+  /** The heap in use after full collections: what something still holds. */
+  function heapHeld(): number {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let i = 0; i < 3; i++) gc();
+    return process.memoryUsage().heapUsed;
+  }
+
+  it('holds none of the LISTs\' bodies once read, though their connections are kept alive for the next requests', async () => {
+    // Three ConfigMaps of 800 KB: a LIST of them is a body of 2.4 MB, as a page of 500 Runners with their statuses.
+    const filler = 'x'.repeat(800_000);
+    for (const name of ['big-1', 'big-2', 'big-3']) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels: { size: 'big' } }, data: { filler } } });
+    const list = (client: KubeClient) => client.get<{ items: unknown[] }>(`/api/v1/namespaces/${ns}/configmaps`, { labelSelector: 'size=big', limit: 500 });
+    const client = new KubeClient(await connectionOf(kc));
+    const before = heapHeld();
+    // Four side by side: four connections, each kept alive after its first answer, as a hand-over's lists leave them.
+    const answers = await Promise.all([1, 2, 3, 4].map(() => list(client)));
+    expect(answers.map((a) => a.items.length)).toEqual([3, 3, 3, 3]);
+    answers.length = 0;
+    for (let i = 0; i < 3; i++) await client.get(`/api/v1/namespaces/${ns}`);
+    const held = heapHeld() - before;
+    expect(client.connections().requests).toBe(4);
+    expect(held).toBeLessThan(1_000_000);
     client.close();
   });
 });
