@@ -12,7 +12,7 @@
 // 'error' and it ignores every later event. Here such an actor is reported and, after a backoff,
 // started again from the snapshot it had before the event that failed; the events sent meanwhile
 // wait, and are delivered in order once it runs again, the failed one first.
-import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyMachineSnapshot, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import type { RunnerContext, RunnerEvent, RunnerMachineInput, RunnerStateName } from '../../machines/runner.ts';
 import { migrateSnapshot, runnerStateOf, snapshotOfUnfinishedRun } from '../../machines/runner-snapshot.ts';
 import { Backoff, type BackoffPolicy } from '../time/backoff.ts';
@@ -71,28 +71,46 @@ export interface ActorSystemOptions {
 
 type Origin = { snapshot: Record<string, unknown> } | { input: RunnerMachineInput };
 
+const noRestart = () => {};
+
 interface Entry {
-  actor: Actor<AnyStateMachine>;
-  /** What the actor was started from: a failure while it starts is retried from there. */
-  origin: Origin;
+  /** The running actor, while it handles an event (or is inspected); null at rest. */
+  actor: Actor<AnyStateMachine> | null;
+  /** The actor's latest snapshot: all that is kept of it at rest, and what it is woken from. */
+  snapshot: AnyMachineSnapshot | null;
+  /** Deliveries under way: the actor rests only when the outermost has returned (an action may send it another). */
+  depth: number;
+  /** What the actor was started from, until it has started: a failure while it starts is retried from there. */
+  origin: Origin | null;
   starting: boolean;
   listeners: Set<() => void>;
   /** While the actor waits to be started again: the events to deliver once it runs, in order. */
   missed: RunnerEvent[] | null;
-  failures: Backoff;
+  failures: Backoff | null;
   cancelRestart: () => void;
 }
 
+/**
+ * Each Runner's actor runs while it has an event to handle and rests between events as its snapshot alone. A running
+ * XState actor carries an actor system, a mailbox, observers and scopes of its own, about 3.4 KiB beside its snapshot;
+ * a Runner spends nearly all its life waiting, so at rest only the snapshot (about 1 KiB) is kept, and the actor is
+ * made again from it — as after a restart — when the next event comes: about 20 µs more per event
+ * (docs/scale.md, "Actors at rest"). The machine has no delayed transitions and invokes nothing, so a resting actor
+ * misses nothing: time reaches it as events (src/operator/actors.ts). Under inspection actors keep running, so that the
+ * inspector follows one session per Runner.
+ */
 export class ActorSystem {
   private readonly machine: AnyStateMachine;
   private readonly options: ActorSystemOptions;
   private readonly clock: Clock;
   private readonly entries = new Map<string, Entry>();
+  private readonly keepRunning: boolean;
 
   constructor(machine: AnyStateMachine, options: ActorSystemOptions = {}) {
     this.machine = machine;
     this.options = options;
     this.clock = options.clock ?? systemClock;
+    this.keepRunning = options.inspect !== undefined;
   }
 
   /** Resumes a Runner's actor from its persisted snapshot. */
@@ -108,41 +126,66 @@ export class ActorSystem {
 
   private begin(uid: string, origin: Origin, previous?: Entry): Entry {
     if (!previous) this.remove(uid);
-    const actor = createActor(this.machine, { id: uid, ...origin, ...(this.options.inspect ? { inspect: this.options.inspect } : {}) } as never) as Actor<AnyStateMachine>;
     const entry: Entry = {
-      actor,
+      actor: null,
+      snapshot: null,
+      depth: 1,
       origin,
       starting: true,
       listeners: previous?.listeners ?? new Set(),
       missed: null,
-      failures: previous?.failures ?? new Backoff(ACTOR_RESTART_BACKOFF),
-      cancelRestart: () => {},
+      failures: previous?.failures ?? null,
+      cancelRestart: noRestart,
     };
     this.entries.set(uid, entry);
+    this.run(uid, entry, origin, true);
+    entry.starting = false;
+    if (!entry.missed) entry.origin = null;
+    this.settle(entry);
+    return entry;
+  }
+
+  /**
+   * Makes the entry's actor and starts it, from `from`. `announce`: its first snapshot is a change (a new or restored
+   * actor); a woken one starts where it rested, which is none.
+   */
+  private run(uid: string, entry: Entry, from: Origin | { snapshot: AnyMachineSnapshot }, announce: boolean): Actor<AnyStateMachine> {
+    const actor = createActor(this.machine, { id: uid, ...from, ...(this.options.inspect ? { inspect: this.options.inspect } : {}) } as never) as Actor<AnyStateMachine>;
+    entry.actor = actor;
     // Subscribed before it starts: an entry action that throws is then a failure of this actor, not an uncaught error.
     // XState tells observers of every event, also one that changed nothing (the same snapshot object): only a new
     // snapshot is a change, so an assessment equal to the last arms no timer and renders no status.
-    let seen: unknown;
+    let seen: unknown = announce ? undefined : actor.getSnapshot();
     actor.subscribe({
       next: (snapshot) => {
         if (snapshot === seen) return;
         seen = snapshot;
+        entry.snapshot = snapshot as AnyMachineSnapshot;
         for (const fn of entry.listeners) fn();
       },
       error: (err) => this.failed(uid, entry, err),
     });
     actor.start();
-    entry.starting = false;
-    return entry;
+    return actor;
+  }
+
+  /** The outermost delivery (or the start) is done: the actor rests, keeping its snapshot. */
+  private settle(entry: Entry): void {
+    entry.depth -= 1;
+    const actor = entry.actor;
+    if (entry.depth > 0 || !actor || this.keepRunning) return;
+    entry.snapshot = actor.getSnapshot() as AnyMachineSnapshot;
+    entry.actor = null;
+    actor.stop();
   }
 
   private failed(uid: string, entry: Entry, error: unknown): void {
     if (this.entries.get(uid) !== entry) return;
     // Failed while starting, its entry actions did not all run: it starts again from where it started. Failed on
     // an event, it resumes from the snapshot it had before that event (XState keeps it, marked 'error').
-    if (!entry.starting) entry.origin = { snapshot: resumableSnapshot(entry.actor.getPersistedSnapshot() as Record<string, unknown>) };
+    if (!entry.starting) entry.origin = { snapshot: resumableSnapshot(entry.actor!.getPersistedSnapshot() as Record<string, unknown>) };
     entry.missed ??= [];
-    const retryInMs = entry.failures.next();
+    const retryInMs = (entry.failures ??= new Backoff(ACTOR_RESTART_BACKOFF)).next();
     entry.cancelRestart = this.clock.at(new Date(this.clock.now().getTime() + retryInMs), () => this.restart(uid, entry));
     this.options.failed?.(uid, error, retryInMs);
   }
@@ -150,21 +193,26 @@ export class ActorSystem {
   private restart(uid: string, failed: Entry): void {
     if (this.entries.get(uid) !== failed) return;
     const missed = failed.missed ?? [];
-    const entry = this.begin(uid, failed.origin, failed);
+    const entry = this.begin(uid, failed.origin!, failed);
     for (let i = 0; i < missed.length; i++) {
       if (entry.missed) {
         entry.missed.push(...missed.slice(i));
         return;
       }
-      this.deliver(entry, missed[i]!);
+      this.deliver(uid, entry, missed[i]!);
     }
     if (entry.missed) return;
-    entry.failures.reset();
+    entry.failures?.reset();
     this.options.recovered?.(uid);
   }
 
-  private deliver(entry: Entry, event: RunnerEvent): void {
-    entry.actor.send(event);
+  private deliver(uid: string, entry: Entry, event: RunnerEvent): void {
+    entry.depth += 1;
+    try {
+      (entry.actor ?? this.run(uid, entry, { snapshot: entry.snapshot! }, false)).send(event);
+    } finally {
+      this.settle(entry);
+    }
     // It failed on this event: the event is the first to deliver again.
     if (entry.missed?.length === 0) entry.missed.push(event);
   }
@@ -174,7 +222,7 @@ export class ActorSystem {
     if (!entry) return;
     entry.cancelRestart();
     this.entries.delete(uid);
-    entry.actor.stop();
+    entry.actor?.stop();
   }
 
   stop(): void {
@@ -194,20 +242,21 @@ export class ActorSystem {
     const entry = this.entries.get(uid);
     if (!entry) return;
     if (entry.missed) entry.missed = withMissedEvent(entry.missed, event);
-    else this.deliver(entry, event);
+    else this.deliver(uid, entry, event);
   }
 
   view(uid: string): RunnerSnapshotView | null {
-    const actor = this.entries.get(uid)?.actor;
-    if (!actor) return null;
-    const snapshot = actor.getSnapshot() as { value: unknown; context: RunnerContext };
+    const entry = this.entries.get(uid);
+    const snapshot = entry?.actor?.getSnapshot() ?? entry?.snapshot;
+    if (!snapshot) return null;
     const state = runnerStateOf(snapshot.value);
     if (state === null) return null;
+    const machine = this.machine;
     return {
       state,
-      context: snapshot.context,
+      context: snapshot.context as RunnerContext,
       get persisted() {
-        return resumableSnapshot(actor.getPersistedSnapshot() as Record<string, unknown>);
+        return resumableSnapshot(machine.getPersistedSnapshot(snapshot) as Record<string, unknown>);
       },
     };
   }
