@@ -37,6 +37,8 @@ interface ShardedRun {
   handover?: { runners: number; medianMs: number; maxMs: number; phases?: { noticedMs: number; jobsListedMs: number; runnersReadMs: number } };
   /** The control plane's feature gates (absent: runs before they were recorded, on a server as Kubernetes ships it). */
   featureGates?: string;
+  /** Replicas that stopped by themselves before the hand-over (a renew deadline missed) and were started again. */
+  restarts?: { identity: string }[];
 }
 
 /** Whether the run's API server narrowed a LIST by shard (KEP-5866), which a hand-over reads its Runners with. */
@@ -143,6 +145,7 @@ const shardedFiguresOf = (r: ShardedRun): Figures => ({
   handoverNoticedMs: r.handover?.phases?.noticedMs ?? Number.NaN,
   handoverJobsListedMs: r.handover?.phases?.jobsListedMs ?? Number.NaN,
   handoverRunnersReadMs: r.handover?.phases?.runnersReadMs ?? Number.NaN,
+  restarts: r.restarts?.length ?? 0,
 });
 results.sharded = { ...previous.sharded };
 for (const shape of new Set(shardedRuns.map(shapeOf))) {
@@ -319,7 +322,7 @@ function shardedSection(): string {
   if (shapes.length === 0) return '';
   const rows = shapes.map(([shape, { date, runs, figures: s }]) => [
     `${n(s.runners)} over ${n(s.replicas)}${shape.endsWith(SHARDED_LISTS) ? ', sharded lists' : ''}`,
-    `${runs} (${date})`,
+    `${runs} (${date})${s.restarts ? `, ${n(s.restarts)} replica restarts` : ''}`,
     `${n(s.minRssMiB)}–${mib(s.maxRssMiB)}`,
     mib(s.maxPeakRssMiB),
     `${n(s.maxHeapAfterGcMiB, 1)} MiB`,
@@ -344,7 +347,9 @@ once, and the time from the kill until each has its Job, median / last (how many
 server's audit log: when the survivors first listed the Jobs of the slots they took up; when the last of those
 lists and the last fresh read of a Runner taken up were answered); "sharded lists": on a control plane with
 Kubernetes' alpha gate \`ShardedListAndWatch\`, where those reads are a few LISTs narrowed by shard, not a GET each; how long the replicas took to take
-their slots up, and the first runs of the Runners created after them. What holds a replica's memory, what bounds the
+their slots up, and the first runs of the Runners created after them. A replica that stops by itself before the
+hand-over (its member Lease not renewed in time: the API server did not answer) is started again, as its Deployment
+would, and the restarts are counted beside the runs. What holds a replica's memory, what bounds the
 hand-over and the first runs, and what is left: [docs/operate.md](docs/operate.md), "Several replicas".
 
 ${table(['Runners', 'runs (date)', 'RSS per replica', 'peak RSS', 'heap after GC', 'one replica: RSS, heap (Runners)', 'latency p50 / p99', 'one replica p50 / p99', 'hand-over after SIGKILL', 'hand-over: slots taken, Jobs listed, Runners read', 'slots taken up', 'first runs'], rows)}

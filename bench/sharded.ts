@@ -95,12 +95,34 @@ const sampler = setInterval(() => {
   }
 }, 200);
 const exits = new Map<string, number | null>();
-for (const identity of identities) {
-  const replica = await startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(identity) } });
-  replica.proc.once('exit', (code) => exits.set(identity, code));
-  replicas.set(identity, replica);
-}
-/** Figures of all the replicas are read only while all of them run: one that stopped (a renew deadline missed) ends the run. */
+/**
+ * Until the hand-over is measured, a replica that stops by itself — its member Lease not renewed within the renew
+ * deadline, when the API server did not answer in time, after which it must stop — is started again, as its
+ * Deployment would start its pod again; each restart is said, and counted in the result. From the hand-over on, a
+ * replica that stops ends the run (allRunning).
+ */
+const restarts: { identity: string; code: number | null; afterS: number }[] = [];
+let restarting = true;
+const launching = new Set<Promise<void>>();
+const launch = (identity: string): Promise<void> => {
+  const started = startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(identity) } }).then((replica) => {
+    replica.proc.once('exit', (code) => {
+      if (!restarting || replicas.get(identity) !== replica) return void exits.set(identity, code);
+      restarts.push({ identity, code, afterS: Math.round((Date.now() - startedAt) / 1000) });
+      log(`${identity} exited with code ${code} (its log above says why); starting it again, as its Deployment would`);
+      void launch(identity);
+    });
+    replicas.set(identity, replica);
+  });
+  launching.add(started);
+  return started.finally(() => launching.delete(started));
+};
+for (const identity of identities) await launch(identity);
+/** Until every replica started again is running. */
+const allLaunched = async () => {
+  while (launching.size > 0) await Promise.all(launching);
+};
+/** From the hand-over on, figures are read only while all the replicas run: one that stopped ends the run. */
 const allRunning = (when: string) => {
   const [stopped] = exits;
   if (stopped) throw new Error(`${stopped[0]} exited with code ${stopped[1]} ${when}; its log above says why`);
@@ -117,6 +139,7 @@ for (const [namespace, indexes] of more) {
 }
 for (const [namespace, indexes] of more) await waitForStates(admin, namespace, indexes.length, 'Succeeded', 3_600_000);
 const shardedFirstRunsS = (Date.now() - moreAt) / 1000;
+await allLaunched();
 await quiet(ctx, 5_000);
 allRunning('during the first runs');
 const each = [];
@@ -137,6 +160,8 @@ const ownerOf = (i: number) => owners[slotOf(uids.get(i)!)]!;
 const victim = [...identities].sort((a, b) => targets.filter((i) => ownerOf(i) === b).length - targets.filter((i) => ownerOf(i) === a).length)[0]!;
 const orphans = targets.filter((i) => ownerOf(i) === victim);
 const before = new Map(orphans.map((i) => [i, jobCreatesFor(ctx, ctx.user, i).length]));
+await allLaunched();
+restarting = false;
 allRunning('while the rollouts were measured');
 await stop(replicas.get(victim)!, 'SIGKILL');
 const killedAt = Date.now();
@@ -168,6 +193,8 @@ const result = {
   // The control plane's feature gates (test/cluster/up.sh): with ShardedListAndWatch a hand-over reads its Runners in
   // LISTs narrowed by shard, without it one GET each.
   featureGates: process.env.HESTIA_KUBE_FEATURE_GATES ?? '',
+  // Replicas that stopped by themselves before the hand-over and were started again (seconds after the replicas began).
+  restarts,
   one: {
     runners: compare,
     firstRunsS: oneFirstRunsS,
