@@ -107,7 +107,7 @@ const launching = new Set<Promise<void>>();
 const launch = (identity: string): Promise<void> => {
   const started = startOperator({ ...ctx, env: { ...ctx.env, ...shardEnv(identity) } }).then((replica) => {
     replica.proc.once('exit', (code) => {
-      if (!restarting || replicas.get(identity) !== replica) return void exits.set(identity, code);
+      if (!restarting) return void exits.set(identity, code);
       restarts.push({ identity, code, afterS: Math.round((Date.now() - startedAt) / 1000) });
       log(`${identity} exited with code ${code} (its log above says why); starting it again, as its Deployment would`);
       void launch(identity);
@@ -141,7 +141,6 @@ for (const [namespace, indexes] of more) await waitForStates(admin, namespace, i
 const shardedFirstRunsS = (Date.now() - moreAt) / 1000;
 await allLaunched();
 await quiet(ctx, 5_000);
-allRunning('during the first runs');
 const each = [];
 for (const r of replicas.values()) each.push(await footprint(r));
 if (snapshots) for (const [identity, r] of replicas) await heapSnapshot(r, `${snapshots}/${identity}-${size}x${count}.heapsnapshot`);

@@ -92,8 +92,8 @@ interface Entry {
 
 /**
  * Each Runner's actor runs while it has an event to handle and rests between events as its snapshot alone. A running
- * XState actor carries an actor system, a mailbox, observers and scopes of its own, about 3.4 KiB beside its snapshot;
- * a Runner spends nearly all its life waiting, so at rest only the snapshot (about 1 KiB) is kept, and the actor is
+ * XState actor carries an actor system, a mailbox, observers and scopes of its own, about 3.5 KiB beside its snapshot;
+ * a Runner spends nearly all its life waiting, so at rest only the snapshot (about 1.2 KiB with its entry) is kept, and the actor is
  * made again from it — as after a restart — when the next event comes: about 25 µs more per event
  * (`node bench/actor-cost.ts`; docs/scale.md, "What it keeps in memory"). The machine has no delayed transitions and invokes nothing, so a resting actor
  * misses nothing: time reaches it as events (src/operator/actors.ts). Under inspection actors keep running, so that the

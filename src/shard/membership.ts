@@ -246,7 +246,6 @@ export class Membership {
     this.watchdog = setTimeout(() => this.lose(`member Lease not renewed for ${this.settings.renewDeadlineSeconds} s (renew deadline)`), Math.max(0, left));
   }
 
-  /** Others may act on our slots from now on: stop everything, at once, and say why. */
   /**
    * Runs one request of the rounds, remembering how long the last few took and which one is in flight: when the renew
    * deadline passes, the log says whether the API server was slow to answer, or the rounds did not ask.
@@ -263,6 +262,7 @@ export class Membership {
     }
   }
 
+  /** Others may act on our slots from now on: stop everything, at once, and say why. */
   private lose(why: string): void {
     if (this.isLost) return;
     this.isLost = true;
